@@ -1,0 +1,148 @@
+//! `config.toml`: the project's defaults, compiled in, overridable with `--config`.
+//!
+//! Every section and key has a default and unknown keys are rejected
+//! (`deny_unknown_fields`), so a typo is an error that names the key and its line
+//! instead of a setting silently ignored.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::mail::{Limits, MboxFormat};
+
+/// The repository's `config.toml`, built into the binary.
+pub const DEFAULT_TOML: &str = include_str!("../config.toml");
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub limits: Limits,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub mbox_format: MboxFormat,
+    pub scissors: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Parse configuration text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: origin.to_string(),
+            message: describe(text, &e),
+        })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid {
+            path: origin.to_string(),
+            message,
+        })?;
+        Ok(cfg)
+    }
+
+    /// The built-in defaults (the repository's config.toml).
+    pub fn builtin() -> Config {
+        Config::parse(DEFAULT_TOML, "built-in config.toml")
+            .expect("the built-in config.toml is valid")
+    }
+
+    /// Load from `path`, or the built-in defaults when `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Ok(Config::builtin()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                Config::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let l = &self.limits;
+        if l.max_message_bytes < 1024 {
+            return Err("limits.max_message_bytes must be at least 1024".into());
+        }
+        if l.max_subject_bytes < 16 {
+            return Err("limits.max_subject_bytes must be at least 16".into());
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// A one-paragraph error: line, column, the offending line, and toml's message
+/// (which names the key: "unknown field `foo`, expected ...").
+fn describe(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().to_string();
+    match e.span() {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let line_no = text[..start].matches('\n').count() + 1;
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[line_start..start].chars().count() + 1;
+            let line = text[line_start..].lines().next().unwrap_or("");
+            format!("line {line_no}, column {col}: {msg}\n    {line_no} | {line}")
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_parses_and_matches_defaults() {
+        assert_eq!(Config::builtin(), Config::default());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = Config::parse(
+            "[limits]\nmax_message_bytes = 2048\nmax_mesage_bytes = 1\n",
+            "t.toml",
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("line 3"), "{s}");
+        assert!(s.contains("max_mesage_bytes"), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_and_bad_value() {
+        let s = Config::parse("[mail]\nscissors = \"yes\"\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("line 2"), "{s}");
+        let s = Config::parse("[mail]\nmbox_format = \"mboxcl2\"\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains("mboxcl2") || s.contains("unknown variant"),
+            "{s}"
+        );
+        let s = Config::parse("[limits]\nmax_message_bytes = 10\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains("max_message_bytes"), "{s}");
+    }
+}

@@ -1,0 +1,257 @@
+//! A parsed message: the headers patchbot needs (through mailparse), the plain-text
+//! body, and the `git mailinfo` split into commit message and patch.
+
+use mailparse::{MailHeaderMap, ParsedMail};
+use serde::Serialize;
+
+use super::mailinfo::{self, MailInfo};
+use super::{Limits, Origin, RawMessage, ReadError};
+
+/// A name and an address, as in `From:`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+pub struct Address {
+    pub name: String,
+    pub email: String,
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() || self.name == self.email {
+            write!(f, "<{}>", self.email)
+        } else {
+            write!(f, "{} <{}>", self.name, self.email)
+        }
+    }
+}
+
+/// One message, parsed.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub origin: Origin,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// Oldest first; only the last `limits.max_references` are kept.
+    pub references: Vec<String>,
+    /// The Subject header, decoded and unfolded (prefixes kept).
+    pub subject: String,
+    pub from: Option<Address>,
+    /// Seconds since the epoch, when the Date header could be read.
+    pub date: Option<i64>,
+    pub auto_submitted: Option<String>,
+    /// The first text/plain part, decoded to UTF-8 (what a person reads).
+    pub body_text: String,
+    /// `git mailinfo`'s view: author, subject, commit message and patch.
+    pub info: MailInfo,
+    /// Problems that did not stop the message from being read.
+    pub notes: Vec<String>,
+}
+
+/// Message-IDs in a header value: every `<...>`; if there is none, the
+/// whitespace-separated words (some clients drop the brackets).
+pub fn message_ids(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(a) = rest.find('<') {
+        let after = &rest[a + 1..];
+        let Some(b) = after.find('>') else { break };
+        let id = after[..b].trim();
+        if !id.is_empty() && !id.contains(char::is_whitespace) {
+            out.push(id.to_string());
+        }
+        rest = &after[b + 1..];
+    }
+    if out.is_empty() && !value.contains('<') {
+        out.extend(
+            value
+                .split_whitespace()
+                .filter(|w| w.contains('@'))
+                .map(|w| w.to_string()),
+        );
+    }
+    out
+}
+
+fn cut(s: &str, max: usize) -> (&str, bool) {
+    if s.len() <= max {
+        return (s, false);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], true)
+}
+
+fn first_text_plain(m: &ParsedMail<'_>, depth: usize) -> Option<String> {
+    if depth > 16 {
+        return None;
+    }
+    if m.subparts.is_empty() {
+        let ct = &m.ctype.mimetype;
+        if ct.eq_ignore_ascii_case("text/plain") || ct.is_empty() {
+            return m.get_body().ok();
+        }
+        return None;
+    }
+    m.subparts
+        .iter()
+        .find_map(|p| first_text_plain(p, depth + 1))
+}
+
+fn parse_address(value: &str) -> Option<Address> {
+    if let Ok(list) = mailparse::addrparse(value) {
+        if let Some(info) = list.extract_single_info() {
+            return Some(Address {
+                name: info.display_name.unwrap_or_default(),
+                email: info.addr,
+            });
+        }
+    }
+    // fall back to git's rules for odd forms
+    let mi = mailinfo::mailinfo(format!("From: {value}\n\n").as_bytes(), Default::default());
+    let email = String::from_utf8_lossy(mi.email.as_deref()?).into_owned();
+    if email.is_empty() {
+        return None;
+    }
+    let name = String::from_utf8_lossy(mi.author.as_deref().unwrap_or_default()).into_owned();
+    Some(Address { name, email })
+}
+
+impl Message {
+    /// Parse a raw message. Fails only when there is nothing that looks like a mail
+    /// header at all; lesser problems are kept in [`Message::notes`].
+    pub fn parse(
+        raw: RawMessage,
+        limits: &Limits,
+        mi_opts: mailinfo::Options,
+    ) -> Result<Message, ReadError> {
+        let origin = raw.origin;
+        let err = |reason: String| ReadError {
+            origin: origin.clone(),
+            message_id: None,
+            reason,
+        };
+        let bytes = raw.bytes;
+        if bytes.iter().all(|c| c.is_ascii_whitespace()) {
+            return Err(err("empty message".into()));
+        }
+        let (headers, _) = mailparse::parse_headers(&bytes)
+            .map_err(|e| err(format!("unreadable headers: {e}")))?;
+        let known = [
+            "from",
+            "subject",
+            "date",
+            "message-id",
+            "to",
+            "in-reply-to",
+            "references",
+        ];
+        if !headers.iter().any(|h| {
+            known
+                .iter()
+                .any(|k| h.get_key_ref().eq_ignore_ascii_case(k))
+        }) {
+            return Err(err(
+                "no mail headers (From, Subject, Date or Message-ID)".into()
+            ));
+        }
+        let mut notes = Vec::new();
+        let message_id = headers
+            .get_first_value("Message-ID")
+            .and_then(|v| message_ids(&v).into_iter().next());
+        let err_id = |reason: String| ReadError {
+            origin: origin.clone(),
+            message_id: message_id.clone(),
+            reason,
+        };
+        let in_reply_to = headers
+            .get_first_value("In-Reply-To")
+            .and_then(|v| message_ids(&v).into_iter().last());
+        let mut references: Vec<String> = headers
+            .get_all_values("References")
+            .iter()
+            .flat_map(|v| message_ids(v))
+            .collect();
+        if references.len() > limits.max_references {
+            references.drain(..references.len() - limits.max_references);
+        }
+        let subject_full = headers.get_first_value("Subject").unwrap_or_default();
+        let subject_full = subject_full.replace(['\r', '\n'], " ");
+        let (subject, cut_subject) = cut(&subject_full, limits.max_subject_bytes);
+        if cut_subject {
+            notes.push(format!(
+                "subject is {} bytes, cut to {} (limits.max_subject_bytes)",
+                subject_full.len(),
+                limits.max_subject_bytes
+            ));
+        }
+        let subject = subject.to_string();
+        if subject.contains('\0') {
+            notes.push("NUL byte in Subject".into());
+        }
+        let from = headers
+            .get_first_value("From")
+            .and_then(|v| parse_address(&v));
+        let date_raw = headers.get_first_value("Date");
+        let date = date_raw
+            .as_deref()
+            .and_then(|d| mailparse::dateparse(d).ok());
+        if date_raw.is_some() && date.is_none() {
+            notes.push("unreadable Date header".into());
+        }
+        let auto_submitted = headers
+            .get_first_value("Auto-Submitted")
+            .map(|v| v.trim().to_string());
+        let info = mailinfo::mailinfo(&bytes, mi_opts);
+        for e in &info.errors {
+            notes.push(e.clone());
+        }
+        let body_text = match mailparse::parse_mail(&bytes) {
+            Ok(pm) => first_text_plain(&pm, 0)
+                .unwrap_or_else(|| String::from_utf8_lossy(&info.message).into_owned()),
+            Err(e) => {
+                notes.push(format!(
+                    "MIME structure unreadable ({e}); using the raw body"
+                ));
+                String::from_utf8_lossy(&info.message).into_owned()
+            }
+        };
+        if from.is_none() && subject.is_empty() && message_id.is_none() {
+            return Err(err_id("no From, Subject or Message-ID".into()));
+        }
+        Ok(Message {
+            origin,
+            message_id,
+            in_reply_to,
+            references,
+            subject,
+            from,
+            date,
+            auto_submitted,
+            body_text,
+            info,
+            notes,
+        })
+    }
+
+    /// The parent: In-Reply-To, else the last entry of References.
+    pub fn parent_candidates(&self) -> impl Iterator<Item = &str> {
+        self.in_reply_to
+            .iter()
+            .map(|s| s.as_str())
+            .chain(self.references.iter().rev().map(|s| s.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert_eq!(message_ids(" <a@b> (comment) <c@d>"), vec!["a@b", "c@d"]);
+        assert_eq!(message_ids("a@b"), vec!["a@b"]);
+        assert!(message_ids("<>").is_empty());
+    }
+}

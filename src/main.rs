@@ -1,0 +1,241 @@
+//! The `patchbot` command line: parses arguments, loads the configuration and
+//! calls the library. No logic of its own beyond choosing what to print.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use patchbot::config::Config;
+use patchbot::input::{Input, InputError};
+use patchbot::mail::Message;
+use patchbot::output;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  findings were reported (review commands, later)
+  2  usage or configuration error
+  3  an INPUT could not be read, or names a kind not implemented yet
+  4  done, but some messages could not be read (they are listed)
+
+INPUT is resolved in this order:
+  1. an existing path: a file is one message (.eml, .patch) or an mbox (starts
+     with a `From ` line); a directory is a maildir (cur/, new/) or a public-inbox
+     archive (git/N.git, or a single epoch repository);
+  2. github:OWNER/REPO#N (a pull request) or an archive URL (not implemented yet);
+  3. a bare Message-ID: <id@host>, id@host or id:id@host (not implemented yet).";
+
+/// patchbot reviews patch series from mailing lists and GitHub pull requests.
+///
+/// It reads a series, applies it to the project's tree, rebuilds what the series
+/// affects (per-architecture Kconfig, linker scripts) and reports what changed.
+/// This version reads mail and assembles series.
+#[derive(Parser, Debug)]
+#[command(name = "patchbot", version, after_help = EXIT_CODES, max_term_width = 100)]
+struct Cli {
+    /// Read the configuration from this file instead of the built-in defaults.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Split one message like `git mailinfo`: author, subject, date, message, patch.
+    ///
+    /// The fields are exactly what `git mailinfo` (default options) writes to its
+    /// info, msg and patch outputs. With --json: an object with author, email,
+    /// subject, date, message_id, in_reply_to, references, message and patch
+    /// (message_base64/patch_base64 instead when not valid UTF-8) and warnings.
+    #[command(after_help = EXIT_CODES)]
+    Mail {
+        /// The message: a file, or any INPUT holding one message.
+        input: String,
+        /// Which message of a multi-message INPUT (1-based).
+        #[arg(long, value_name = "N")]
+        index: Option<usize>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Find the patch series in mail and print them.
+    ///
+    /// Every series: title, version, author, date, cover letter, patches in order
+    /// (subject, Message-ID, files touched, trailers collected from the patch and
+    /// from replies), missing and duplicate parts, base-commit, other versions.
+    /// With --json: {"series": [...], "errors": [...], "warnings": [...], "messages": N}.
+    #[command(after_help = EXIT_CODES)]
+    Series {
+        /// One or more INPUTs; messages of all of them are threaded together.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Print the effective configuration (built-in defaults or --config) as TOML.
+    #[command(after_help = EXIT_CODES)]
+    Config {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+struct FormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+}
+
+impl FormatArgs {
+    fn get(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// For people.
+    Text,
+    /// For programs; shapes are documented in README.md.
+    Json,
+}
+
+const OK: u8 = 0;
+const USAGE: u8 = 2;
+const INPUT: u8 = 3;
+const PARTIAL: u8 = 4;
+
+fn print(s: &str) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => OK,
+        // a closed pipe (`| head`) is not an error worth a message
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Err(e) => {
+            eprintln!("patchbot: cannot write output: {e}");
+            INPUT
+        }
+    }
+}
+
+fn json_string(v: &impl serde::Serialize) -> String {
+    let mut s =
+        serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn input_error(e: &InputError) -> u8 {
+    eprintln!("patchbot: {e}");
+    INPUT
+}
+
+fn run(cli: Cli) -> u8 {
+    let cfg = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return USAGE;
+        }
+    };
+    match cli.command {
+        Command::Config { format } => match format.get() {
+            Format::Text => print(&cfg.to_toml()),
+            Format::Json => print(&json_string(&cfg)),
+        },
+        Command::Mail {
+            input,
+            index,
+            format,
+        } => {
+            let input = match Input::resolve(&input) {
+                Ok(i) => i,
+                Err(e) => return input_error(&e),
+            };
+            let opts = patchbot::read_options(&cfg);
+            let mut raws = Vec::new();
+            let want = index.unwrap_or(1);
+            let mut count = 0usize;
+            if let Err(e) = input.read(&opts, &mut |m| {
+                count += 1;
+                if count == want {
+                    raws.push(m);
+                }
+            }) {
+                return input_error(&e);
+            }
+            if index.is_none() && count > 1 {
+                eprintln!("patchbot: the input holds {count} messages; choose one with --index N (1..={count})");
+                return USAGE;
+            }
+            let Some(raw) = raws.pop() else {
+                eprintln!("patchbot: no message {want} in the input (it holds {count})");
+                return INPUT;
+            };
+            let raw = match raw {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("patchbot: {e}");
+                    return INPUT;
+                }
+            };
+            let m = match Message::parse(raw, &cfg.limits, patchbot::mailinfo_options(&cfg)) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("patchbot: {e}");
+                    return INPUT;
+                }
+            };
+            match format.get() {
+                Format::Text => print(&output::mail_text(&m)),
+                Format::Json => print(&json_string(&output::mail_json(&m))),
+            }
+        }
+        Command::Series { inputs, format } => {
+            let mut resolved = Vec::new();
+            for i in &inputs {
+                match Input::resolve(i) {
+                    Ok(x) => resolved.push(x),
+                    Err(e) => return input_error(&e),
+                }
+            }
+            let report = match patchbot::assemble(&resolved, &cfg) {
+                Ok(r) => r,
+                Err(e) => return input_error(&e),
+            };
+            let code = match format.get() {
+                Format::Text => print(&output::series_text(&report)),
+                Format::Json => print(&json_string(&report)),
+            };
+            if code != OK {
+                code
+            } else if report.errors.is_empty() {
+                OK
+            } else {
+                PARTIAL
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { OK });
+        }
+    };
+    ExitCode::from(run(cli))
+}

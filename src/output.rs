@@ -1,0 +1,222 @@
+//! Text and JSON renderings of what the commands print. JSON shapes are part of
+//! the interface (documented in README.md); text is for people.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Value};
+
+use crate::mail::Message;
+use crate::series::{Report, Series};
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn opt_lossy(b: &Option<Vec<u8>>) -> Value {
+    b.as_deref()
+        .map_or(Value::Null, |b| Value::String(lossy(b)))
+}
+
+/// `patchbot mail --json`: the `git mailinfo` fields plus threading headers.
+/// `message`/`patch` are strings when valid UTF-8, else `message_base64`/`patch_base64`.
+pub fn mail_json(m: &Message) -> Value {
+    let mut v = json!({
+        "author": opt_lossy(&m.info.author),
+        "email": opt_lossy(&m.info.email),
+        "subject": opt_lossy(&m.info.subject),
+        "date": opt_lossy(&m.info.date),
+        "message_id": m.message_id,
+        "in_reply_to": m.in_reply_to,
+        "references": m.references,
+    });
+    let obj = v.as_object_mut().expect("object");
+    for (key, bytes) in [("message", &m.info.message), ("patch", &m.info.patch)] {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                obj.insert(key.into(), Value::String(s.into()));
+            }
+            Err(_) => {
+                obj.insert(
+                    format!("{key}_base64"),
+                    Value::String(data_encoding::BASE64.encode(bytes)),
+                );
+            }
+        }
+    }
+    obj.insert("warnings".into(), json!(m.notes));
+    v
+}
+
+/// `patchbot mail` in text: the info block as git prints it, then message and patch.
+pub fn mail_text(m: &Message) -> String {
+    let mut s = String::new();
+    let i = &m.info;
+    if let (Some(a), Some(e)) = (&i.author, &i.email) {
+        let _ = writeln!(s, "Author: {}\nEmail: {}", lossy(a), lossy(e));
+    }
+    if let Some(x) = &i.subject {
+        let _ = writeln!(s, "Subject: {}", lossy(x));
+    }
+    if let Some(x) = &i.date {
+        let _ = writeln!(s, "Date: {}", lossy(x));
+    }
+    if let Some(id) = &m.message_id {
+        let _ = writeln!(s, "Message-ID: <{id}>");
+    }
+    if let Some(id) = &m.in_reply_to {
+        let _ = writeln!(s, "In-Reply-To: <{id}>");
+    }
+    for w in &m.notes {
+        let _ = writeln!(s, "Warning: {w}");
+    }
+    let _ = writeln!(s, "\n--- message ---\n{}", lossy(&i.message).trim_end());
+    if !i.patch.is_empty() {
+        let _ = writeln!(s, "\n--- patch ---\n{}", lossy(&i.patch).trim_end());
+    }
+    s
+}
+
+fn series_header(s: &Series) -> String {
+    let mut flags = Vec::new();
+    if s.rfc {
+        flags.push("RFC".to_string());
+    }
+    if s.resend {
+        flags.push("RESEND".to_string());
+    }
+    flags.extend(s.tags.iter().cloned());
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", flags.join(" "))
+    };
+    let n = s.patches.len();
+    format!(
+        "Series v{}{}: {} ({} of {} patch{})",
+        s.version,
+        flags,
+        s.title,
+        n,
+        s.total,
+        if s.total == 1 { "" } else { "es" }
+    )
+}
+
+/// `patchbot series` in text.
+pub fn series_text(r: &Report) -> String {
+    let mut out = String::new();
+    for s in &r.series {
+        let _ = writeln!(out, "{}", series_header(s));
+        if let Some(a) = &s.author {
+            let _ = writeln!(out, "  author:  {a}");
+        }
+        if let Some(d) = &s.date {
+            let _ = writeln!(out, "  date:    {d}");
+        }
+        if let Some(c) = &s.cover {
+            let what = if c.is_cover_letter { "cover" } else { "root" };
+            let _ = writeln!(
+                out,
+                "  {what}:   <{}>",
+                c.message_id.as_deref().unwrap_or("no Message-ID")
+            );
+        }
+        if let Some(b) = &s.base.base_commit {
+            let _ = writeln!(out, "  base-commit: {b}");
+        }
+        if let Some(c) = &s.base.change_id {
+            let _ = writeln!(out, "  change-id: {c}");
+        }
+        for p in &s.base.prerequisite_patch_ids {
+            let _ = writeln!(out, "  prerequisite-patch-id: {p}");
+        }
+        if s.partial_reroll {
+            let _ = writeln!(
+                out,
+                "  partial re-roll: patches not re-sent are carried from the earlier version"
+            );
+        }
+        for p in &s.patches {
+            let carried = p
+                .from_version
+                .map(|v| format!(" (from v{v})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  [{}/{}] {}{}  <{}>",
+                p.counter,
+                s.total,
+                p.subject,
+                carried,
+                p.message_id.as_deref().unwrap_or("no Message-ID")
+            );
+            if !p.files.is_empty() {
+                let _ = writeln!(out, "        files: {}", p.files.join(", "));
+            }
+            for t in &p.trailers {
+                let ext = t
+                    .trailer
+                    .extinfo
+                    .as_deref()
+                    .map(|e| format!(" {e}"))
+                    .unwrap_or_default();
+                let src = match t.source {
+                    "patch" => String::new(),
+                    other => format!(
+                        "  ({other}{})",
+                        t.message_id
+                            .as_deref()
+                            .map(|m| format!(" <{m}>"))
+                            .unwrap_or_default()
+                    ),
+                };
+                let _ = writeln!(
+                    out,
+                    "        {}: {}{}{}",
+                    t.trailer.name, t.trailer.value, ext, src
+                );
+            }
+            if !p.replies.is_empty() {
+                let _ = writeln!(out, "        replies: {}", p.replies.len());
+            }
+        }
+        if !s.missing.is_empty() {
+            let m: Vec<String> = s.missing.iter().map(|c| c.to_string()).collect();
+            let _ = writeln!(out, "  missing: {}", m.join(", "));
+        }
+        for d in &s.duplicates {
+            let ids: Vec<String> = d
+                .message_ids
+                .iter()
+                .map(|m| format!("<{}>", m.as_deref().unwrap_or("no Message-ID")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  duplicate {}/{}: {}",
+                d.counter,
+                s.total,
+                ids.join(", ")
+            );
+        }
+        if !s.replies.is_empty() {
+            let _ = writeln!(out, "  replies to the cover: {}", s.replies.len());
+        }
+        for v in &s.other_versions {
+            let _ = writeln!(
+                out,
+                "  other version: v{} <{}>",
+                v.version,
+                v.message_id.as_deref().unwrap_or("?")
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{} series in {} messages", r.series.len(), r.messages);
+    for e in &r.errors {
+        let _ = writeln!(out, "error: {e}");
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {}: {}", w.origin, w.warning);
+    }
+    out
+}
