@@ -32,9 +32,9 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
 }
 
 /// Read every input and assemble the series found in it. Messages that cannot be
-/// read are reported in [`series::Report::errors`]; an input that cannot be read
+/// read are reported in [`series::Assembled::errors`]; an input that cannot be read
 /// at all is an error.
-pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Report, InputError> {
+pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Assembled, InputError> {
     let opts = read_options(cfg);
     let mi = mailinfo_options(cfg);
     let mut asm = series::Assembler::new(cfg.limits.max_files_per_patch);

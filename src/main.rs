@@ -210,17 +210,26 @@ fn run(cli: Cli) -> u8 {
                     Err(e) => return input_error(&e),
                 }
             }
-            let report = match patchbot::assemble(&resolved, &cfg) {
+            let assembled = match patchbot::assemble(&resolved, &cfg) {
                 Ok(r) => r,
                 Err(e) => return input_error(&e),
             };
-            let code = match format.get() {
-                Format::Text => print(&output::series_text(&report)),
-                Format::Json => print(&json_string(&report)),
-            };
-            if code != OK {
-                code
-            } else if report.errors.is_empty() {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let written = match format.get() {
+                Format::Text => output::write_series_text(&mut w, &assembled),
+                Format::Json => output::write_series_json(&mut w, &assembled),
+            }
+            .and_then(|_| w.flush());
+            match written {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return OK,
+                Err(e) => {
+                    eprintln!("patchbot: cannot write output: {e}");
+                    return INPUT;
+                }
+            }
+            if assembled.errors.is_empty() {
                 OK
             } else {
                 PARTIAL

@@ -2,11 +2,12 @@
 //! the interface (documented in README.md); text is for people.
 
 use std::fmt::Write as _;
+use std::io;
 
 use serde_json::{json, Value};
 
 use crate::mail::Message;
-use crate::series::{Report, Series};
+use crate::series::{Assembled, Series};
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -84,7 +85,7 @@ fn series_header(s: &Series) -> String {
     if s.resend {
         flags.push("RESEND".to_string());
     }
-    flags.extend(s.tags.iter().cloned());
+    flags.extend(s.tags.iter().map(|t| t.to_string()));
     let flags = if flags.is_empty() {
         String::new()
     } else {
@@ -102,10 +103,13 @@ fn series_header(s: &Series) -> String {
     )
 }
 
-/// `patchbot series` in text.
-pub fn series_text(r: &Report) -> String {
-    let mut out = String::new();
-    for s in &r.series {
+/// `patchbot series` in text, written one series at a time.
+pub fn write_series_text(w: &mut dyn io::Write, r: &Assembled) -> io::Result<()> {
+    let mut count = 0;
+    for s in r.series() {
+        let s = &s;
+        count += 1;
+        let mut out = String::new();
         let _ = writeln!(out, "{}", series_header(s));
         if let Some(a) = &s.author {
             let _ = writeln!(out, "  author:  {a}");
@@ -210,13 +214,30 @@ pub fn series_text(r: &Report) -> String {
             );
         }
         out.push('\n');
+        w.write_all(out.as_bytes())?;
     }
-    let _ = writeln!(out, "{} series in {} messages", r.series.len(), r.messages);
+    let mut out = String::new();
+    let _ = writeln!(out, "{count} series in {} messages", r.messages);
     for e in &r.errors {
         let _ = writeln!(out, "error: {e}");
     }
     for w in &r.warnings {
         let _ = writeln!(out, "warning: {}: {}", w.origin, w.warning);
     }
-    out
+    w.write_all(out.as_bytes())
+}
+
+/// `patchbot series --json`: `{"series": [...], "errors": [...], "warnings": [...],
+/// "messages": N}`, one series per line, written as each is built.
+pub fn write_series_json(w: &mut dyn io::Write, r: &Assembled) -> io::Result<()> {
+    w.write_all(b"{\"series\": [")?;
+    for (i, s) in r.series().enumerate() {
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *w, &s)?;
+    }
+    w.write_all(b"\n],\n\"errors\": ")?;
+    serde_json::to_writer(&mut *w, &r.errors)?;
+    w.write_all(b",\n\"warnings\": ")?;
+    serde_json::to_writer(&mut *w, &r.warnings)?;
+    writeln!(w, ",\n\"messages\": {}}}", r.messages)
 }

@@ -618,41 +618,48 @@ impl<'a> Mi<'a> {
     }
 
     fn check_header(&mut self, line: &[u8], secondary: bool, overwrite: bool) -> bool {
-        for i in 0..HEADERS.len() {
-            let slot_empty = if secondary {
-                self.s_hdr[i].is_none()
-            } else {
-                self.p_hdr[i].is_none()
-            };
-            if slot_empty || overwrite {
-                if let Some(v) = self.parse_header(line, HEADERS[i]) {
-                    if secondary {
-                        self.s_hdr[i] = Some(v);
-                    } else {
-                        self.p_hdr[i] = Some(v);
-                    }
-                    return true;
-                }
+        // Every header this function knows has a name without ':', so the name is
+        // what comes before the first ':' (git's skip_iprefix + ':' check).
+        let line = cstr(line);
+        let Some(colon) = memchr(b':', line) else { return false };
+        let name = &line[..colon];
+        let which = match name.len() {
+            4 if name.eq_ignore_ascii_case(b"From") => 0,
+            4 if name.eq_ignore_ascii_case(b"Date") => 2,
+            7 if name.eq_ignore_ascii_case(b"Subject") => 1,
+            10 if name.eq_ignore_ascii_case(b"Message-ID") => 3,
+            12 if name.eq_ignore_ascii_case(b"Content-Type") => 4,
+            25 if name.eq_ignore_ascii_case(b"Content-Transfer-Encoding") => 5,
+            _ => return false,
+        };
+        if which < 3 {
+            let slot_empty = if secondary { self.s_hdr[which].is_none() } else { self.p_hdr[which].is_none() };
+            if !(slot_empty || overwrite) {
+                return false;
             }
         }
-        if let Some(v) = self.parse_header(line, b"Content-Type") {
-            self.handle_content_type(&v);
-            return true;
+        let Some(v) = self.parse_header(line, if which < 3 { HEADERS[which] } else { name }) else { return false };
+        match which {
+            0..=2 => {
+                if secondary {
+                    self.s_hdr[which] = Some(v);
+                } else {
+                    self.p_hdr[which] = Some(v);
+                }
+            }
+            4 => self.handle_content_type(&v),
+            5 => {
+                self.te = if find_ci(&v, b"base64").is_some() {
+                    Te::Base64
+                } else if find_ci(&v, b"quoted-printable").is_some() {
+                    Te::Qp
+                } else {
+                    Te::DontCare
+                };
+            }
+            _ => {}
         }
-        if let Some(v) = self.parse_header(line, b"Content-Transfer-Encoding") {
-            self.te = if find_ci(&v, b"base64").is_some() {
-                Te::Base64
-            } else if find_ci(&v, b"quoted-printable").is_some() {
-                Te::Qp
-            } else {
-                Te::DontCare
-            };
-            return true;
-        }
-        if self.parse_header(line, b"Message-ID").is_some() {
-            return true;
-        }
-        false
+        true
     }
 
     fn is_inbody_header(&self, line: &[u8]) -> bool {
@@ -711,8 +718,8 @@ impl<'a> Mi<'a> {
                 return false;
             }
         }
-        let converted = match to_utf8(line, &self.charset.clone()) {
-            Ok(c) => c.into_owned(),
+        let converted = match to_utf8(line, &self.charset) {
+            Ok(c) => c,
             Err(e) => {
                 self.error(e);
                 return false;
@@ -862,44 +869,54 @@ impl<'a> Mi<'a> {
         if !self.content.is_empty() && !self.find_boundary(line) {
             return;
         }
+        // The next line, still borrowed from the input: plain lines (no boundary,
+        // no transfer or flowed decoding) go straight to the filter without a copy.
+        let mut borrowed: Option<&'a [u8]> = None;
         loop {
-            if self.is_multipart_boundary(line) {
-                if !prev.is_empty() {
-                    let p = std::mem::take(&mut prev);
-                    self.handle_filter(&p);
-                }
-                if !self.handle_boundary(line) {
-                    return;
+            if let Some(b) = borrowed {
+                if self.te != Te::DontCare || self.format_flowed || self.is_multipart_boundary(b) {
+                    line.clear();
+                    line.extend_from_slice(b);
+                    borrowed = None;
                 }
             }
-            self.decode_transfer_encoding(line);
-            match self.te {
-                Te::Base64 | Te::Qp => {
-                    let mut joined = std::mem::take(&mut prev);
-                    joined.extend_from_slice(line);
-                    let mut start = 0;
-                    while start < joined.len() {
-                        let end =
-                            memchr(b'\n', &joined[start..]).map_or(joined.len(), |i| start + i + 1);
-                        let mut piece = joined[start..end].to_vec();
-                        if end == joined.len() && piece.last() != Some(&b'\n') {
-                            prev.extend_from_slice(&piece);
-                            break;
-                        }
-                        self.handle_filter_flowed(&mut piece, &mut prev);
-                        start = end;
+            if let Some(b) = borrowed {
+                self.handle_filter(b);
+            } else {
+                if self.is_multipart_boundary(line) {
+                    if !prev.is_empty() {
+                        let p = std::mem::take(&mut prev);
+                        self.handle_filter(&p);
+                    }
+                    if !self.handle_boundary(line) {
+                        return;
                     }
                 }
-                Te::DontCare => {
-                    let mut l = std::mem::take(line);
-                    self.handle_filter_flowed(&mut l, &mut prev);
+                self.decode_transfer_encoding(line);
+                match self.te {
+                    Te::Base64 | Te::Qp => {
+                        let mut joined = std::mem::take(&mut prev);
+                        joined.extend_from_slice(line);
+                        let mut start = 0;
+                        while start < joined.len() {
+                            let end = memchr(b'\n', &joined[start..]).map_or(joined.len(), |i| start + i + 1);
+                            let mut piece = joined[start..end].to_vec();
+                            if end == joined.len() && piece.last() != Some(&b'\n') {
+                                prev.extend_from_slice(&piece);
+                                break;
+                            }
+                            self.handle_filter_flowed(&mut piece, &mut prev);
+                            start = end;
+                        }
+                    }
+                    Te::DontCare => {
+                        let mut l = std::mem::take(line);
+                        self.handle_filter_flowed(&mut l, &mut prev);
+                    }
                 }
             }
             match self.input.whole_line() {
-                Some(l) => {
-                    line.clear();
-                    line.extend_from_slice(l);
-                }
+                Some(l) => borrowed = Some(l),
                 None => break,
             }
         }

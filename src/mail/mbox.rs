@@ -7,7 +7,8 @@
 //! line of absurd length.
 
 use std::io::{self, BufRead};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{MboxFormat, Origin, RawMessage, ReadError, ReadOptions};
 
@@ -110,7 +111,7 @@ fn read_line_capped<R: BufRead>(
 /// An iterator over the messages of an mbox stream.
 pub struct MboxReader<R: BufRead> {
     r: R,
-    path: PathBuf,
+    path: Arc<Path>,
     opts: ReadOptions,
     /// The `From ` line that starts the next message, if already read.
     pending: Option<Vec<u8>>,
@@ -126,7 +127,7 @@ impl<R: BufRead> MboxReader<R> {
     pub fn new(r: R, path: PathBuf, opts: ReadOptions) -> Self {
         MboxReader {
             r,
-            path,
+            path: Arc::from(path.as_path()),
             opts,
             pending: None,
             pending_offset: 0,
@@ -164,7 +165,7 @@ impl<R: BufRead> Iterator for MboxReader<R> {
         if self.done {
             return None;
         }
-        let io_err = |path: &PathBuf, index, offset, e: io::Error| ReadError {
+        let io_err = |path: &Arc<Path>, index, offset, e: io::Error| ReadError {
             origin: Origin::Mbox {
                 path: path.clone(),
                 index,

@@ -39,8 +39,9 @@ pub struct Message {
     /// Seconds since the epoch, when the Date header could be read.
     pub date: Option<i64>,
     pub auto_submitted: Option<String>,
-    /// The first text/plain part, decoded to UTF-8 (what a person reads).
-    pub body_text: String,
+    /// For multipart mail, the first text/plain part decoded to UTF-8; for
+    /// single-part mail `None`, and [`Message::body_text`] uses the mailinfo split.
+    pub body_plain: Option<String>,
     /// `git mailinfo`'s view: author, subject, commit message and patch.
     pub info: MailInfo,
     /// Problems that did not stop the message from being read.
@@ -97,6 +98,14 @@ fn first_text_plain(m: &ParsedMail<'_>, depth: usize) -> Option<String> {
     m.subparts
         .iter()
         .find_map(|p| first_text_plain(p, depth + 1))
+}
+
+fn whole_body(info: &MailInfo) -> String {
+    let mut b = String::from_utf8_lossy(&info.message).into_owned();
+    if !info.patch.is_empty() {
+        b.push_str(&String::from_utf8_lossy(&info.patch));
+    }
+    b
 }
 
 fn parse_address(value: &str) -> Option<Address> {
@@ -207,15 +216,22 @@ impl Message {
         for e in &info.errors {
             notes.push(e.clone());
         }
-        let body_text = match mailparse::parse_mail(&bytes) {
-            Ok(pm) => first_text_plain(&pm, 0)
-                .unwrap_or_else(|| String::from_utf8_lossy(&info.message).into_owned()),
-            Err(e) => {
-                notes.push(format!(
-                    "MIME structure unreadable ({e}); using the raw body"
-                ));
-                String::from_utf8_lossy(&info.message).into_owned()
+        // A single-part body is what mailinfo already decoded (message + patch);
+        // for multipart mail, mailparse picks the first text/plain part so that an
+        // HTML alternative is not read twice.
+        let multipart = headers
+            .get_first_value("Content-Type")
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+        let body_plain = if multipart {
+            match mailparse::parse_mail(&bytes) {
+                Ok(pm) => first_text_plain(&pm, 0),
+                Err(e) => {
+                    notes.push(format!("MIME structure unreadable ({e}); using the raw body"));
+                    None
+                }
             }
+        } else {
+            None
         };
         if from.is_none() && subject.is_empty() && message_id.is_none() {
             return Err(err_id("no From, Subject or Message-ID".into()));
@@ -229,10 +245,26 @@ impl Message {
             from,
             date,
             auto_submitted,
-            body_text,
+            body_plain,
             info,
             notes,
         })
+    }
+
+    /// The text a person reads: the text/plain part, or the whole decoded body.
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.body_plain {
+            Some(b) => std::borrow::Cow::Borrowed(b),
+            None => std::borrow::Cow::Owned(whole_body(&self.info)),
+        }
+    }
+
+    /// The body as bytes, for scanners that look only at a few lines.
+    pub fn body_bytes(&self) -> Vec<&[u8]> {
+        match &self.body_plain {
+            Some(b) => vec![b.as_bytes()],
+            None => vec![&self.info.message[..], &self.info.patch[..]],
+        }
     }
 
     /// The parent: In-Reply-To, else the last entry of References.

@@ -12,6 +12,7 @@ pub mod public_inbox;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -26,14 +27,14 @@ pub enum Origin {
     File { path: PathBuf },
     /// The `index`-th message (1-based) of an mbox, starting at byte `offset`.
     Mbox {
-        path: PathBuf,
+        path: Arc<Path>,
         index: usize,
         offset: u64,
     },
     /// A file in a maildir.
     Maildir { path: PathBuf },
     /// A message in a public-inbox epoch repository.
-    PublicInbox { epoch: PathBuf, commit: String },
+    PublicInbox { epoch: Arc<Path>, commit: String },
 }
 
 impl fmt::Display for Origin {

@@ -109,7 +109,7 @@ pub fn read(
             Ok(None) => {}
             Err(reason) => f(Err(ReadError {
                 origin: Origin::PublicInbox {
-                    epoch: epoch.git_dir.clone(),
+                    epoch: epoch.git_dir.as_path().into(),
                     commit: String::new(),
                 },
                 message_id: None,
@@ -170,6 +170,7 @@ fn read_epoch(
     let mut out = BufReader::new(batch.stdout.take().ok_or("no cat-file output")?);
     let mut last: Option<String> = None;
     let mut header = Vec::new();
+    let epoch_path: std::sync::Arc<Path> = std::sync::Arc::from(epoch.git_dir.as_path());
     loop {
         header.clear();
         if out
@@ -192,7 +193,7 @@ fn read_epoch(
             .ok_or_else(|| format!("unexpected git output: {h}"))?;
         let query_commit = rest.unwrap_or_default().trim().to_string();
         let origin = Origin::PublicInbox {
-            epoch: epoch.git_dir.clone(),
+            epoch: epoch_path.clone(),
             commit: query_commit.clone(),
         };
         // Which blob was it: the batch answers in query order, m then d.

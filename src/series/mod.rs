@@ -9,43 +9,12 @@ pub mod subject;
 pub mod trailers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::mail::{Address, Message, Origin, ReadError};
-use subject::Subject;
 use trailers::{BaseInfo, Trailer};
-
-/// The compact index entry for one message.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// The Message-ID, or a synthetic key for messages without one.
-    key: String,
-    message_id: Option<String>,
-    /// In-Reply-To first, then References nearest first.
-    parents: Vec<String>,
-    subject: Subject,
-    from: Option<Address>,
-    date: Option<i64>,
-    has_patch: bool,
-    files: Vec<String>,
-    /// Own trailers: a patch's commit-message trailers, or a reply's follow-up trailers.
-    trailers: Vec<Trailer>,
-    base: Option<Box<BaseInfo>>,
-    origin: Origin,
-    /// Arrival order.
-    seq: usize,
-}
-
-impl Entry {
-    fn is_patch_like(&self) -> bool {
-        (self.subject.is_patch_like() || (self.has_patch && !self.subject.reply))
-            && !self.subject.forward
-    }
-    fn is_cover(&self) -> bool {
-        self.subject.is_cover()
-    }
-}
 
 /// Files a patch touches (post-image paths; pre-image too for renames and
 /// deletions), from `diff --git`, `---`/`+++` pairs, `rename`/`copy` lines and CVS
@@ -67,6 +36,10 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
     for (i, raw) in lines.iter().enumerate() {
         if set.len() >= max {
             break;
+        }
+        const PREFIXES: [&[u8]; 6] = [b"diff --git ", b"+++ ", b"rename from ", b"rename to ", b"copy to ", b"Index: "];
+        if !PREFIXES.iter().any(|p| raw.starts_with(p)) {
+            continue;
         }
         let l = String::from_utf8_lossy(raw);
         if let Some(rest) = l.strip_prefix("diff --git ") {
@@ -124,27 +97,27 @@ pub struct CollectedTrailer {
     /// `cover-reply` (a reply to the cover letter, applying to every patch).
     pub source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
+    pub message_id: Option<Arc<str>>,
 }
 
 /// A reply that came in on a patch or the cover letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reply {
-    pub message_id: Option<String>,
-    pub from: Option<Address>,
+    pub message_id: Option<Arc<str>>,
+    pub from: Option<Arc<Address>>,
     pub date: Option<String>,
-    pub subject: String,
+    pub subject: Arc<str>,
     pub trailers: Vec<Trailer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Patch {
     pub counter: u32,
-    pub subject: String,
-    pub message_id: Option<String>,
-    pub author: Option<Address>,
+    pub subject: Arc<str>,
+    pub message_id: Option<Arc<str>>,
+    pub author: Option<Arc<Address>>,
     pub date: Option<String>,
-    pub files: Vec<String>,
+    pub files: Vec<Arc<str>>,
     pub trailers: Vec<CollectedTrailer>,
     pub replies: Vec<Reply>,
     /// Set when this patch was not re-sent in this version and is carried over
@@ -157,8 +130,8 @@ pub struct Patch {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cover {
-    pub message_id: Option<String>,
-    pub subject: String,
+    pub message_id: Option<Arc<str>>,
+    pub subject: Arc<str>,
     /// False when there is no 0/N message and the thread root stands in for it.
     pub is_cover_letter: bool,
 }
@@ -167,24 +140,24 @@ pub struct Cover {
 pub struct Duplicate {
     pub counter: u32,
     /// The extra copies (the first one received is in `patches`).
-    pub message_ids: Vec<Option<String>>,
+    pub message_ids: Vec<Option<Arc<str>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionRef {
     pub version: u32,
-    pub message_id: Option<String>,
-    pub title: String,
+    pub message_id: Option<Arc<str>>,
+    pub title: Arc<str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Series {
-    pub title: String,
+    pub title: Arc<str>,
     pub version: u32,
     pub rfc: bool,
     pub resend: bool,
-    pub tags: Vec<String>,
-    pub author: Option<Address>,
+    pub tags: Vec<Arc<str>>,
+    pub author: Option<Arc<Address>>,
     pub date: Option<String>,
     pub cover: Option<Cover>,
     /// N of N/M: how many patches the series announces.
@@ -245,11 +218,146 @@ pub fn rfc3339(ts: i64) -> String {
     )
 }
 
-/// Collects messages as they stream past and assembles series at the end.
+/// One interned string table: Message-IDs, titles, paths and addresses repeat
+/// across an archive, so each is stored once and entries hold small handles.
+#[derive(Default)]
+struct Interner {
+    map: HashMap<Arc<str>, u32>,
+    strs: Vec<Arc<str>>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let a: Arc<str> = Arc::from(s);
+        let i = self.strs.len() as u32;
+        self.strs.push(a.clone());
+        self.map.insert(a, i);
+        i
+    }
+    fn arc(&mut self, s: &str) -> Arc<str> {
+        let i = self.id(s);
+        self.strs[i as usize].clone()
+    }
+}
+
+/// A vector that grows in fixed chunks, so that the index never holds the up to
+/// 2x slack of a doubling `Vec` (which would be most of its memory).
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+const CHUNK: usize = 2048;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Chunked<T> {
+    fn push(&mut self, v: T) {
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            c.push(v);
+        }
+        self.len += 1;
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let old = std::mem::take(self);
+        for v in old.chunks.into_iter().flatten() {
+            if keep(&v) {
+                self.push(v);
+            }
+        }
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+/// Where a message came from, compactly: mbox positions (nearly every message of
+/// a big input) need no allocation of their own.
+#[derive(Debug, Clone)]
+enum Loc {
+    Mbox { source: u32, index: u32, offset: u64 },
+    Other(Box<Origin>),
+}
+
+const FLAG_REPLY: u8 = 1;
+const FLAG_FORWARD: u8 = 2;
+const FLAG_PATCH: u8 = 4;
+const FLAG_RFC: u8 = 8;
+const FLAG_RESEND: u8 = 16;
+const FLAG_HAS_PATCH: u8 = 32;
+
+/// The compact index entry for one message: a few handles and numbers. Bodies
+/// are never kept.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Interned key: the Message-ID, or a synthetic one for messages without.
+    key: u32,
+    message_id: Option<Arc<str>>,
+    /// In-Reply-To first, then References nearest first (interned, at most 4).
+    parents: Box<[u32]>,
+    title: Arc<str>,
+    flags: u8,
+    version: u32,
+    counter: Option<u32>,
+    total: Option<u32>,
+    tags: Box<[Arc<str>]>,
+    from: Option<Arc<Address>>,
+    date: Option<i64>,
+    files: Box<[Arc<str>]>,
+    /// Own trailers: a patch's commit-message trailers, or a reply's follow-up trailers.
+    trailers: Box<[Trailer]>,
+    base: Option<Box<BaseInfo>>,
+    loc: Loc,
+    seq: u32,
+}
+
+impl Entry {
+    fn has(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+    fn is_patch_like(&self) -> bool {
+        !self.has(FLAG_FORWARD)
+            && !self.has(FLAG_REPLY)
+            && (self.has(FLAG_PATCH) || self.has(FLAG_RFC) || self.counter.is_some() || self.has(FLAG_HAS_PATCH))
+    }
+    fn is_cover(&self) -> bool {
+        self.is_patch_like() && self.counter == Some(0)
+    }
+}
+
+/// How many parent candidates are kept per message.
+const MAX_PARENTS: usize = 4;
+
+/// Collects messages as they stream past; [`Assembler::finish`] threads them.
 #[derive(Default)]
 pub struct Assembler {
-    entries: Vec<Entry>,
-    by_key: HashMap<String, usize>,
+    entries: Chunked<Entry>,
+    /// mbox paths, indexed by `Loc::Mbox::source`.
+    sources: Vec<Arc<std::path::Path>>,
+    strings: Interner,
+    addresses: HashMap<Address, Arc<Address>>,
+    /// Interned keys already seen (to drop duplicates), indexed by string id.
+    seen: Vec<bool>,
     removed: BTreeSet<String>,
     errors: Vec<ReadError>,
     warnings: Vec<Warning>,
@@ -258,10 +366,7 @@ pub struct Assembler {
 
 impl Assembler {
     pub fn new(max_files_per_patch: usize) -> Self {
-        Assembler {
-            max_files: max_files_per_patch,
-            ..Default::default()
-        }
+        Assembler { max_files: max_files_per_patch, ..Default::default() }
     }
 
     pub fn error(&mut self, e: ReadError) {
@@ -273,6 +378,15 @@ impl Assembler {
         self.removed.insert(message_id.to_string());
     }
 
+    fn address(&mut self, a: Address) -> Arc<Address> {
+        if let Some(x) = self.addresses.get(&a) {
+            return x.clone();
+        }
+        let x = Arc::new(a.clone());
+        self.addresses.insert(a, x.clone());
+        x
+    }
+
     /// Index one message; its body is dropped afterwards.
     pub fn add(&mut self, m: Message) {
         for n in &m.notes {
@@ -282,32 +396,41 @@ impl Assembler {
                 warning: n.clone(),
             });
         }
-        let key = match &m.message_id {
+        let key_str = match &m.message_id {
             Some(id) => id.clone(),
             None => format!("patchbot-no-id:{}", m.origin),
         };
-        if self.by_key.contains_key(&key) {
+        let key = self.strings.id(&key_str);
+        if self.seen.get(key as usize).copied().unwrap_or(false) {
             // the same message twice (cross-posted, or an archive overlap): keep the first
             return;
         }
         let subject = subject::parse(&m.subject);
         let has_patch = !m.info.patch.is_empty();
-        let files = if has_patch {
-            files_touched(&m.info.patch, self.max_files)
+        let is_patchlike = (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
+        let files: Box<[Arc<str>]> = if has_patch {
+            files_touched(&m.info.patch, self.max_files).iter().map(|f| self.strings.arc(f)).collect()
         } else {
-            Vec::new()
+            Box::new([])
         };
-        let is_patchlike =
-            (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
-        let trailers = if is_patchlike && has_patch {
+        let found = if is_patchlike && has_patch {
             trailers::patch_trailers(&String::from_utf8_lossy(&m.info.message))
         } else if is_patchlike {
             Vec::new()
         } else {
-            trailers::find_trailers(&m.body_text, true)
+            trailers::find_trailers(&m.body_text(), true)
         };
+        // trailer names and values repeat (the same people sign and review): intern
+        let trailers: Box<[Trailer]> = found
+            .into_iter()
+            .map(|t| Trailer {
+                name: self.strings.arc(&t.name),
+                value: self.strings.arc(&t.value),
+                extinfo: t.extinfo.map(|x| self.strings.arc(&x)),
+            })
+            .collect();
         let base = if is_patchlike {
-            let b = trailers::base_info(&m.body_text);
+            let b = trailers::base_info_bytes(&m.body_bytes());
             (!b.is_empty()).then(|| Box::new(b))
         } else {
             None
@@ -324,108 +447,136 @@ impl Assembler {
         } else {
             m.from.clone()
         };
-        let mut parents: Vec<String> = Vec::new();
+        let from = from.map(|a| self.address(a));
+        let mut parents: Vec<u32> = Vec::new();
         for p in m.parent_candidates() {
-            if p != key && !parents.iter().any(|x| x == p) {
-                parents.push(p.to_string());
+            let id = self.strings.id(p);
+            if id != key && !parents.contains(&id) {
+                parents.push(id);
+                if parents.len() == MAX_PARENTS {
+                    break;
+                }
             }
         }
-        let seq = self.entries.len();
-        self.by_key.insert(key.clone(), seq);
+        let mut flags = 0;
+        for (on, f) in [
+            (subject.reply, FLAG_REPLY),
+            (subject.forward, FLAG_FORWARD),
+            (subject.patch, FLAG_PATCH),
+            (subject.rfc, FLAG_RFC),
+            (subject.resend, FLAG_RESEND),
+            (has_patch, FLAG_HAS_PATCH),
+        ] {
+            if on {
+                flags |= f;
+            }
+        }
+        let seq = self.entries.len() as u32;
+        let loc = match m.origin {
+            Origin::Mbox { path, index, offset } if index <= u32::MAX as usize => {
+                let source = match self.sources.iter().position(|p| Arc::ptr_eq(p, &path) || *p == path) {
+                    Some(i) => i,
+                    None => {
+                        self.sources.push(path);
+                        self.sources.len() - 1
+                    }
+                };
+                Loc::Mbox { source: source as u32, index: index as u32, offset }
+            }
+            other => Loc::Other(Box::new(other)),
+        };
+        if self.seen.len() <= key as usize {
+            self.seen.resize(key as usize + 1, false);
+        }
+        self.seen[key as usize] = true;
+        let title = self.strings.arc(&subject.title);
+        let tags = subject.tags.iter().map(|t| self.strings.arc(t)).collect();
+        let message_id = m.message_id.as_ref().map(|_| self.strings.strs[key as usize].clone());
         self.entries.push(Entry {
             key,
-            message_id: m.message_id,
-            parents,
-            subject,
+            message_id,
+            parents: parents.into(),
+            title,
+            flags,
+            version: subject.version,
+            counter: subject.counter,
+            total: subject.total,
+            tags,
             from,
             date: m.date,
-            has_patch,
             files,
             trailers,
             base,
-            origin: m.origin,
+            loc,
             seq,
         });
     }
 
-    /// Thread the entries and build the series.
-    pub fn finish(mut self) -> Report {
-        // drop removed messages
+    /// Thread the entries and group them into series. The result still holds only
+    /// the index; [`Assembled::series`] builds each series when asked.
+    pub fn finish(mut self) -> Assembled {
         if !self.removed.is_empty() {
             let removed = std::mem::take(&mut self.removed);
-            self.entries
-                .retain(|e| e.message_id.as_ref().is_none_or(|id| !removed.contains(id)));
-            self.by_key = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.key.clone(), i))
-                .collect();
+            self.entries.retain(|e| e.message_id.as_ref().is_none_or(|id| !removed.contains(&**id)));
         }
         let n = self.entries.len();
+        let mut pos: HashMap<u32, usize> = HashMap::with_capacity(n);
+        for (i, e) in self.entries.iter().enumerate() {
+            pos.insert(e.key, i);
+        }
         let entries = &self.entries;
-        // parent of each entry: the first candidate that is present
         let mut parent: Vec<Option<usize>> = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                e.parents
-                    .iter()
-                    .filter_map(|p| self.by_key.get(p).copied())
-                    .find(|&j| j != i)
-            })
+            .map(|(i, e)| e.parents.iter().filter_map(|p| pos.get(p).copied()).find(|&j| j != i))
             .collect();
         // b4's fallback for replies without threading headers: match the subject
-        let mut by_title: HashMap<(String, u32, Option<u32>), usize> = HashMap::new();
+        let mut by_title: HashMap<(Arc<str>, u32, Option<u32>), usize> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             if e.is_patch_like() {
-                by_title
-                    .entry((
-                        e.subject.title.clone(),
-                        e.subject.version,
-                        e.subject.counter,
-                    ))
-                    .or_insert(i);
+                by_title.entry((e.title.clone(), e.version, e.counter)).or_insert(i);
             }
         }
         for (i, e) in entries.iter().enumerate() {
-            if parent[i].is_none() && e.subject.reply {
-                let k = (
-                    e.subject.title.clone(),
-                    e.subject.version,
-                    e.subject.counter,
-                );
-                if let Some(&j) = by_title.get(&k) {
+            if parent[i].is_none() && e.has(FLAG_REPLY) {
+                if let Some(&j) = by_title.get(&(e.title.clone(), e.version, e.counter)) {
                     if j != i {
                         parent[i] = Some(j);
                     }
                 }
             }
         }
-        // break cycles: walking up from any node must end within n steps
+        drop(by_title);
+        // Break cycles: colour nodes; a walk that meets a node of its own walk
+        // has found a loop, which is cut at the node that closes it.
+        let mut state = vec![0u8; n]; // 0 new, 1 on the current walk, 2 done
         for i in 0..n {
-            let mut seen = BTreeSet::new();
+            let mut walk = Vec::new();
             let mut cur = i;
-            seen.insert(cur);
-            while let Some(p) = parent[cur] {
-                if !seen.insert(p) {
-                    // cur -> p closes a loop; cut it here
-                    parent[cur] = None;
-                    self.warnings.push(Warning {
-                        origin: entries[cur].origin.clone(),
-                        message_id: entries[cur].message_id.clone(),
-                        warning: "In-Reply-To/References form a loop; threading cut here".into(),
-                    });
-                    break;
+            while state[cur] == 0 {
+                state[cur] = 1;
+                walk.push(cur);
+                match parent[cur] {
+                    Some(p) if state[p] == 1 => {
+                        parent[cur] = None;
+                        self.warnings.push(Warning {
+                            origin: origin_of(&self.sources, &entries[cur].loc),
+                            message_id: entries[cur].message_id.as_deref().map(String::from),
+                            warning: "In-Reply-To/References form a loop; threading cut here".into(),
+                        });
+                        break;
+                    }
+                    Some(p) => cur = p,
+                    None => break,
                 }
-                cur = p;
+            }
+            for w in walk {
+                state[w] = 2;
             }
         }
         let patchlike: Vec<bool> = entries.iter().map(|e| e.is_patch_like()).collect();
-        let same_series = |a: &Entry, b: &Entry| {
-            a.subject.version == b.subject.version
-                && a.subject.total.unwrap_or(1) == b.subject.total.unwrap_or(1)
-        };
+        let same_series =
+            |a: &Entry, b: &Entry| a.version == b.version && a.total.unwrap_or(1) == b.total.unwrap_or(1);
         // anchor: walk up through patches of the same version and size
         let mut anchor: Vec<usize> = (0..n).collect();
         for i in (0..n).filter(|&i| patchlike[i]) {
@@ -439,7 +590,6 @@ impl Assembler {
             }
             anchor[i] = cur;
         }
-        // children count, to tell orphans from thread roots
         let mut has_patch_child = vec![false; n];
         for i in (0..n).filter(|&i| patchlike[i]) {
             if let Some(p) = parent[i] {
@@ -450,36 +600,29 @@ impl Assembler {
         enum GroupKey {
             Thread(usize),
             Reroll(usize, u32, u32),
-            Unthreaded(String, u32, u32, Vec<String>),
+            Unthreaded(String, u32, u32, Vec<Arc<str>>),
         }
         let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         for i in (0..n).filter(|&i| patchlike[i]) {
             let a = anchor[i];
             let e = &entries[i];
-            let total = e.subject.total.unwrap_or(1);
+            let total = e.total.unwrap_or(1);
+            let threaded = e.message_id.is_some() && !e.parents.is_empty();
             let key = match parent[a] {
-                Some(p) if patchlike[p] => {
-                    // sent into another version's thread: a (partial) re-roll
-                    GroupKey::Reroll(anchor[p], e.subject.version, total)
-                }
-                None if a == i && !has_patch_child[i] && total > 1 && !e.has_children_hint() => {
-                    GroupKey::Unthreaded(
-                        e.from
-                            .as_ref()
-                            .map(|f| f.email.to_ascii_lowercase())
-                            .unwrap_or_default(),
-                        e.subject.version,
-                        total,
-                        e.subject.tags.clone(),
-                    )
-                }
+                // sent into another version's thread: a (partial) re-roll
+                Some(p) if patchlike[p] => GroupKey::Reroll(anchor[p], e.version, total),
+                None if a == i && !has_patch_child[i] && total > 1 && !threaded => GroupKey::Unthreaded(
+                    e.from.as_ref().map(|f| f.email.to_ascii_lowercase()).unwrap_or_default(),
+                    e.version,
+                    total,
+                    e.tags.to_vec(),
+                ),
                 _ => GroupKey::Thread(a),
             };
             groups.entry(key).or_default().push(i);
         }
-        // which group each patch-like entry landed in
-        let mut group_of: HashMap<usize, usize> = HashMap::new();
         let group_list: Vec<(GroupKey, Vec<usize>)> = groups.into_iter().collect();
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
         for (g, (_, members)) in group_list.iter().enumerate() {
             for &m in members {
                 group_of.insert(m, g);
@@ -489,295 +632,290 @@ impl Assembler {
         let mut replies_to: HashMap<usize, Vec<usize>> = HashMap::new();
         for i in (0..n).filter(|&i| !patchlike[i]) {
             let mut cur = i;
-            let mut steps = 0;
             while let Some(p) = parent[cur] {
-                steps += 1;
                 if patchlike[p] {
                     replies_to.entry(p).or_default().push(i);
                     break;
                 }
                 cur = p;
-                if steps > n {
-                    break;
-                }
             }
         }
-        let reply_of = |i: usize| -> Reply {
-            let e = &entries[i];
-            Reply {
-                message_id: e.message_id.clone(),
-                from: e.from.clone(),
-                date: e.date.map(rfc3339),
-                subject: e.subject_display(),
-                trailers: e.trailers.clone(),
-            }
-        };
-        let sorted_replies = |list: Option<&Vec<usize>>| -> Vec<usize> {
-            let mut v = list.cloned().unwrap_or_default();
+        for v in replies_to.values_mut() {
             v.sort_by_key(|&i| (entries[i].date, entries[i].seq));
-            v
-        };
-        let mut series: Vec<(Series, Option<usize>, i64, usize)> = Vec::new();
-        for (key, members) in &group_list {
-            let mut members = members.clone();
-            members.sort_by_key(|&i| {
-                (
-                    entries[i].subject.counter.unwrap_or(1),
-                    entries[i].date,
-                    entries[i].seq,
-                )
-            });
-            let cover_idx = members.iter().copied().find(|&i| entries[i].is_cover());
-            let total = members
-                .iter()
-                .filter_map(|&i| entries[i].subject.total)
-                .max()
-                .unwrap_or(1);
-            let mut by_counter: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-            for &i in &members {
-                if entries[i].is_cover() {
-                    continue;
-                }
-                let c = entries[i].subject.counter.unwrap_or(1);
-                by_counter.entry(c).or_default().push(i);
-            }
-            let first = cover_idx.or_else(|| members.first().copied());
-            let Some(first) = first else { continue };
-            let head = &entries[first];
-            let cover_replies = cover_idx
-                .map(|c| sorted_replies(replies_to.get(&c)))
-                .unwrap_or_default();
-            let cover_trailers: Vec<CollectedTrailer> = cover_replies
-                .iter()
-                .flat_map(|&r| {
-                    entries[r].trailers.iter().map(move |t| CollectedTrailer {
-                        trailer: t.clone(),
-                        source: "cover-reply",
-                        message_id: entries[r].message_id.clone(),
-                    })
-                })
-                .collect();
-            let mut patches = Vec::new();
-            let mut duplicates = Vec::new();
-            for (&c, list) in &by_counter {
-                let i = list[0];
-                if list.len() > 1 {
-                    duplicates.push(Duplicate {
-                        counter: c,
-                        message_ids: list[1..]
-                            .iter()
-                            .map(|&j| entries[j].message_id.clone())
-                            .collect(),
-                    });
-                }
-                patches.push(self.patch_of(
-                    i,
-                    &sorted_replies(replies_to.get(&i)),
-                    &cover_trailers,
-                    None,
-                ));
-            }
-            let present: BTreeSet<u32> = by_counter.keys().copied().collect();
-            let missing: Vec<u32> = (1..=total).filter(|c| !present.contains(c)).collect();
-            let base = members
-                .iter()
-                .filter_map(|&i| entries[i].base.as_deref())
-                .fold(BaseInfo::default(), |mut acc, b| {
-                    acc.base_commit = acc.base_commit.or(b.base_commit.clone());
-                    acc.change_id = acc.change_id.or(b.change_id.clone());
-                    for p in &b.prerequisite_patch_ids {
-                        if !acc.prerequisite_patch_ids.contains(p) {
-                            acc.prerequisite_patch_ids.push(p.clone());
-                        }
-                    }
-                    for p in &b.prerequisite_message_ids {
-                        if !acc.prerequisite_message_ids.contains(p) {
-                            acc.prerequisite_message_ids.push(p.clone());
-                        }
-                    }
-                    acc
-                });
-            let reroll_from = match key {
-                GroupKey::Reroll(prev_anchor, _, _) => group_of.get(prev_anchor).copied(),
-                _ => None,
-            };
-            let title = head.subject.title.clone();
-            let s = Series {
-                title,
-                version: head.subject.version,
-                rfc: members.iter().any(|&i| entries[i].subject.rfc),
-                resend: members.iter().any(|&i| entries[i].subject.resend),
-                tags: head.subject.tags.clone(),
-                author: head.from.clone(),
-                date: head.date.map(rfc3339),
-                cover: Some(Cover {
-                    message_id: head.message_id.clone(),
-                    subject: head.subject_display(),
-                    is_cover_letter: cover_idx.is_some(),
-                })
-                .filter(|_| cover_idx.is_some() || members.len() > 1 || total > 1),
-                total,
-                patches,
-                missing,
-                duplicates,
-                base,
-                partial_reroll: false,
-                other_versions: Vec::new(),
-                replies: cover_replies.iter().map(|&r| reply_of(r)).collect(),
-            };
-            let sort_date = head.date.unwrap_or(i64::MAX);
-            series.push((s, reroll_from, sort_date, head.seq));
         }
-        // partial re-rolls: carry the patches that were not re-sent
-        let snapshot: Vec<Series> = series.iter().map(|s| s.0.clone()).collect();
-        for (s, from, _, _) in series.iter_mut() {
-            let Some(g) = *from else { continue };
-            let prev = &snapshot[g];
-            if prev.version >= s.version {
-                continue;
-            }
-            let mut carried = Vec::new();
-            for c in s.missing.clone() {
-                if let Some(p) = prev.patches.iter().find(|p| p.counter == c) {
-                    let mut p = p.clone();
-                    p.from_version = Some(prev.version);
-                    carried.push(p);
-                }
-            }
-            if !carried.is_empty() || !s.missing.is_empty() {
-                s.partial_reroll = true;
-            }
-            let carried_counters: BTreeSet<u32> = carried.iter().map(|p| p.counter).collect();
-            s.missing.retain(|c| !carried_counters.contains(c));
-            s.patches.extend(carried);
-            s.patches.sort_by_key(|p| p.counter);
-            if s.title.is_empty() || s.cover.as_ref().is_some_and(|c| !c.is_cover_letter) {
-                s.title = prev.title.clone();
-            }
-            if s.base.change_id.is_none() {
-                s.base.change_id = prev.base.change_id.clone();
-            }
-        }
+        let mut groups: Vec<Group> = group_list
+            .into_iter()
+            .map(|(key, mut members)| {
+                members.sort_by_key(|&i| (entries[i].counter.unwrap_or(1), entries[i].date, entries[i].seq));
+                let reroll_of = match key {
+                    GroupKey::Reroll(prev_anchor, _, _) => group_of.get(&prev_anchor).copied(),
+                    _ => None,
+                };
+                let head = members.iter().copied().find(|&i| entries[i].is_cover()).unwrap_or(members[0]);
+                Group { members, reroll_of, head, link: String::new() }
+            })
+            .collect();
         // link versions: same change-id, else same title
-        let link_key = |s: &Series| -> String {
-            match &s.base.change_id {
+        for g in 0..groups.len() {
+            let change_id = groups[g]
+                .members
+                .iter()
+                .find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()))
+                .or_else(|| {
+                    let prev = groups[g].reroll_of?;
+                    groups[prev].members.iter().find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()))
+                });
+            let title = match groups[g].reroll_of {
+                Some(prev) if !entries[groups[g].head].is_cover() => entries[groups[prev].head].title.clone(),
+                _ => entries[groups[g].head].title.clone(),
+            };
+            groups[g].link = match change_id {
                 Some(c) => format!("change-id:{c}"),
-                None => format!("title:{}", subject::title_key(&s.title)),
-            }
-        };
-        let mut by_link: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, (s, _, _, _)) in series.iter().enumerate() {
-            by_link.entry(link_key(s)).or_default().push(i);
+                None => format!("title:{}", subject::title_key(&title)),
+            };
         }
-        // a series with a change-id also links to same-title series without one
-        let mut refs: Vec<Vec<VersionRef>> = vec![Vec::new(); series.len()];
-        for list in by_link.values() {
-            for &i in list {
-                for &j in list {
-                    if i != j && series[i].0.version != series[j].0.version {
-                        let o = &series[j].0;
-                        refs[i].push(VersionRef {
-                            version: o.version,
-                            message_id: o
-                                .cover
-                                .as_ref()
-                                .and_then(|c| c.message_id.clone())
-                                .or_else(|| o.patches.first().and_then(|p| p.message_id.clone())),
-                            title: o.title.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        for (i, r) in refs.into_iter().enumerate() {
-            let mut r = r;
-            r.sort_by(|a, b| (a.version, &a.message_id).cmp(&(b.version, &b.message_id)));
-            r.dedup();
-            series[i].0.other_versions = r;
-        }
-        series.sort_by(|a, b| (a.2, a.3).cmp(&(b.2, b.3)));
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_by_key(|&g| {
+            let h = &entries[groups[g].head];
+            (h.date.unwrap_or(i64::MAX), h.seq)
+        });
         let messages = self.entries.len();
-        Report {
-            series: series.into_iter().map(|s| s.0).collect(),
+        Assembled {
+            entries: self.entries,
+            sources: self.sources,
+            replies_to,
+            groups,
+            order,
             errors: self.errors,
             warnings: self.warnings,
             messages,
         }
     }
+}
 
-    fn patch_of(
-        &self,
-        i: usize,
-        replies: &[usize],
-        cover_trailers: &[CollectedTrailer],
-        from_version: Option<u32>,
-    ) -> Patch {
+fn origin_of(sources: &[Arc<std::path::Path>], loc: &Loc) -> Origin {
+    match loc {
+        Loc::Mbox { source, index, offset } => {
+            Origin::Mbox { path: sources[*source as usize].clone(), index: *index as usize, offset: *offset }
+        }
+        Loc::Other(o) => (**o).clone(),
+    }
+}
+
+struct Group {
+    /// Patch-like entries, sorted by counter.
+    members: Vec<usize>,
+    /// The group of the earlier version this one was sent into.
+    reroll_of: Option<usize>,
+    /// The cover letter, or the first patch.
+    head: usize,
+    /// Versions of one series share this key.
+    link: String,
+}
+
+/// Threaded and grouped messages, ready to be turned into series one at a time.
+pub struct Assembled {
+    entries: Chunked<Entry>,
+    sources: Vec<Arc<std::path::Path>>,
+    replies_to: HashMap<usize, Vec<usize>>,
+    groups: Vec<Group>,
+    order: Vec<usize>,
+    pub errors: Vec<ReadError>,
+    pub warnings: Vec<Warning>,
+    /// Messages read (after removing duplicates and removals).
+    pub messages: usize,
+}
+
+impl Assembled {
+    /// The series, oldest first. Each is built when the iterator reaches it.
+    pub fn series(&self) -> impl Iterator<Item = Series> + '_ {
+        self.order.iter().map(move |&g| self.build(g))
+    }
+
+    /// Everything at once (for tests and small inputs).
+    pub fn report(self) -> Report {
+        let series = self.series().collect();
+        Report { series, errors: self.errors, warnings: self.warnings, messages: self.messages }
+    }
+
+    fn reply(&self, i: usize) -> Reply {
+        let e = &self.entries[i];
+        Reply {
+            message_id: e.message_id.clone(),
+            from: e.from.clone(),
+            date: e.date.map(rfc3339),
+            subject: e.title.clone(),
+            trailers: e.trailers.to_vec(),
+        }
+    }
+
+    fn replies(&self, i: usize) -> &[usize] {
+        self.replies_to.get(&i).map_or(&[], |v| v.as_slice())
+    }
+
+    fn patches(&self, g: usize, cover_trailers: &[CollectedTrailer]) -> (Vec<Patch>, Vec<Duplicate>) {
+        let group = &self.groups[g];
+        let mut by_counter: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for &i in &group.members {
+            if !self.entries[i].is_cover() {
+                by_counter.entry(self.entries[i].counter.unwrap_or(1)).or_default().push(i);
+            }
+        }
+        let mut patches = Vec::new();
+        let mut duplicates = Vec::new();
+        for (&c, list) in &by_counter {
+            if list.len() > 1 {
+                duplicates.push(Duplicate {
+                    counter: c,
+                    message_ids: list[1..].iter().map(|&j| self.entries[j].message_id.clone()).collect(),
+                });
+            }
+            patches.push(self.patch(list[0], cover_trailers));
+        }
+        (patches, duplicates)
+    }
+
+    fn patch(&self, i: usize, cover_trailers: &[CollectedTrailer]) -> Patch {
         let e = &self.entries[i];
         let mut trailers: Vec<CollectedTrailer> = e
             .trailers
             .iter()
-            .map(|t| CollectedTrailer {
-                trailer: t.clone(),
-                source: "patch",
-                message_id: None,
-            })
+            .map(|t| CollectedTrailer { trailer: t.clone(), source: "patch", message_id: None })
             .collect();
         let add = |ct: CollectedTrailer, trailers: &mut Vec<CollectedTrailer>| {
-            if !trailers.iter().any(|x| {
-                x.trailer.lname() == ct.trailer.lname() && x.trailer.value == ct.trailer.value
-            }) {
+            if !trailers.iter().any(|x| x.trailer.lname() == ct.trailer.lname() && x.trailer.value == ct.trailer.value) {
                 trailers.push(ct);
             }
         };
+        let replies = self.replies(i);
         for &r in replies {
-            for t in &self.entries[r].trailers {
-                add(
-                    CollectedTrailer {
-                        trailer: t.clone(),
-                        source: "reply",
-                        message_id: self.entries[r].message_id.clone(),
-                    },
-                    &mut trailers,
-                );
+            for t in self.entries[r].trailers.iter() {
+                let ct =
+                    CollectedTrailer { trailer: t.clone(), source: "reply", message_id: self.entries[r].message_id.clone() };
+                add(ct, &mut trailers);
             }
         }
         for ct in cover_trailers {
             add(ct.clone(), &mut trailers);
         }
         Patch {
-            counter: e.subject.counter.unwrap_or(1),
-            subject: e.subject.title.clone(),
+            counter: e.counter.unwrap_or(1),
+            subject: e.title.clone(),
             message_id: e.message_id.clone(),
             author: e.from.clone(),
             date: e.date.map(rfc3339),
-            files: e.files.clone(),
+            files: e.files.to_vec(),
             trailers,
-            replies: replies
-                .iter()
-                .map(|&r| {
-                    let x = &self.entries[r];
-                    Reply {
-                        message_id: x.message_id.clone(),
-                        from: x.from.clone(),
-                        date: x.date.map(rfc3339),
-                        subject: x.subject_display(),
-                        trailers: x.trailers.clone(),
-                    }
-                })
-                .collect(),
-            from_version,
-            origin: e.origin.clone(),
+            replies: replies.iter().map(|&r| self.reply(r)).collect(),
+            from_version: None,
+            origin: origin_of(&self.sources, &e.loc),
         }
     }
-}
 
-impl Entry {
-    fn subject_display(&self) -> String {
-        self.subject.title.clone()
+    fn cover_trailers(&self, cover: Option<usize>) -> Vec<CollectedTrailer> {
+        let Some(c) = cover else { return Vec::new() };
+        self.replies(c)
+            .iter()
+            .flat_map(|&r| {
+                self.entries[r].trailers.iter().map(move |t| CollectedTrailer {
+                    trailer: t.clone(),
+                    source: "cover-reply",
+                    message_id: self.entries[r].message_id.clone(),
+                })
+            })
+            .collect()
     }
-    /// Messages without any threading headers cannot have children we know of.
-    fn has_children_hint(&self) -> bool {
-        self.message_id.is_some() && !self.parents.is_empty()
+
+    fn build(&self, g: usize) -> Series {
+        let group = &self.groups[g];
+        let entries = &self.entries;
+        let members = &group.members;
+        let cover_idx = members.iter().copied().find(|&i| entries[i].is_cover());
+        let total = members.iter().filter_map(|&i| entries[i].total).max().unwrap_or(1);
+        let head = &entries[group.head];
+        let cover_trailers = self.cover_trailers(cover_idx);
+        let (mut patches, duplicates) = self.patches(g, &cover_trailers);
+        let present: BTreeSet<u32> = patches.iter().map(|p| p.counter).collect();
+        let mut missing: Vec<u32> = (1..=total).filter(|c| !present.contains(c)).collect();
+        let mut base = BaseInfo::default();
+        for b in members.iter().filter_map(|&i| entries[i].base.as_deref()) {
+            base.base_commit = base.base_commit.or(b.base_commit.clone());
+            base.change_id = base.change_id.or(b.change_id.clone());
+            for p in &b.prerequisite_patch_ids {
+                if !base.prerequisite_patch_ids.contains(p) {
+                    base.prerequisite_patch_ids.push(p.clone());
+                }
+            }
+            for p in &b.prerequisite_message_ids {
+                if !base.prerequisite_message_ids.contains(p) {
+                    base.prerequisite_message_ids.push(p.clone());
+                }
+            }
+        }
+        let mut title = head.title.clone();
+        let mut partial_reroll = false;
+        // a partial re-roll carries the patches that were not re-sent
+        if let Some(prev) = group.reroll_of {
+            let prev_head = &entries[self.groups[prev].head];
+            if prev_head.version < head.version {
+                let (prev_patches, _) = self.patches(prev, &self.cover_trailers(
+                    self.groups[prev].members.iter().copied().find(|&i| entries[i].is_cover()),
+                ));
+                for c in missing.clone() {
+                    if let Some(p) = prev_patches.iter().find(|p| p.counter == c) {
+                        let mut p = p.clone();
+                        p.from_version = Some(prev_head.version);
+                        patches.push(p);
+                        partial_reroll = true;
+                        missing.retain(|&m| m != c);
+                    }
+                }
+                patches.sort_by_key(|p| p.counter);
+                if cover_idx.is_none() {
+                    title = prev_head.title.clone();
+                }
+                if base.change_id.is_none() {
+                    base.change_id = self.groups[prev]
+                        .members
+                        .iter()
+                        .find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()));
+                }
+            }
+        }
+        let mut other_versions: Vec<VersionRef> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(o, og)| *o != g && og.link == group.link && entries[og.head].version != head.version)
+            .map(|(_, og)| {
+                let h = &entries[og.head];
+                VersionRef { version: h.version, message_id: h.message_id.clone(), title: h.title.clone() }
+            })
+            .collect();
+        other_versions.sort_by(|a, b| (a.version, &a.message_id).cmp(&(b.version, &b.message_id)));
+        other_versions.dedup();
+        Series {
+            title,
+            version: head.version,
+            rfc: members.iter().any(|&i| entries[i].has(FLAG_RFC)),
+            resend: members.iter().any(|&i| entries[i].has(FLAG_RESEND)),
+            tags: head.tags.to_vec(),
+            author: head.from.clone(),
+            date: head.date.map(rfc3339),
+            cover: (cover_idx.is_some() || members.len() > 1 || total > 1).then(|| Cover {
+                message_id: head.message_id.clone(),
+                subject: head.title.clone(),
+                is_cover_letter: cover_idx.is_some(),
+            }),
+            total,
+            patches,
+            missing,
+            duplicates,
+            base,
+            partial_reroll,
+            other_versions,
+            replies: cover_idx.map(|c| self.replies(c).iter().map(|&r| self.reply(r)).collect()).unwrap_or_default(),
+        }
     }
 }
 

@@ -8,16 +8,18 @@
 //! Xen's area scoping, `Acked-by: Name <mail> # x86`, is kept as `extinfo`; so is a
 //! `[for the foo bits]` line under a trailer.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Trailer {
     /// As written, with the usual capitalisation restored for known names.
-    pub name: String,
-    pub value: String,
+    pub name: Arc<str>,
+    pub value: Arc<str>,
     /// `# x86` area scoping or a `[...]` line, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub extinfo: Option<String>,
+    pub extinfo: Option<Arc<str>>,
 }
 
 impl Trailer {
@@ -185,16 +187,16 @@ pub fn find_trailers(body: &str, followup: bool) -> Vec<Trailer> {
             }
             let (value, extinfo) = split_extinfo(value);
             trailers.push(Trailer {
-                name: canonical(oname),
-                value: value.to_string(),
-                extinfo: extinfo.map(String::from),
+                name: canonical(oname).into(),
+                value: value.into(),
+                extinfo: extinfo.map(Arc::from),
             });
             was_trailer = true;
             continue;
         }
         if was_trailer && is_extinfo_line(line) {
             if let Some(t) = trailers.last_mut() {
-                t.extinfo = Some(line.trim().to_string());
+                t.extinfo = Some(line.trim().into());
             }
             was_trailer = false;
             continue;
@@ -237,26 +239,33 @@ impl BaseInfo {
 /// Find the base block lines anywhere in a message body (they sit at the end of a
 /// cover letter, or after the diff of a single patch). Quoted lines do not count.
 pub fn base_info(body: &str) -> BaseInfo {
+    base_info_bytes(&[body.as_bytes()])
+}
+
+/// [`base_info`] over byte chunks (message, patch), decoding only matching lines.
+pub fn base_info_bytes(chunks: &[&[u8]]) -> BaseInfo {
+    const KEYS: [&[u8]; 4] = [b"base-commit:", b"prerequisite-patch-id:", b"prerequisite-message-id:", b"change-id:"];
     let mut b = BaseInfo::default();
-    for line in body.lines() {
-        let line = line.trim_end();
-        let field = |p: &str| {
-            line.strip_prefix(p)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        if let Some(v) = field("base-commit:") {
-            if v.len() >= 7 && v.bytes().all(|c| c.is_ascii_hexdigit()) && b.base_commit.is_none() {
-                b.base_commit = Some(v.to_ascii_lowercase());
+    for chunk in chunks {
+        for raw in chunk.split(|&c| c == b'\n') {
+            if !KEYS.iter().any(|k| raw.starts_with(k)) {
+                continue;
             }
-        } else if let Some(v) = field("prerequisite-patch-id:") {
-            b.prerequisite_patch_ids.push(v);
-        } else if let Some(v) = field("prerequisite-message-id:") {
-            b.prerequisite_message_ids
-                .push(v.trim_matches(['<', '>']).to_string());
-        } else if let Some(v) = field("change-id:") {
-            if b.change_id.is_none() {
-                b.change_id = Some(v);
+            let line = String::from_utf8_lossy(raw);
+            let line = line.trim_end();
+            let field = |p: &str| line.strip_prefix(p).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            if let Some(v) = field("base-commit:") {
+                if v.len() >= 7 && v.bytes().all(|c| c.is_ascii_hexdigit()) && b.base_commit.is_none() {
+                    b.base_commit = Some(v.to_ascii_lowercase());
+                }
+            } else if let Some(v) = field("prerequisite-patch-id:") {
+                b.prerequisite_patch_ids.push(v);
+            } else if let Some(v) = field("prerequisite-message-id:") {
+                b.prerequisite_message_ids.push(v.trim_matches(['<', '>']).to_string());
+            } else if let Some(v) = field("change-id:") {
+                if b.change_id.is_none() {
+                    b.change_id = Some(v);
+                }
             }
         }
     }
@@ -273,7 +282,7 @@ mod tests {
         let t = find_trailers(body, true);
         let names: Vec<_> = t
             .iter()
-            .map(|t| (t.name.as_str(), t.value.as_str(), t.extinfo.as_deref()))
+            .map(|t| (&*t.name, &*t.value, t.extinfo.as_deref()))
             .collect();
         assert_eq!(
             names,
@@ -289,9 +298,9 @@ mod tests {
     fn wrapped_and_extinfo_lines() {
         let body = "Signed-off-by: A Very Long Name\n<long\x40example.org>\n[for the arm bits]\nFixes: abcdef012345 (\"a long\ntitle\")\n";
         let t = find_trailers(body, false);
-        assert_eq!(t[0].value, "A Very Long Name <long\x40example.org>");
+        assert_eq!(&*t[0].value, "A Very Long Name <long\x40example.org>");
         assert_eq!(t[0].extinfo.as_deref(), Some("[for the arm bits]"));
-        assert_eq!(t[1].value, "abcdef012345 (\"a long title\")");
+        assert_eq!(&*t[1].value, "abcdef012345 (\"a long title\")");
     }
 
     #[test]
