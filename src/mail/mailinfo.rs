@@ -404,16 +404,26 @@ fn decode_header(it: &mut Vec<u8>, errors: &mut Vec<String>) {
 struct LineReader<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// stdio's end-of-file flag: set once a read ran into the end of the input
+    /// (a last line without a newline, or a read at the end).
+    feof: bool,
 }
 
 impl<'a> LineReader<'a> {
     /// `strbuf_getwholeline(.., '\n')`: the next line including its newline.
     fn whole_line(&mut self) -> Option<&'a [u8]> {
         if self.pos >= self.buf.len() {
+            self.feof = true;
             return None;
         }
         let rest = &self.buf[self.pos..];
-        let n = memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let n = match memchr(b'\n', rest) {
+            Some(i) => i + 1,
+            None => {
+                self.feof = true;
+                rest.len()
+            }
+        };
         self.pos += n;
         Some(&rest[..n])
     }
@@ -422,8 +432,13 @@ impl<'a> LineReader<'a> {
         self.whole_line()
             .map(|l| l.strip_suffix(b"\n").unwrap_or(l))
     }
-    fn peek(&self) -> Option<u8> {
-        self.buf.get(self.pos).copied()
+    /// `fgetc` + `ungetc`: at the end of the input this sets the EOF flag.
+    fn peek(&mut self) -> Option<u8> {
+        let c = self.buf.get(self.pos).copied();
+        if c.is_none() {
+            self.feof = true;
+        }
+        c
     }
 }
 
@@ -564,7 +579,7 @@ impl<'a> Mi<'a> {
     fn new(input: &'a [u8], opts: Options) -> Self {
         Mi {
             opts,
-            input: LineReader { buf: input, pos: 0 },
+            input: LineReader { buf: input, pos: 0, feof: false },
             name: Vec::new(),
             email: Vec::new(),
             charset: Vec::new(),
@@ -750,6 +765,12 @@ impl<'a> Mi<'a> {
     }
 
     fn read_one_header_line(&mut self, line: &mut Vec<u8>) -> bool {
+        // git's strbuf_getwholeline returns EOF without touching the buffer once
+        // stdio's EOF flag is set: a last header line without a newline then
+        // stays in `line` and becomes the body.
+        if self.input.feof {
+            return false;
+        }
         line.clear();
         let Some(l) = self.input.line_lf() else {
             return false;
@@ -792,11 +813,15 @@ impl<'a> Mi<'a> {
     }
 
     fn handle_boundary(&mut self, line: &mut Vec<u8>) -> bool {
+        // git adds one newline for an end boundary and then releases that buffer,
+        // so further end boundaries met in the same call add an empty line.
+        let mut newline: &[u8] = b"\n";
         loop {
             let top_len = self.content.last().map_or(0, |t| t.len());
             if line.len() >= top_len + 2 && &line[top_len..top_len + 2] == b"--" {
                 self.content.pop();
-                self.handle_filter(b"\n");
+                self.handle_filter(newline);
+                newline = b"";
                 if !self.find_boundary(line) {
                     return false;
                 }

@@ -130,42 +130,39 @@ fn parse_address(value: &str) -> Option<Address> {
 impl Message {
     /// Parse a raw message. Fails only when there is nothing that looks like a mail
     /// header at all; lesser problems are kept in [`Message::notes`].
-    pub fn parse(
-        raw: RawMessage,
-        limits: &Limits,
-        mi_opts: mailinfo::Options,
-    ) -> Result<Message, ReadError> {
+    pub fn parse(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options) -> Result<Message, ReadError> {
+        Self::parse_inner(raw, limits, mi_opts, true)
+    }
+
+    /// Parse whatever `git mailinfo` would accept: a message without headers (or
+    /// with headers mailparse refuses) is all body, with a note saying so.
+    pub fn parse_lenient(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options) -> Result<Message, ReadError> {
+        Self::parse_inner(raw, limits, mi_opts, false)
+    }
+
+    fn parse_inner(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options, strict: bool) -> Result<Message, ReadError> {
         let origin = raw.origin;
-        let err = |reason: String| ReadError {
-            origin: origin.clone(),
-            message_id: None,
-            reason,
-        };
+        let err = |reason: String| ReadError { origin: origin.clone(), message_id: None, reason };
         let bytes = raw.bytes;
         if bytes.iter().all(|c| c.is_ascii_whitespace()) {
             return Err(err("empty message".into()));
         }
-        let (headers, _) = mailparse::parse_headers(&bytes)
-            .map_err(|e| err(format!("unreadable headers: {e}")))?;
-        let known = [
-            "from",
-            "subject",
-            "date",
-            "message-id",
-            "to",
-            "in-reply-to",
-            "references",
-        ];
-        if !headers.iter().any(|h| {
-            known
-                .iter()
-                .any(|k| h.get_key_ref().eq_ignore_ascii_case(k))
-        }) {
-            return Err(err(
-                "no mail headers (From, Subject, Date or Message-ID)".into()
-            ));
-        }
         let mut notes = Vec::new();
+        let headers = match mailparse::parse_headers(&bytes) {
+            Ok((h, _)) => h,
+            Err(e) if !strict => {
+                notes.push(format!("unreadable headers: {e}"));
+                Vec::new()
+            }
+            Err(e) => return Err(err(format!("unreadable headers: {e}"))),
+        };
+        let known = ["from", "subject", "date", "message-id", "to", "in-reply-to", "references"];
+        if !headers.iter().any(|h| known.iter().any(|k| h.get_key_ref().eq_ignore_ascii_case(k))) {
+            if strict {
+                return Err(err("no mail headers (From, Subject, Date or Message-ID)".into()));
+            }
+            notes.push("no mail headers (From, Subject, Date or Message-ID)".into());
+        }
         let message_id = headers
             .get_first_value("Message-ID")
             .and_then(|v| message_ids(&v).into_iter().next());
@@ -233,7 +230,7 @@ impl Message {
         } else {
             None
         };
-        if from.is_none() && subject.is_empty() && message_id.is_none() {
+        if strict && from.is_none() && subject.is_empty() && message_id.is_none() {
             return Err(err_id("no From, Subject or Message-ID".into()));
         }
         Ok(Message {

@@ -1,0 +1,162 @@
+//! `patchbot mail --json` against the reference: `git mailsplit` + `git mailinfo`
+//! (default options) on every message fixture. The comparison covers author,
+//! email, subject, date, message and patch, byte for byte.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{git_available, patchbot};
+
+struct GitInfo {
+    author: Option<String>,
+    email: Option<String>,
+    subject: Option<String>,
+    date: Option<String>,
+    message: Vec<u8>,
+    patch: Vec<u8>,
+}
+
+fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("LC_ALL", "C");
+    c
+}
+
+/// Run git's own split and mailinfo on `file`; None when git refuses the input.
+fn reference(file: &Path) -> Option<GitInfo> {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(file).unwrap();
+    let first_line_end = bytes.iter().position(|&c| c == b'\n').unwrap_or(bytes.len());
+    let is_mbox = patchbot::mail::mbox::is_from_line(&bytes[..(first_line_end + 1).min(bytes.len())]);
+    let mut split = git(tmp.path());
+    split.arg("mailsplit").arg(format!("-o{}", tmp.path().display()));
+    if !is_mbox {
+        split.arg("-b");
+    }
+    let out = split.arg(file).output().unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    let msg = tmp.path().join("0001");
+    if !msg.exists() {
+        return None;
+    }
+    let out = git(tmp.path())
+        .arg("mailinfo")
+        .arg(tmp.path().join("msg"))
+        .arg(tmp.path().join("patch"))
+        .stdin(std::fs::File::open(&msg).unwrap())
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    let info = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        info.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.to_string())).or_else(|| {
+            // git prints "Name: " with an empty value as "Name: " — keep it
+            info.lines().find(|l| *l == format!("{name}:")).map(|_| String::new())
+        })
+    };
+    Some(GitInfo {
+        author: field("Author"),
+        email: field("Email"),
+        subject: field("Subject"),
+        date: field("Date"),
+        message: std::fs::read(tmp.path().join("msg")).unwrap(),
+        patch: std::fs::read(tmp.path().join("patch")).unwrap(),
+    })
+}
+
+fn bytes_field(v: &serde_json::Value, key: &str) -> Vec<u8> {
+    if let Some(s) = v.get(key).and_then(|s| s.as_str()) {
+        return s.as_bytes().to_vec();
+    }
+    let b64 = v.get(format!("{key}_base64")).and_then(|s| s.as_str()).unwrap_or_else(|| panic!("no {key} in {v}"));
+    data_encoding::BASE64.decode(b64.as_bytes()).unwrap()
+}
+
+fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
+    v.get(key).and_then(|s| s.as_str()).map(String::from)
+}
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml" || e == "patch"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn compare(file: &Path) -> Result<bool, String> {
+    let Some(git) = reference(file) else { return Ok(false) };
+    let out = patchbot().args(["mail", "--json"]).arg(file).output().unwrap();
+    if !out.status.success() {
+        return Err(format!("patchbot mail failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let lossy = |s: &Option<String>| s.clone();
+    let mut diffs = Vec::new();
+    for (name, ours, theirs) in [
+        ("author", str_field(&v, "author"), lossy(&git.author)),
+        ("email", str_field(&v, "email"), lossy(&git.email)),
+        ("subject", str_field(&v, "subject"), lossy(&git.subject)),
+        ("date", str_field(&v, "date"), lossy(&git.date)),
+    ] {
+        // git prints headers as raw bytes; compare as lossy UTF-8 like our JSON
+        if ours != theirs {
+            diffs.push(format!("{name}: ours {ours:?} git {theirs:?}"));
+        }
+    }
+    if bytes_field(&v, "message") != git.message {
+        diffs.push(format!(
+            "message differs:\n--- ours\n{}\n--- git\n{}",
+            String::from_utf8_lossy(&bytes_field(&v, "message")),
+            String::from_utf8_lossy(&git.message)
+        ));
+    }
+    if bytes_field(&v, "patch") != git.patch {
+        diffs.push(format!(
+            "patch differs ({} vs {} bytes):\n--- ours\n{}\n--- git\n{}",
+            bytes_field(&v, "patch").len(),
+            git.patch.len(),
+            String::from_utf8_lossy(&bytes_field(&v, "patch")),
+            String::from_utf8_lossy(&git.patch)
+        ));
+    }
+    if diffs.is_empty() {
+        Ok(true)
+    } else {
+        Err(diffs.join("\n"))
+    }
+}
+
+#[test]
+fn mail_matches_git_mailinfo_on_every_fixture() {
+    if !git_available() {
+        eprintln!("git not installed; skipping the comparison with git mailinfo");
+        return;
+    }
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for f in fixtures("mail").into_iter().chain(fixtures("bad")) {
+        match compare(&f) {
+            Ok(true) => compared += 1,
+            Ok(false) => {}
+            Err(e) => failures.push(format!("{}:\n{e}", f.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} fixtures differ from git mailinfo:\n\n{}", failures.len(), compared + failures.len(), failures.join("\n\n"));
+    // every message fixture is accepted by git, so every one was compared
+    assert!(compared >= fixtures("mail").len(), "only {compared} fixtures compared");
+}
