@@ -190,7 +190,8 @@ fn run(cli: Cli) -> u8 {
                     return INPUT;
                 }
             };
-            let m = match Message::parse_lenient(raw, &cfg.limits, patchbot::mailinfo_options(&cfg)) {
+            let m = match Message::parse_lenient(raw, &cfg.limits, patchbot::mailinfo_options(&cfg))
+            {
                 Ok(m) => m,
                 Err(e) => {
                     eprintln!("patchbot: {e}");

@@ -32,10 +32,16 @@ fn git(dir: &Path) -> Command {
 fn reference(file: &Path) -> Option<GitInfo> {
     let tmp = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(file).unwrap();
-    let first_line_end = bytes.iter().position(|&c| c == b'\n').unwrap_or(bytes.len());
-    let is_mbox = patchbot::mail::mbox::is_from_line(&bytes[..(first_line_end + 1).min(bytes.len())]);
+    let first_line_end = bytes
+        .iter()
+        .position(|&c| c == b'\n')
+        .unwrap_or(bytes.len());
+    let is_mbox =
+        patchbot::mail::mbox::is_from_line(&bytes[..(first_line_end + 1).min(bytes.len())]);
     let mut split = git(tmp.path());
-    split.arg("mailsplit").arg(format!("-o{}", tmp.path().display()));
+    split
+        .arg("mailsplit")
+        .arg(format!("-o{}", tmp.path().display()));
     if !is_mbox {
         split.arg("-b");
     }
@@ -60,10 +66,14 @@ fn reference(file: &Path) -> Option<GitInfo> {
     }
     let info = String::from_utf8_lossy(&out.stdout).into_owned();
     let field = |name: &str| {
-        info.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.to_string())).or_else(|| {
-            // git prints "Name: " with an empty value as "Name: " — keep it
-            info.lines().find(|l| *l == format!("{name}:")).map(|_| String::new())
-        })
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.to_string()))
+            .or_else(|| {
+                // git prints "Name: " with an empty value as "Name: " — keep it
+                info.lines()
+                    .find(|l| *l == format!("{name}:"))
+                    .map(|_| String::new())
+            })
     };
     Some(GitInfo {
         author: field("Author"),
@@ -79,7 +89,10 @@ fn bytes_field(v: &serde_json::Value, key: &str) -> Vec<u8> {
     if let Some(s) = v.get(key).and_then(|s| s.as_str()) {
         return s.as_bytes().to_vec();
     }
-    let b64 = v.get(format!("{key}_base64")).and_then(|s| s.as_str()).unwrap_or_else(|| panic!("no {key} in {v}"));
+    let b64 = v
+        .get(format!("{key}_base64"))
+        .and_then(|s| s.as_str())
+        .unwrap_or_else(|| panic!("no {key} in {v}"));
     data_encoding::BASE64.decode(b64.as_bytes()).unwrap()
 }
 
@@ -88,7 +101,9 @@ fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -99,10 +114,19 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn compare(file: &Path) -> Result<bool, String> {
-    let Some(git) = reference(file) else { return Ok(false) };
-    let out = patchbot().args(["mail", "--json"]).arg(file).output().unwrap();
+    let Some(git) = reference(file) else {
+        return Ok(false);
+    };
+    let out = patchbot()
+        .args(["mail", "--json"])
+        .arg(file)
+        .output()
+        .unwrap();
     if !out.status.success() {
-        return Err(format!("patchbot mail failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "patchbot mail failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     let lossy = |s: &Option<String>| s.clone();
@@ -156,7 +180,16 @@ fn mail_matches_git_mailinfo_on_every_fixture() {
             Err(e) => failures.push(format!("{}:\n{e}", f.display())),
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures differ from git mailinfo:\n\n{}", failures.len(), compared + failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ from git mailinfo:\n\n{}",
+        failures.len(),
+        compared + failures.len(),
+        failures.join("\n\n")
+    );
     // every message fixture is accepted by git, so every one was compared
-    assert!(compared >= fixtures("mail").len(), "only {compared} fixtures compared");
+    assert!(
+        compared >= fixtures("mail").len(),
+        "only {compared} fixtures compared"
+    );
 }

@@ -579,7 +579,11 @@ impl<'a> Mi<'a> {
     fn new(input: &'a [u8], opts: Options) -> Self {
         Mi {
             opts,
-            input: LineReader { buf: input, pos: 0, feof: false },
+            input: LineReader {
+                buf: input,
+                pos: 0,
+                feof: false,
+            },
             name: Vec::new(),
             email: Vec::new(),
             charset: Vec::new(),
@@ -636,7 +640,9 @@ impl<'a> Mi<'a> {
         // Every header this function knows has a name without ':', so the name is
         // what comes before the first ':' (git's skip_iprefix + ':' check).
         let line = cstr(line);
-        let Some(colon) = memchr(b':', line) else { return false };
+        let Some(colon) = memchr(b':', line) else {
+            return false;
+        };
         let name = &line[..colon];
         let which = match name.len() {
             4 if name.eq_ignore_ascii_case(b"From") => 0,
@@ -648,12 +654,18 @@ impl<'a> Mi<'a> {
             _ => return false,
         };
         if which < 3 {
-            let slot_empty = if secondary { self.s_hdr[which].is_none() } else { self.p_hdr[which].is_none() };
+            let slot_empty = if secondary {
+                self.s_hdr[which].is_none()
+            } else {
+                self.p_hdr[which].is_none()
+            };
             if !(slot_empty || overwrite) {
                 return false;
             }
         }
-        let Some(v) = self.parse_header(line, if which < 3 { HEADERS[which] } else { name }) else { return false };
+        let Some(v) = self.parse_header(line, if which < 3 { HEADERS[which] } else { name }) else {
+            return false;
+        };
         match which {
             0..=2 => {
                 if secondary {
@@ -924,7 +936,8 @@ impl<'a> Mi<'a> {
                         joined.extend_from_slice(line);
                         let mut start = 0;
                         while start < joined.len() {
-                            let end = memchr(b'\n', &joined[start..]).map_or(joined.len(), |i| start + i + 1);
+                            let end = memchr(b'\n', &joined[start..])
+                                .map_or(joined.len(), |i| start + i + 1);
                             let mut piece = joined[start..end].to_vec();
                             if end == joined.len() && piece.last() != Some(&b'\n') {
                                 prev.extend_from_slice(&piece);

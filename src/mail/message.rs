@@ -130,19 +130,36 @@ fn parse_address(value: &str) -> Option<Address> {
 impl Message {
     /// Parse a raw message. Fails only when there is nothing that looks like a mail
     /// header at all; lesser problems are kept in [`Message::notes`].
-    pub fn parse(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options) -> Result<Message, ReadError> {
+    pub fn parse(
+        raw: RawMessage,
+        limits: &Limits,
+        mi_opts: mailinfo::Options,
+    ) -> Result<Message, ReadError> {
         Self::parse_inner(raw, limits, mi_opts, true)
     }
 
     /// Parse whatever `git mailinfo` would accept: a message without headers (or
     /// with headers mailparse refuses) is all body, with a note saying so.
-    pub fn parse_lenient(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options) -> Result<Message, ReadError> {
+    pub fn parse_lenient(
+        raw: RawMessage,
+        limits: &Limits,
+        mi_opts: mailinfo::Options,
+    ) -> Result<Message, ReadError> {
         Self::parse_inner(raw, limits, mi_opts, false)
     }
 
-    fn parse_inner(raw: RawMessage, limits: &Limits, mi_opts: mailinfo::Options, strict: bool) -> Result<Message, ReadError> {
+    fn parse_inner(
+        raw: RawMessage,
+        limits: &Limits,
+        mi_opts: mailinfo::Options,
+        strict: bool,
+    ) -> Result<Message, ReadError> {
         let origin = raw.origin;
-        let err = |reason: String| ReadError { origin: origin.clone(), message_id: None, reason };
+        let err = |reason: String| ReadError {
+            origin: origin.clone(),
+            message_id: None,
+            reason,
+        };
         let bytes = raw.bytes;
         if bytes.iter().all(|c| c.is_ascii_whitespace()) {
             return Err(err("empty message".into()));
@@ -156,10 +173,24 @@ impl Message {
             }
             Err(e) => return Err(err(format!("unreadable headers: {e}"))),
         };
-        let known = ["from", "subject", "date", "message-id", "to", "in-reply-to", "references"];
-        if !headers.iter().any(|h| known.iter().any(|k| h.get_key_ref().eq_ignore_ascii_case(k))) {
+        let known = [
+            "from",
+            "subject",
+            "date",
+            "message-id",
+            "to",
+            "in-reply-to",
+            "references",
+        ];
+        if !headers.iter().any(|h| {
+            known
+                .iter()
+                .any(|k| h.get_key_ref().eq_ignore_ascii_case(k))
+        }) {
             if strict {
-                return Err(err("no mail headers (From, Subject, Date or Message-ID)".into()));
+                return Err(err(
+                    "no mail headers (From, Subject, Date or Message-ID)".into()
+                ));
             }
             notes.push("no mail headers (From, Subject, Date or Message-ID)".into());
         }
@@ -216,14 +247,18 @@ impl Message {
         // A single-part body is what mailinfo already decoded (message + patch);
         // for multipart mail, mailparse picks the first text/plain part so that an
         // HTML alternative is not read twice.
-        let multipart = headers
-            .get_first_value("Content-Type")
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+        let multipart = headers.get_first_value("Content-Type").is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
         let body_plain = if multipart {
             match mailparse::parse_mail(&bytes) {
                 Ok(pm) => first_text_plain(&pm, 0),
                 Err(e) => {
-                    notes.push(format!("MIME structure unreadable ({e}); using the raw body"));
+                    notes.push(format!(
+                        "MIME structure unreadable ({e}); using the raw body"
+                    ));
                     None
                 }
             }

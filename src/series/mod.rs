@@ -37,7 +37,14 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
         if set.len() >= max {
             break;
         }
-        const PREFIXES: [&[u8]; 6] = [b"diff --git ", b"+++ ", b"rename from ", b"rename to ", b"copy to ", b"Index: "];
+        const PREFIXES: [&[u8]; 6] = [
+            b"diff --git ",
+            b"+++ ",
+            b"rename from ",
+            b"rename to ",
+            b"copy to ",
+            b"Index: ",
+        ];
         if !PREFIXES.iter().any(|p| raw.starts_with(p)) {
             continue;
         }
@@ -254,7 +261,10 @@ const CHUNK: usize = 2048;
 
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
-        Chunked { chunks: Vec::new(), len: 0 }
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -295,7 +305,11 @@ impl<T> std::ops::Index<usize> for Chunked<T> {
 /// a big input) need no allocation of their own.
 #[derive(Debug, Clone)]
 enum Loc {
-    Mbox { source: u32, index: u32, offset: u64 },
+    Mbox {
+        source: u32,
+        index: u32,
+        offset: u64,
+    },
     Other(Box<Origin>),
 }
 
@@ -338,7 +352,10 @@ impl Entry {
     fn is_patch_like(&self) -> bool {
         !self.has(FLAG_FORWARD)
             && !self.has(FLAG_REPLY)
-            && (self.has(FLAG_PATCH) || self.has(FLAG_RFC) || self.counter.is_some() || self.has(FLAG_HAS_PATCH))
+            && (self.has(FLAG_PATCH)
+                || self.has(FLAG_RFC)
+                || self.counter.is_some()
+                || self.has(FLAG_HAS_PATCH))
     }
     fn is_cover(&self) -> bool {
         self.is_patch_like() && self.counter == Some(0)
@@ -366,7 +383,10 @@ pub struct Assembler {
 
 impl Assembler {
     pub fn new(max_files_per_patch: usize) -> Self {
-        Assembler { max_files: max_files_per_patch, ..Default::default() }
+        Assembler {
+            max_files: max_files_per_patch,
+            ..Default::default()
+        }
     }
 
     pub fn error(&mut self, e: ReadError) {
@@ -407,9 +427,13 @@ impl Assembler {
         }
         let subject = subject::parse(&m.subject);
         let has_patch = !m.info.patch.is_empty();
-        let is_patchlike = (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
+        let is_patchlike =
+            (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
         let files: Box<[Arc<str>]> = if has_patch {
-            files_touched(&m.info.patch, self.max_files).iter().map(|f| self.strings.arc(f)).collect()
+            files_touched(&m.info.patch, self.max_files)
+                .iter()
+                .map(|f| self.strings.arc(f))
+                .collect()
         } else {
             Box::new([])
         };
@@ -473,15 +497,27 @@ impl Assembler {
         }
         let seq = self.entries.len() as u32;
         let loc = match m.origin {
-            Origin::Mbox { path, index, offset } if index <= u32::MAX as usize => {
-                let source = match self.sources.iter().position(|p| Arc::ptr_eq(p, &path) || *p == path) {
+            Origin::Mbox {
+                path,
+                index,
+                offset,
+            } if index <= u32::MAX as usize => {
+                let source = match self
+                    .sources
+                    .iter()
+                    .position(|p| Arc::ptr_eq(p, &path) || *p == path)
+                {
                     Some(i) => i,
                     None => {
                         self.sources.push(path);
                         self.sources.len() - 1
                     }
                 };
-                Loc::Mbox { source: source as u32, index: index as u32, offset }
+                Loc::Mbox {
+                    source: source as u32,
+                    index: index as u32,
+                    offset,
+                }
             }
             other => Loc::Other(Box::new(other)),
         };
@@ -491,7 +527,10 @@ impl Assembler {
         self.seen[key as usize] = true;
         let title = self.strings.arc(&subject.title);
         let tags = subject.tags.iter().map(|t| self.strings.arc(t)).collect();
-        let message_id = m.message_id.as_ref().map(|_| self.strings.strs[key as usize].clone());
+        let message_id = m
+            .message_id
+            .as_ref()
+            .map(|_| self.strings.strs[key as usize].clone());
         self.entries.push(Entry {
             key,
             message_id,
@@ -517,7 +556,11 @@ impl Assembler {
     pub fn finish(mut self) -> Assembled {
         if !self.removed.is_empty() {
             let removed = std::mem::take(&mut self.removed);
-            self.entries.retain(|e| e.message_id.as_ref().is_none_or(|id| !removed.contains(&**id)));
+            self.entries.retain(|e| {
+                e.message_id
+                    .as_ref()
+                    .is_none_or(|id| !removed.contains(&**id))
+            });
         }
         let n = self.entries.len();
         let mut pos: HashMap<u32, usize> = HashMap::with_capacity(n);
@@ -528,13 +571,20 @@ impl Assembler {
         let mut parent: Vec<Option<usize>> = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| e.parents.iter().filter_map(|p| pos.get(p).copied()).find(|&j| j != i))
+            .map(|(i, e)| {
+                e.parents
+                    .iter()
+                    .filter_map(|p| pos.get(p).copied())
+                    .find(|&j| j != i)
+            })
             .collect();
         // b4's fallback for replies without threading headers: match the subject
         let mut by_title: HashMap<(Arc<str>, u32, Option<u32>), usize> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             if e.is_patch_like() {
-                by_title.entry((e.title.clone(), e.version, e.counter)).or_insert(i);
+                by_title
+                    .entry((e.title.clone(), e.version, e.counter))
+                    .or_insert(i);
             }
         }
         for (i, e) in entries.iter().enumerate() {
@@ -562,7 +612,8 @@ impl Assembler {
                         self.warnings.push(Warning {
                             origin: origin_of(&self.sources, &entries[cur].loc),
                             message_id: entries[cur].message_id.as_deref().map(String::from),
-                            warning: "In-Reply-To/References form a loop; threading cut here".into(),
+                            warning: "In-Reply-To/References form a loop; threading cut here"
+                                .into(),
                         });
                         break;
                     }
@@ -575,8 +626,9 @@ impl Assembler {
             }
         }
         let patchlike: Vec<bool> = entries.iter().map(|e| e.is_patch_like()).collect();
-        let same_series =
-            |a: &Entry, b: &Entry| a.version == b.version && a.total.unwrap_or(1) == b.total.unwrap_or(1);
+        let same_series = |a: &Entry, b: &Entry| {
+            a.version == b.version && a.total.unwrap_or(1) == b.total.unwrap_or(1)
+        };
         // anchor: walk up through patches of the same version and size
         let mut anchor: Vec<usize> = (0..n).collect();
         for i in (0..n).filter(|&i| patchlike[i]) {
@@ -611,12 +663,17 @@ impl Assembler {
             let key = match parent[a] {
                 // sent into another version's thread: a (partial) re-roll
                 Some(p) if patchlike[p] => GroupKey::Reroll(anchor[p], e.version, total),
-                None if a == i && !has_patch_child[i] && total > 1 && !threaded => GroupKey::Unthreaded(
-                    e.from.as_ref().map(|f| f.email.to_ascii_lowercase()).unwrap_or_default(),
-                    e.version,
-                    total,
-                    e.tags.to_vec(),
-                ),
+                None if a == i && !has_patch_child[i] && total > 1 && !threaded => {
+                    GroupKey::Unthreaded(
+                        e.from
+                            .as_ref()
+                            .map(|f| f.email.to_ascii_lowercase())
+                            .unwrap_or_default(),
+                        e.version,
+                        total,
+                        e.tags.to_vec(),
+                    )
+                }
                 _ => GroupKey::Thread(a),
             };
             groups.entry(key).or_default().push(i);
@@ -646,13 +703,28 @@ impl Assembler {
         let mut groups: Vec<Group> = group_list
             .into_iter()
             .map(|(key, mut members)| {
-                members.sort_by_key(|&i| (entries[i].counter.unwrap_or(1), entries[i].date, entries[i].seq));
+                members.sort_by_key(|&i| {
+                    (
+                        entries[i].counter.unwrap_or(1),
+                        entries[i].date,
+                        entries[i].seq,
+                    )
+                });
                 let reroll_of = match key {
                     GroupKey::Reroll(prev_anchor, _, _) => group_of.get(&prev_anchor).copied(),
                     _ => None,
                 };
-                let head = members.iter().copied().find(|&i| entries[i].is_cover()).unwrap_or(members[0]);
-                Group { members, reroll_of, head, link: String::new() }
+                let head = members
+                    .iter()
+                    .copied()
+                    .find(|&i| entries[i].is_cover())
+                    .unwrap_or(members[0]);
+                Group {
+                    members,
+                    reroll_of,
+                    head,
+                    link: String::new(),
+                }
             })
             .collect();
         // link versions: same change-id, else same title
@@ -663,10 +735,15 @@ impl Assembler {
                 .find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()))
                 .or_else(|| {
                     let prev = groups[g].reroll_of?;
-                    groups[prev].members.iter().find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()))
+                    groups[prev]
+                        .members
+                        .iter()
+                        .find_map(|&i| entries[i].base.as_ref().and_then(|b| b.change_id.clone()))
                 });
             let title = match groups[g].reroll_of {
-                Some(prev) if !entries[groups[g].head].is_cover() => entries[groups[prev].head].title.clone(),
+                Some(prev) if !entries[groups[g].head].is_cover() => {
+                    entries[groups[prev].head].title.clone()
+                }
                 _ => entries[groups[g].head].title.clone(),
             };
             groups[g].link = match change_id {
@@ -695,9 +772,15 @@ impl Assembler {
 
 fn origin_of(sources: &[Arc<std::path::Path>], loc: &Loc) -> Origin {
     match loc {
-        Loc::Mbox { source, index, offset } => {
-            Origin::Mbox { path: sources[*source as usize].clone(), index: *index as usize, offset: *offset }
-        }
+        Loc::Mbox {
+            source,
+            index,
+            offset,
+        } => Origin::Mbox {
+            path: sources[*source as usize].clone(),
+            index: *index as usize,
+            offset: *offset,
+        },
         Loc::Other(o) => (**o).clone(),
     }
 }
@@ -735,7 +818,12 @@ impl Assembled {
     /// Everything at once (for tests and small inputs).
     pub fn report(self) -> Report {
         let series = self.series().collect();
-        Report { series, errors: self.errors, warnings: self.warnings, messages: self.messages }
+        Report {
+            series,
+            errors: self.errors,
+            warnings: self.warnings,
+            messages: self.messages,
+        }
     }
 
     fn reply(&self, i: usize) -> Reply {
@@ -753,12 +841,19 @@ impl Assembled {
         self.replies_to.get(&i).map_or(&[], |v| v.as_slice())
     }
 
-    fn patches(&self, g: usize, cover_trailers: &[CollectedTrailer]) -> (Vec<Patch>, Vec<Duplicate>) {
+    fn patches(
+        &self,
+        g: usize,
+        cover_trailers: &[CollectedTrailer],
+    ) -> (Vec<Patch>, Vec<Duplicate>) {
         let group = &self.groups[g];
         let mut by_counter: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for &i in &group.members {
             if !self.entries[i].is_cover() {
-                by_counter.entry(self.entries[i].counter.unwrap_or(1)).or_default().push(i);
+                by_counter
+                    .entry(self.entries[i].counter.unwrap_or(1))
+                    .or_default()
+                    .push(i);
             }
         }
         let mut patches = Vec::new();
@@ -767,31 +862,48 @@ impl Assembled {
             if list.len() > 1 {
                 duplicates.push(Duplicate {
                     counter: c,
-                    message_ids: list[1..].iter().map(|&j| self.entries[j].message_id.clone()).collect(),
+                    message_ids: list[1..]
+                        .iter()
+                        .map(|&j| self.entries[j].message_id.clone())
+                        .collect(),
                 });
             }
-            patches.push(self.patch(list[0], cover_trailers));
+            // replies to any copy of a patch sent twice count for the patch
+            patches.push(self.patch(list[0], &list[1..], cover_trailers));
         }
         (patches, duplicates)
     }
 
-    fn patch(&self, i: usize, cover_trailers: &[CollectedTrailer]) -> Patch {
+    fn patch(&self, i: usize, copies: &[usize], cover_trailers: &[CollectedTrailer]) -> Patch {
         let e = &self.entries[i];
         let mut trailers: Vec<CollectedTrailer> = e
             .trailers
             .iter()
-            .map(|t| CollectedTrailer { trailer: t.clone(), source: "patch", message_id: None })
+            .map(|t| CollectedTrailer {
+                trailer: t.clone(),
+                source: "patch",
+                message_id: None,
+            })
             .collect();
         let add = |ct: CollectedTrailer, trailers: &mut Vec<CollectedTrailer>| {
-            if !trailers.iter().any(|x| x.trailer.lname() == ct.trailer.lname() && x.trailer.value == ct.trailer.value) {
+            if !trailers.iter().any(|x| {
+                x.trailer.lname() == ct.trailer.lname() && x.trailer.value == ct.trailer.value
+            }) {
                 trailers.push(ct);
             }
         };
-        let replies = self.replies(i);
-        for &r in replies {
+        let mut replies: Vec<usize> = self.replies(i).to_vec();
+        for &c in copies {
+            replies.extend_from_slice(self.replies(c));
+        }
+        replies.sort_by_key(|&r| (self.entries[r].date, self.entries[r].seq));
+        for &r in &replies {
             for t in self.entries[r].trailers.iter() {
-                let ct =
-                    CollectedTrailer { trailer: t.clone(), source: "reply", message_id: self.entries[r].message_id.clone() };
+                let ct = CollectedTrailer {
+                    trailer: t.clone(),
+                    source: "reply",
+                    message_id: self.entries[r].message_id.clone(),
+                };
                 add(ct, &mut trailers);
             }
         }
@@ -817,11 +929,14 @@ impl Assembled {
         self.replies(c)
             .iter()
             .flat_map(|&r| {
-                self.entries[r].trailers.iter().map(move |t| CollectedTrailer {
-                    trailer: t.clone(),
-                    source: "cover-reply",
-                    message_id: self.entries[r].message_id.clone(),
-                })
+                self.entries[r]
+                    .trailers
+                    .iter()
+                    .map(move |t| CollectedTrailer {
+                        trailer: t.clone(),
+                        source: "cover-reply",
+                        message_id: self.entries[r].message_id.clone(),
+                    })
             })
             .collect()
     }
@@ -831,7 +946,11 @@ impl Assembled {
         let entries = &self.entries;
         let members = &group.members;
         let cover_idx = members.iter().copied().find(|&i| entries[i].is_cover());
-        let total = members.iter().filter_map(|&i| entries[i].total).max().unwrap_or(1);
+        let total = members
+            .iter()
+            .filter_map(|&i| entries[i].total)
+            .max()
+            .unwrap_or(1);
         let head = &entries[group.head];
         let cover_trailers = self.cover_trailers(cover_idx);
         let (mut patches, duplicates) = self.patches(g, &cover_trailers);
@@ -858,9 +977,16 @@ impl Assembled {
         if let Some(prev) = group.reroll_of {
             let prev_head = &entries[self.groups[prev].head];
             if prev_head.version < head.version {
-                let (prev_patches, _) = self.patches(prev, &self.cover_trailers(
-                    self.groups[prev].members.iter().copied().find(|&i| entries[i].is_cover()),
-                ));
+                let (prev_patches, _) = self.patches(
+                    prev,
+                    &self.cover_trailers(
+                        self.groups[prev]
+                            .members
+                            .iter()
+                            .copied()
+                            .find(|&i| entries[i].is_cover()),
+                    ),
+                );
                 for c in missing.clone() {
                     if let Some(p) = prev_patches.iter().find(|p| p.counter == c) {
                         let mut p = p.clone();
@@ -886,10 +1012,16 @@ impl Assembled {
             .groups
             .iter()
             .enumerate()
-            .filter(|(o, og)| *o != g && og.link == group.link && entries[og.head].version != head.version)
+            .filter(|(o, og)| {
+                *o != g && og.link == group.link && entries[og.head].version != head.version
+            })
             .map(|(_, og)| {
                 let h = &entries[og.head];
-                VersionRef { version: h.version, message_id: h.message_id.clone(), title: h.title.clone() }
+                VersionRef {
+                    version: h.version,
+                    message_id: h.message_id.clone(),
+                    title: h.title.clone(),
+                }
             })
             .collect();
         other_versions.sort_by(|a, b| (a.version, &a.message_id).cmp(&(b.version, &b.message_id)));
@@ -914,7 +1046,9 @@ impl Assembled {
             base,
             partial_reroll,
             other_versions,
-            replies: cover_idx.map(|c| self.replies(c).iter().map(|&r| self.reply(r)).collect()).unwrap_or_default(),
+            replies: cover_idx
+                .map(|c| self.replies(c).iter().map(|&r| self.reply(r)).collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -244,7 +244,12 @@ pub fn base_info(body: &str) -> BaseInfo {
 
 /// [`base_info`] over byte chunks (message, patch), decoding only matching lines.
 pub fn base_info_bytes(chunks: &[&[u8]]) -> BaseInfo {
-    const KEYS: [&[u8]; 4] = [b"base-commit:", b"prerequisite-patch-id:", b"prerequisite-message-id:", b"change-id:"];
+    const KEYS: [&[u8]; 4] = [
+        b"base-commit:",
+        b"prerequisite-patch-id:",
+        b"prerequisite-message-id:",
+        b"change-id:",
+    ];
     let mut b = BaseInfo::default();
     for chunk in chunks {
         for raw in chunk.split(|&c| c == b'\n') {
@@ -253,15 +258,23 @@ pub fn base_info_bytes(chunks: &[&[u8]]) -> BaseInfo {
             }
             let line = String::from_utf8_lossy(raw);
             let line = line.trim_end();
-            let field = |p: &str| line.strip_prefix(p).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            let field = |p: &str| {
+                line.strip_prefix(p)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
             if let Some(v) = field("base-commit:") {
-                if v.len() >= 7 && v.bytes().all(|c| c.is_ascii_hexdigit()) && b.base_commit.is_none() {
+                if v.len() >= 7
+                    && v.bytes().all(|c| c.is_ascii_hexdigit())
+                    && b.base_commit.is_none()
+                {
                     b.base_commit = Some(v.to_ascii_lowercase());
                 }
             } else if let Some(v) = field("prerequisite-patch-id:") {
                 b.prerequisite_patch_ids.push(v);
             } else if let Some(v) = field("prerequisite-message-id:") {
-                b.prerequisite_message_ids.push(v.trim_matches(['<', '>']).to_string());
+                b.prerequisite_message_ids
+                    .push(v.trim_matches(['<', '>']).to_string());
             } else if let Some(v) = field("change-id:") {
                 if b.change_id.is_none() {
                     b.change_id = Some(v);
