@@ -2,7 +2,7 @@
 //!
 //! An INPUT is resolved in this order:
 //! 1. an existing path: a file is a single message (`.eml`, `.patch`) or an mbox
-//!    (it starts with a `From ` line); a directory is a maildir (`cur/`, `new/`) or a
+//!    (it starts with a `From ` line, or is named `*.mbox`); a directory is a maildir (`cur/`, `new/`) or a
 //!    public-inbox archive (`git/N.git`, or one epoch repository);
 //! 2. a prefixed form: `github:OWNER/REPO#N` (a pull request), an archive URL
 //!    (`https://lore.kernel.org/LIST/MSGID/`);
@@ -173,7 +173,10 @@ fn read_file(
             .map_or(buf.len(), |i| start + i + 1);
         mail::mbox::is_from_line(&buf[start..line_end])
     };
-    if first_is_from {
+    let named_mbox = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mbox") || e.eq_ignore_ascii_case("mbx"));
+    if first_is_from || named_mbox {
         for m in MboxReader::new(r, path.to_path_buf(), *opts) {
             f(m);
         }

@@ -21,8 +21,8 @@ Exit codes:
   4  done, but some messages could not be read (they are listed)
 
 INPUT is resolved in this order:
-  1. an existing path: a file is one message (.eml, .patch) or an mbox (starts
-     with a `From ` line); a directory is a maildir (cur/, new/) or a public-inbox
+  1. an existing path: a file is one message (.eml, .patch) or an mbox (it
+     starts with a `From ` line, or is named *.mbox); a directory is a maildir (cur/, new/) or a public-inbox
      archive (git/N.git, or a single epoch repository);
   2. github:OWNER/REPO#N (a pull request) or an archive URL (not implemented yet);
   3. a bare Message-ID: <id@host>, id@host or id:id@host (not implemented yet).";

@@ -197,17 +197,35 @@ impl<R: BufRead> Iterator for MboxReader<R> {
                             continue;
                         }
                         if !is_from_line(&self.line) {
-                            self.done = true;
-                            return Some(Err(ReadError {
+                            // Report the junk, then go on from the first `From ` line.
+                            let err = ReadError {
                                 origin: Origin::Mbox {
                                     path: self.path.clone(),
-                                    index: 1,
+                                    index: 0,
                                     offset: start,
                                 },
                                 message_id: None,
-                                reason: "corrupt mailbox: does not start with a `From ` line"
-                                    .into(),
-                            }));
+                                reason:
+                                    "corrupt mailbox: text before the first `From ` line skipped"
+                                        .into(),
+                            };
+                            loop {
+                                match self.next_line() {
+                                    Ok(Some((s, truncated)))
+                                        if !truncated && is_from_line(&self.line) =>
+                                    {
+                                        self.pending = Some(self.line.clone());
+                                        self.pending_offset = s;
+                                        break;
+                                    }
+                                    Ok(Some(_)) => continue,
+                                    Ok(None) | Err(_) => {
+                                        self.done = true;
+                                        break;
+                                    }
+                                }
+                            }
+                            return Some(Err(err));
                         }
                         self.pending = Some(self.line.clone());
                         self.pending_offset = start;

@@ -43,6 +43,17 @@ impl fmt::Display for Origin {
             Origin::File { path } | Origin::Maildir { path } => write!(f, "{}", path.display()),
             Origin::Mbox {
                 path,
+                index: 0,
+                offset,
+            } => {
+                write!(
+                    f,
+                    "{} (before the first message, byte {offset})",
+                    path.display()
+                )
+            }
+            Origin::Mbox {
+                path,
                 index,
                 offset,
             } => {
