@@ -34,26 +34,109 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
 /// Read every input and assemble the series found in it. Messages that cannot be
 /// read are reported in [`series::Assembled::errors`]; an input that cannot be read
 /// at all is an error.
+///
+/// Reading is a pipeline: this thread reads and splits messages, worker threads
+/// parse them ([`series::Prepared::new`], the expensive part), and a collector
+/// indexes them in arrival order, so the result does not depend on the number
+/// of threads. Channels are bounded: memory holds a few dozen messages at most.
 pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Assembled, InputError> {
+    use std::sync::mpsc::sync_channel;
+
+    enum Done {
+        Prepared(Box<series::Prepared>),
+        Removed(Option<String>),
+        Failed(mail::ReadError),
+    }
     let opts = read_options(cfg);
     let mi = mailinfo_options(cfg);
-    let mut asm = series::Assembler::new(cfg.limits.max_files_per_patch);
-    for input in inputs {
-        input.read(&opts, &mut |raw| match raw {
-            Err(e) => asm.error(e),
-            Ok(raw) => {
-                let removed = raw.removed;
-                match Message::parse(raw, &cfg.limits, mi) {
-                    Ok(m) if removed => {
-                        if let Some(id) = &m.message_id {
-                            asm.remove(id);
+    let limits = cfg.limits;
+    let max_files = cfg.limits.max_files_per_patch;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    if workers == 1 {
+        // one core: threads would only add hand-offs
+        let mut asm = series::Assembler::new(max_files);
+        for input in inputs {
+            input.read(&opts, &mut |raw| match raw {
+                Err(e) => asm.error(e),
+                Ok(raw) => {
+                    let removed = raw.removed;
+                    match Message::parse(raw, &limits, mi) {
+                        Ok(m) if removed => {
+                            if let Some(id) = &m.message_id {
+                                asm.remove(id);
+                            }
                         }
+                        Ok(m) => asm.add(m),
+                        Err(e) => asm.error(e),
                     }
-                    Ok(m) => asm.add(m),
-                    Err(e) => asm.error(e),
                 }
-            }
-        })?;
+            })?;
+        }
+        return Ok(asm.finish());
     }
-    Ok(asm.finish())
+    std::thread::scope(|scope| {
+        let mut ins = Vec::with_capacity(workers);
+        let mut outs = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (itx, irx) = sync_channel::<Result<mail::RawMessage, mail::ReadError>>(128);
+            let (otx, orx) = sync_channel::<Done>(128);
+            scope.spawn(move || {
+                for job in irx {
+                    let done = match job {
+                        Err(e) => Done::Failed(e),
+                        Ok(raw) => {
+                            let removed = raw.removed;
+                            match Message::parse(raw, &limits, mi) {
+                                Ok(m) if removed => Done::Removed(m.message_id),
+                                Ok(m) => {
+                                    Done::Prepared(Box::new(series::Prepared::new(m, max_files)))
+                                }
+                                Err(e) => Done::Failed(e),
+                            }
+                        }
+                    };
+                    if otx.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
+            ins.push(itx);
+            outs.push(orx);
+        }
+        let collector = scope.spawn(move || {
+            let mut asm = series::Assembler::new(max_files);
+            let mut i = 0usize;
+            // results come back round-robin, in the order the messages were read
+            while let Ok(done) = outs[i % outs.len()].recv() {
+                match done {
+                    Done::Prepared(p) => asm.insert(*p),
+                    Done::Removed(Some(id)) => asm.remove(&id),
+                    Done::Removed(None) => {}
+                    Done::Failed(e) => asm.error(e),
+                }
+                i += 1;
+            }
+            asm
+        });
+        let mut seq = 0usize;
+        let mut result = Ok(());
+        for input in inputs {
+            let read = input.read(&opts, &mut |raw| {
+                // a send fails only if a worker died; the collector then stops early
+                let _ = ins[seq % ins.len()].send(raw);
+                seq += 1;
+            });
+            if let Err(e) = read {
+                result = Err(e);
+                break;
+            }
+        }
+        drop(ins);
+        let asm = collector
+            .join()
+            .expect("the collector thread does not panic");
+        result.map(|()| asm.finish())
+    })
 }

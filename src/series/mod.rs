@@ -365,6 +365,88 @@ impl Entry {
 /// How many parent candidates are kept per message.
 const MAX_PARENTS: usize = 4;
 
+/// The per-message work of indexing, done before the message reaches the
+/// [`Assembler`]: subject grammar, files touched, trailers, base block. Pure, so
+/// it can run on worker threads; the message body is dropped here.
+#[derive(Debug)]
+pub struct Prepared {
+    origin: Origin,
+    message_id: Option<String>,
+    /// Parent candidates, nearest first (at most a few).
+    parents: Vec<String>,
+    subject: subject::Subject,
+    from: Option<Address>,
+    date: Option<i64>,
+    has_patch: bool,
+    files: Vec<String>,
+    trailers: Vec<Trailer>,
+    base: Option<Box<BaseInfo>>,
+    notes: Vec<String>,
+}
+
+struct PreparedRest {
+    origin: Origin,
+    message_id: Option<String>,
+    date: Option<i64>,
+}
+
+impl Prepared {
+    pub fn new(m: Message, max_files: usize) -> Prepared {
+        let subject = subject::parse(&m.subject);
+        let has_patch = !m.info.patch.is_empty();
+        let is_patchlike =
+            (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
+        let files = if has_patch {
+            files_touched(&m.info.patch, max_files)
+        } else {
+            Vec::new()
+        };
+        let trailers = if is_patchlike && has_patch {
+            trailers::patch_trailers(&String::from_utf8_lossy(&m.info.message))
+        } else if is_patchlike {
+            Vec::new()
+        } else {
+            trailers::find_trailers(&m.body_text(), true)
+        };
+        let base = if is_patchlike {
+            let b = trailers::base_info_bytes(&m.body_bytes());
+            (!b.is_empty()).then(|| Box::new(b))
+        } else {
+            None
+        };
+        // a patch's author is the in-body From when there is one (git's rule)
+        let from = if is_patchlike && has_patch {
+            match (&m.info.author, &m.info.email) {
+                (Some(a), Some(e)) if !e.is_empty() => Some(Address {
+                    name: String::from_utf8_lossy(a).into_owned(),
+                    email: String::from_utf8_lossy(e).into_owned(),
+                }),
+                _ => m.from.clone(),
+            }
+        } else {
+            m.from.clone()
+        };
+        let parents = m
+            .parent_candidates()
+            .take(MAX_PARENTS + 1)
+            .map(String::from)
+            .collect();
+        Prepared {
+            origin: m.origin,
+            message_id: m.message_id,
+            parents,
+            subject,
+            from,
+            date: m.date,
+            has_patch,
+            files,
+            trailers,
+            base,
+            notes: m.notes,
+        }
+    }
+}
+
 /// Collects messages as they stream past; [`Assembler::finish`] threads them.
 #[derive(Default)]
 pub struct Assembler {
@@ -409,43 +491,35 @@ impl Assembler {
 
     /// Index one message; its body is dropped afterwards.
     pub fn add(&mut self, m: Message) {
-        for n in &m.notes {
+        let p = Prepared::new(m, self.max_files);
+        self.insert(p);
+    }
+
+    /// Index a message prepared by [`Prepared::new`] (which may run on another
+    /// thread: it is the expensive part).
+    pub fn insert(&mut self, p: Prepared) {
+        for n in &p.notes {
             self.warnings.push(Warning {
-                origin: m.origin.clone(),
-                message_id: m.message_id.clone(),
+                origin: p.origin.clone(),
+                message_id: p.message_id.clone(),
                 warning: n.clone(),
             });
         }
-        let key_str = match &m.message_id {
+        let key_str = match &p.message_id {
             Some(id) => id.clone(),
-            None => format!("patchbot-no-id:{}", m.origin),
+            None => format!("patchbot-no-id:{}", p.origin),
         };
         let key = self.strings.id(&key_str);
         if self.seen.get(key as usize).copied().unwrap_or(false) {
             // the same message twice (cross-posted, or an archive overlap): keep the first
             return;
         }
-        let subject = subject::parse(&m.subject);
-        let has_patch = !m.info.patch.is_empty();
-        let is_patchlike =
-            (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
-        let files: Box<[Arc<str>]> = if has_patch {
-            files_touched(&m.info.patch, self.max_files)
-                .iter()
-                .map(|f| self.strings.arc(f))
-                .collect()
-        } else {
-            Box::new([])
-        };
-        let found = if is_patchlike && has_patch {
-            trailers::patch_trailers(&String::from_utf8_lossy(&m.info.message))
-        } else if is_patchlike {
-            Vec::new()
-        } else {
-            trailers::find_trailers(&m.body_text(), true)
-        };
+        let subject = p.subject;
+        let has_patch = p.has_patch;
+        let files: Box<[Arc<str>]> = p.files.iter().map(|f| self.strings.arc(f)).collect();
         // trailer names and values repeat (the same people sign and review): intern
-        let trailers: Box<[Trailer]> = found
+        let trailers: Box<[Trailer]> = p
+            .trailers
             .into_iter()
             .map(|t| Trailer {
                 name: self.strings.arc(&t.name),
@@ -453,28 +527,11 @@ impl Assembler {
                 extinfo: t.extinfo.map(|x| self.strings.arc(&x)),
             })
             .collect();
-        let base = if is_patchlike {
-            let b = trailers::base_info_bytes(&m.body_bytes());
-            (!b.is_empty()).then(|| Box::new(b))
-        } else {
-            None
-        };
-        // a patch's author is the in-body From when there is one (git's rule)
-        let from = if is_patchlike && has_patch {
-            match (&m.info.author, &m.info.email) {
-                (Some(a), Some(e)) if !e.is_empty() => Some(Address {
-                    name: String::from_utf8_lossy(a).into_owned(),
-                    email: String::from_utf8_lossy(e).into_owned(),
-                }),
-                _ => m.from.clone(),
-            }
-        } else {
-            m.from.clone()
-        };
-        let from = from.map(|a| self.address(a));
+        let base = p.base;
+        let from = p.from.map(|a| self.address(a));
         let mut parents: Vec<u32> = Vec::new();
-        for p in m.parent_candidates() {
-            let id = self.strings.id(p);
+        for c in &p.parents {
+            let id = self.strings.id(c);
             if id != key && !parents.contains(&id) {
                 parents.push(id);
                 if parents.len() == MAX_PARENTS {
@@ -482,6 +539,11 @@ impl Assembler {
                 }
             }
         }
+        let m = PreparedRest {
+            origin: p.origin,
+            message_id: p.message_id,
+            date: p.date,
+        };
         let mut flags = 0;
         for (on, f) in [
             (subject.reply, FLAG_REPLY),
