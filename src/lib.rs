@@ -40,6 +40,17 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
 /// indexes them in arrival order, so the result does not depend on the number
 /// of threads. Channels are bounded: memory holds a few dozen messages at most.
 pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Assembled, InputError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    assemble_with_workers(inputs, cfg, workers)
+}
+
+/// [`assemble`] with a given number of parsing threads (1: no threads at all).
+/// The result is the same for every number.
+pub fn assemble_with_workers(
+    inputs: &[Input],
+    cfg: &Config,
+    workers: usize,
+) -> Result<series::Assembled, InputError> {
     use std::sync::mpsc::sync_channel;
 
     enum Done {
