@@ -25,6 +25,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 /// Run patchbot, count its output lines that start a series, and return
 /// (wall seconds, peak RSS in KiB of that process alone, series count).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives the rusage
 fn run_patchbot(exe: &str, input: &Path) -> (f64, i64, usize) {
     use std::io::Read;
     let t = Instant::now();

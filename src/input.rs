@@ -126,7 +126,7 @@ impl Input {
                 Ok(())
             }
             Input::PublicInbox(dir) => {
-                public_inbox::read(dir, &Default::default(), opts, |m| f(m))
+                public_inbox::read(dir, &Default::default(), opts, f)
                     .map_err(InputError::Unreadable)?;
                 Ok(())
             }

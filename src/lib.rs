@@ -40,7 +40,9 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
 /// indexes them in arrival order, so the result does not depend on the number
 /// of threads. Channels are bounded: memory holds a few dozen messages at most.
 pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Assembled, InputError> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     assemble_with_workers(inputs, cfg, workers)
 }
 
@@ -62,10 +64,7 @@ pub fn assemble_with_workers(
     let mi = mailinfo_options(cfg);
     let limits = cfg.limits;
     let max_files = cfg.limits.max_files_per_patch;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    if workers == 1 {
+    if workers <= 1 {
         // one core: threads would only add hand-offs
         let mut asm = series::Assembler::new(max_files);
         for input in inputs {

@@ -375,15 +375,31 @@ fn the_result_does_not_depend_on_the_number_of_threads() {
     let cfg = patchbot::config::Config::builtin();
     let mut inputs = Vec::new();
     for dir in ["threads", "mail", "bad"] {
-        let mut files: Vec<_> = std::fs::read_dir(fixture(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(fixture(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
-        for f in files.into_iter().filter(|f| f.extension().is_some_and(|e| e != "py")) {
+        for f in files
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e != "py"))
+        {
             inputs.push(Input::File(f));
         }
     }
-    let one = serde_json::to_value(patchbot::assemble_with_workers(&inputs, &cfg, 1).unwrap().report()).unwrap();
+    let one = serde_json::to_value(
+        patchbot::assemble_with_workers(&inputs, &cfg, 1)
+            .unwrap()
+            .report(),
+    )
+    .unwrap();
     for n in [2, 3, 5] {
-        let many = serde_json::to_value(patchbot::assemble_with_workers(&inputs, &cfg, n).unwrap().report()).unwrap();
+        let many = serde_json::to_value(
+            patchbot::assemble_with_workers(&inputs, &cfg, n)
+                .unwrap()
+                .report(),
+        )
+        .unwrap();
         assert_eq!(one, many, "{n} workers");
     }
     assert!(one["series"].as_array().unwrap().len() > 20);

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 /// Options that `git mailinfo` takes; [`Default`] is git's default behaviour
 /// (`-u`, in-body headers on, scissors off unless `mailinfo.scissors` is set).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
     /// `--scissors`: discard everything before a `-- >8 --` line.
     pub scissors: bool,
@@ -20,16 +20,6 @@ pub struct Options {
     pub keep_subject: bool,
     /// `-b`: only strip bracket groups that contain `PATCH`.
     pub keep_non_patch_brackets: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            scissors: false,
-            keep_subject: false,
-            keep_non_patch_brackets: false,
-        }
-    }
 }
 
 /// What `git mailinfo` writes: the info block (as fields), the message and the patch.
@@ -346,10 +336,7 @@ fn decode_header(it: &mut Vec<u8>, errors: &mut Vec<String>) {
     let mut out = Vec::with_capacity(src.len());
     let mut in_ = 0usize;
     let mut first = true;
-    loop {
-        let Some(rel) = find(&src[in_..], b"=?") else {
-            break;
-        };
+    while let Some(rel) = find(&src[in_..], b"=?") {
         let ep0 = in_ + rel;
         if in_ != ep0 {
             let all_space = src[in_..ep0].iter().all(|&c| is_space(c));

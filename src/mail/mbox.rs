@@ -264,7 +264,7 @@ impl<R: BufRead> Iterator for MboxReader<R> {
                         self.pending_offset = start;
                         break;
                     }
-                    size += (self.offset - start) as u64;
+                    size += self.offset - start;
                     if truncated || oversize || size > max as u64 {
                         oversize = true;
                         bytes = Vec::new();
@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn oversize_message_is_skipped_and_reading_goes_on() {
         let mut mbox = b"From a Mon Jan  1 00:00:00 2024\nSubject: big\n\n".to_vec();
-        mbox.extend(std::iter::repeat(b'x').take(5000));
+        mbox.extend(std::iter::repeat_n(b'x', 5000));
         mbox.extend_from_slice(b"\nFrom b Mon Jan  1 00:00:01 2024\nSubject: small\n\nok\n");
         let mut opts = ReadOptions::default();
         opts.limits.max_message_bytes = 1000;
