@@ -90,8 +90,8 @@ pub fn assemble_with_workers(
         let mut ins = Vec::with_capacity(workers);
         let mut outs = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (itx, irx) = sync_channel::<Result<mail::RawMessage, mail::ReadError>>(128);
-            let (otx, orx) = sync_channel::<Done>(128);
+            let (itx, irx) = sync_channel::<Result<mail::RawMessage, mail::ReadError>>(64);
+            let (otx, orx) = sync_channel::<Done>(64);
             scope.spawn(move || {
                 for job in irx {
                     let done = match job {

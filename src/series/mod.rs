@@ -230,23 +230,27 @@ pub fn rfc3339(ts: i64) -> String {
 #[derive(Default)]
 struct Interner {
     map: HashMap<Arc<str>, u32>,
-    strs: Vec<Arc<str>>,
 }
 
 impl Interner {
-    fn id(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.map.get(s) {
-            return i;
+    /// The string's handle and its shared copy.
+    fn intern(&mut self, s: &str) -> (u32, Arc<str>) {
+        if let Some((a, &i)) = self.map.get_key_value(s) {
+            return (i, a.clone());
         }
         let a: Arc<str> = Arc::from(s);
-        let i = self.strs.len() as u32;
-        self.strs.push(a.clone());
-        self.map.insert(a, i);
-        i
+        let i = self.map.len() as u32;
+        self.map.insert(a.clone(), i);
+        (i, a)
+    }
+    fn id(&mut self, s: &str) -> u32 {
+        self.intern(s).0
     }
     fn arc(&mut self, s: &str) -> Arc<str> {
-        let i = self.id(s);
-        self.strs[i as usize].clone()
+        self.intern(s).1
+    }
+    fn len(&self) -> usize {
+        self.map.len()
     }
 }
 
@@ -509,7 +513,7 @@ impl Assembler {
             Some(id) => id.clone(),
             None => format!("patchbot-no-id:{}", p.origin),
         };
-        let key = self.strings.id(&key_str);
+        let (key, key_arc) = self.strings.intern(&key_str);
         if self.seen.get(key as usize).copied().unwrap_or(false) {
             // the same message twice (cross-posted, or an archive overlap): keep the first
             return;
@@ -589,10 +593,7 @@ impl Assembler {
         self.seen[key as usize] = true;
         let title = self.strings.arc(&subject.title);
         let tags = subject.tags.iter().map(|t| self.strings.arc(t)).collect();
-        let message_id = m
-            .message_id
-            .as_ref()
-            .map(|_| self.strings.strs[key as usize].clone());
+        let message_id = m.message_id.as_ref().map(|_| key_arc);
         self.entries.push(Entry {
             key,
             message_id,
@@ -625,9 +626,10 @@ impl Assembler {
             });
         }
         let n = self.entries.len();
-        let mut pos: HashMap<u32, usize> = HashMap::with_capacity(n);
+        // entry index by interned key (dense handles: a vector, not a map)
+        let mut pos: Vec<u32> = vec![u32::MAX; self.strings.len()];
         for (i, e) in self.entries.iter().enumerate() {
-            pos.insert(e.key, i);
+            pos[e.key as usize] = i as u32;
         }
         let entries = &self.entries;
         let mut parent: Vec<Option<usize>> = entries
@@ -636,7 +638,9 @@ impl Assembler {
             .map(|(i, e)| {
                 e.parents
                     .iter()
-                    .filter_map(|p| pos.get(p).copied())
+                    .map(|&p| pos[p as usize])
+                    .filter(|&j| j != u32::MAX)
+                    .map(|j| j as usize)
                     .find(|&j| j != i)
             })
             .collect();
