@@ -38,7 +38,7 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
 /// Reading is a pipeline: this thread reads and splits messages, worker threads
 /// parse them ([`series::Prepared::new`], the expensive part), and a collector
 /// indexes them in arrival order, so the result does not depend on the number
-/// of threads. Channels are bounded: memory holds a few dozen messages at most.
+/// of threads. Channels are bounded: a few hundred messages are in flight at most.
 pub fn assemble(inputs: &[Input], cfg: &Config) -> Result<series::Assembled, InputError> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -86,27 +86,34 @@ pub fn assemble_with_workers(
         }
         return Ok(asm.finish());
     }
+    // Messages travel in batches, so threads hand off a few times per batch
+    // instead of once per message.
+    const BATCH: usize = 32;
+    type Job = Result<mail::RawMessage, mail::ReadError>;
     std::thread::scope(|scope| {
         let mut ins = Vec::with_capacity(workers);
         let mut outs = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let (itx, irx) = sync_channel::<Result<mail::RawMessage, mail::ReadError>>(64);
-            let (otx, orx) = sync_channel::<Done>(64);
+            let (itx, irx) = sync_channel::<Vec<Job>>(2);
+            let (otx, orx) = sync_channel::<Vec<Done>>(2);
             scope.spawn(move || {
-                for job in irx {
-                    let done = match job {
-                        Err(e) => Done::Failed(e),
-                        Ok(raw) => {
-                            let removed = raw.removed;
-                            match Message::parse(raw, &limits, mi) {
-                                Ok(m) if removed => Done::Removed(m.message_id),
-                                Ok(m) => {
-                                    Done::Prepared(Box::new(series::Prepared::new(m, max_files)))
+                for batch in irx {
+                    let done: Vec<Done> = batch
+                        .into_iter()
+                        .map(|job| match job {
+                            Err(e) => Done::Failed(e),
+                            Ok(raw) => {
+                                let removed = raw.removed;
+                                match Message::parse(raw, &limits, mi) {
+                                    Ok(m) if removed => Done::Removed(m.message_id),
+                                    Ok(m) => Done::Prepared(Box::new(series::Prepared::new(
+                                        m, max_files,
+                                    ))),
+                                    Err(e) => Done::Failed(e),
                                 }
-                                Err(e) => Done::Failed(e),
                             }
-                        }
-                    };
+                        })
+                        .collect();
                     if otx.send(done).is_err() {
                         break;
                     }
@@ -118,30 +125,40 @@ pub fn assemble_with_workers(
         let collector = scope.spawn(move || {
             let mut asm = series::Assembler::new(max_files);
             let mut i = 0usize;
-            // results come back round-robin, in the order the messages were read
-            while let Ok(done) = outs[i % outs.len()].recv() {
-                match done {
-                    Done::Prepared(p) => asm.insert(*p),
-                    Done::Removed(Some(id)) => asm.remove(&id),
-                    Done::Removed(None) => {}
-                    Done::Failed(e) => asm.error(e),
+            // batches come back round-robin, in the order the messages were read
+            while let Ok(batch) = outs[i % outs.len()].recv() {
+                for done in batch {
+                    match done {
+                        Done::Prepared(p) => asm.insert(*p),
+                        Done::Removed(Some(id)) => asm.remove(&id),
+                        Done::Removed(None) => {}
+                        Done::Failed(e) => asm.error(e),
+                    }
                 }
                 i += 1;
             }
             asm
         });
         let mut seq = 0usize;
+        let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
         let mut result = Ok(());
         for input in inputs {
             let read = input.read(&opts, &mut |raw| {
-                // a send fails only if a worker died; the collector then stops early
-                let _ = ins[seq % ins.len()].send(raw);
-                seq += 1;
+                batch.push(raw);
+                if batch.len() == BATCH {
+                    // a send fails only if a worker died; the collector then stops early
+                    let _ = ins[seq % ins.len()]
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    seq += 1;
+                }
             });
             if let Err(e) = read {
                 result = Err(e);
                 break;
             }
+        }
+        if !batch.is_empty() {
+            let _ = ins[seq % ins.len()].send(batch);
         }
         drop(ins);
         let asm = collector

@@ -73,6 +73,68 @@ pub fn message_ids(value: &str) -> Vec<String> {
     out
 }
 
+/// The headers patchbot reads. Only these are handed to mailparse (which decodes
+/// RFC 2047 words and unfolds lines); the rest of a header block (Received,
+/// DKIM-Signature, ...) is skipped without being parsed.
+const WANTED: [&str; 10] = [
+    "from",
+    "subject",
+    "date",
+    "message-id",
+    "to",
+    "in-reply-to",
+    "references",
+    "content-type",
+    "auto-submitted",
+    "cc",
+];
+
+fn wanted_headers(bytes: &[u8]) -> Result<Vec<mailparse::MailHeader<'_>>, String> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    if matches!(bytes.first(), Some(b' ' | b'\t')) {
+        return Err("the first header line is a continuation line".into());
+    }
+    while pos < bytes.len() {
+        let line_end = |from: usize| {
+            bytes[from..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |i| from + i + 1)
+        };
+        let first_end = line_end(pos);
+        let line = &bytes[pos..first_end];
+        if line == b"\n" || line == b"\r\n" {
+            break;
+        }
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            break;
+        };
+        let name = &line[..colon];
+        if name.is_empty()
+            || name
+                .iter()
+                .any(|c| c.is_ascii_whitespace() && *c != b' ' && *c != b'\t')
+        {
+            break;
+        }
+        // the header runs on over continuation lines
+        let mut end = first_end;
+        while end < bytes.len() && matches!(bytes[end], b' ' | b'\t') {
+            end = line_end(end);
+        }
+        let name = std::str::from_utf8(name).unwrap_or("").trim();
+        if WANTED.iter().any(|w| w.eq_ignore_ascii_case(name)) {
+            match mailparse::parse_header(&bytes[pos..end]) {
+                Ok((h, _)) => out.push(h),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        pos = end;
+    }
+    Ok(out)
+}
+
 fn cut(s: &str, max: usize) -> (&str, bool) {
     if s.len() <= max {
         return (s, false);
@@ -165,15 +227,15 @@ impl Message {
             return Err(err("empty message".into()));
         }
         let mut notes = Vec::new();
-        let headers = match mailparse::parse_headers(&bytes) {
-            Ok((h, _)) => h,
+        let headers = match wanted_headers(&bytes) {
+            Ok(h) => h,
             Err(e) if !strict => {
                 notes.push(format!("unreadable headers: {e}"));
                 Vec::new()
             }
             Err(e) => return Err(err(format!("unreadable headers: {e}"))),
         };
-        let known = [
+        const KNOWN: [&str; 7] = [
             "from",
             "subject",
             "date",
@@ -183,7 +245,7 @@ impl Message {
             "references",
         ];
         if !headers.iter().any(|h| {
-            known
+            KNOWN
                 .iter()
                 .any(|k| h.get_key_ref().eq_ignore_ascii_case(k))
         }) {
@@ -288,14 +350,6 @@ impl Message {
         match &self.body_plain {
             Some(b) => std::borrow::Cow::Borrowed(b),
             None => std::borrow::Cow::Owned(whole_body(&self.info)),
-        }
-    }
-
-    /// The body as bytes, for scanners that look only at a few lines.
-    pub fn body_bytes(&self) -> Vec<&[u8]> {
-        match &self.body_plain {
-            Some(b) => vec![b.as_bytes()],
-            None => vec![&self.info.message[..], &self.info.patch[..]],
         }
     }
 

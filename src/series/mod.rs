@@ -95,6 +95,20 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
     set.into_iter().collect()
 }
 
+/// The end of a patch after its last hunk line (where `git format-patch` puts the
+/// `base-commit:` block), starting at a line boundary.
+fn patch_tail(patch: &[u8]) -> &[u8] {
+    const TAIL: usize = 8192;
+    if patch.len() <= TAIL {
+        return patch;
+    }
+    let start = patch.len() - TAIL;
+    match patch[start..].iter().position(|&c| c == b'\n') {
+        Some(i) => &patch[start + i + 1..],
+        None => &patch[patch.len()..],
+    }
+}
+
 /// A trailer collected onto a patch, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CollectedTrailer {
@@ -413,7 +427,13 @@ impl Prepared {
             trailers::find_trailers(&m.body_text(), true)
         };
         let base = if is_patchlike {
-            let b = trailers::base_info_bytes(&m.body_bytes());
+            // the block sits in the message (a cover letter) or after the last
+            // hunk of a patch, never inside a hunk: the patch's tail is enough
+            let chunks: Vec<&[u8]> = match &m.body_plain {
+                Some(b) => vec![b.as_bytes()],
+                None => vec![&m.info.message[..], patch_tail(&m.info.patch)],
+            };
+            let b = trailers::base_info_bytes(&chunks);
             (!b.is_empty()).then(|| Box::new(b))
         } else {
             None
