@@ -30,6 +30,12 @@ fn git(dir: &Path) -> Command {
 
 /// Run git's own split and mailinfo on `file`; None when git refuses the input.
 fn reference(file: &Path) -> Option<GitInfo> {
+    reference_nth(file, 1)
+}
+
+/// The `n`-th message (1-based) of `file` through `git mailsplit --mboxrd` and
+/// `git mailinfo`.
+fn reference_nth(file: &Path, n: usize) -> Option<GitInfo> {
     let tmp = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(file).unwrap();
     let first_line_end = bytes
@@ -39,8 +45,10 @@ fn reference(file: &Path) -> Option<GitInfo> {
     let is_mbox =
         patchbot::mail::mbox::is_from_line(&bytes[..(first_line_end + 1).min(bytes.len())]);
     let mut split = git(tmp.path());
+    // patchbot reads mbox files as mboxrd by default (mail.mbox_format)
     split
         .arg("mailsplit")
+        .arg("--mboxrd")
         .arg(format!("-o{}", tmp.path().display()));
     if !is_mbox {
         split.arg("-b");
@@ -49,7 +57,7 @@ fn reference(file: &Path) -> Option<GitInfo> {
     if !out.status.success() {
         return None;
     }
-    let msg = tmp.path().join("0001");
+    let msg = tmp.path().join(format!("{n:04}"));
     if !msg.exists() {
         return None;
     }
@@ -114,14 +122,21 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn compare(file: &Path) -> Result<bool, String> {
-    let Some(git) = reference(file) else {
-        return Ok(false);
+    compare_nth(file, None)
+}
+
+fn compare_nth(file: &Path, index: Option<usize>) -> Result<bool, String> {
+    let git = match index {
+        None => reference(file),
+        Some(n) => reference_nth(file, n),
     };
-    let out = patchbot()
-        .args(["mail", "--json"])
-        .arg(file)
-        .output()
-        .unwrap();
+    let Some(git) = git else { return Ok(false) };
+    let mut cmd = patchbot();
+    cmd.args(["mail", "--json"]);
+    if let Some(n) = index {
+        cmd.arg("--index").arg(n.to_string());
+    }
+    let out = cmd.arg(file).output().unwrap();
     if !out.status.success() {
         return Err(format!(
             "patchbot mail failed: {}",
@@ -192,4 +207,36 @@ fn mail_matches_git_mailinfo_on_every_fixture() {
         compared >= fixtures("mail").len(),
         "only {compared} fixtures compared"
     );
+}
+
+#[test]
+fn every_message_of_the_thread_fixtures_matches_git_mailinfo() {
+    if !git_available() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/fixtures/threads"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(root.join("examples/xen-function-alignment.mbox"));
+    files.sort();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        let count = data
+            .split_inclusive(|&c| c == b'\n')
+            .filter(|l| patchbot::mail::mbox::is_from_line(l))
+            .count();
+        for n in 1..=count {
+            match compare_nth(f, Some(n)) {
+                Ok(true) => compared += 1,
+                Ok(false) => failures.push(format!("{} #{n}: git refused it", f.display())),
+                Err(e) => failures.push(format!("{} #{n}:\n{e}", f.display())),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(compared >= 60, "only {compared} messages compared");
 }
