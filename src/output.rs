@@ -77,6 +77,25 @@ pub fn mail_text(m: &Message) -> String {
     s
 }
 
+/// `1, 3-5, 9` for a sorted list of numbers.
+pub fn ranges(nums: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nums.len() {
+        let mut j = i;
+        while j + 1 < nums.len() && nums[j + 1] == nums[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}-{}", nums[i], nums[j])
+        } else {
+            nums[i].to_string()
+        });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
 fn series_header(s: &Series) -> String {
     let mut flags = Vec::new();
     if s.rfc {
@@ -185,8 +204,7 @@ pub fn write_series_text(w: &mut dyn io::Write, r: &Assembled) -> io::Result<()>
             }
         }
         if !s.missing.is_empty() {
-            let m: Vec<String> = s.missing.iter().map(|c| c.to_string()).collect();
-            let _ = writeln!(out, "  missing: {}", m.join(", "));
+            let _ = writeln!(out, "  missing: {}", ranges(&s.missing));
         }
         for d in &s.duplicates {
             let ids: Vec<String> = d
@@ -240,4 +258,14 @@ pub fn write_series_json(w: &mut dyn io::Write, r: &Assembled) -> io::Result<()>
     w.write_all(b",\n\"warnings\": ")?;
     serde_json::to_writer(&mut *w, &r.warnings)?;
     writeln!(w, ",\n\"messages\": {}}}", r.messages)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges() {
+        assert_eq!(super::ranges(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");
+        assert_eq!(super::ranges(&[4]), "4");
+        assert_eq!(super::ranges(&[]), "");
+    }
 }

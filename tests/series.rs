@@ -404,3 +404,80 @@ fn the_result_does_not_depend_on_the_number_of_threads() {
     }
     assert!(one["series"].as_array().unwrap().len() > 20);
 }
+
+/// Messages of an mbox as (From line, rest) pairs.
+fn mbox_messages(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let data = std::fs::read(path).unwrap();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for line in data.split_inclusive(|&c| c == b'\n') {
+        if patchbot::mail::mbox::is_from_line(line) {
+            out.push(Vec::new());
+        }
+        if let Some(m) = out.last_mut() {
+            m.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn patches_whose_cover_letter_is_not_in_the_input_stay_one_series() {
+    // as on a list that only got some patches of a series (the cover went elsewhere)
+    let msgs = mbox_messages(&fixture("threads/v4-with-cover.mbox"));
+    let without_cover: Vec<u8> = msgs
+        .iter()
+        .filter(|m| {
+            !String::from_utf8_lossy(m).contains("[PATCH v4 0/4]")
+                || String::from_utf8_lossy(m).contains("Subject: Re:")
+        })
+        .flatten()
+        .copied()
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("no-cover-here.mbox");
+    std::fs::write(&f, without_cover).unwrap();
+    let (v, _) = series_json(&[&f]);
+    let all = series(&v);
+    assert_eq!(all.len(), 1, "{v}");
+    assert_eq!(counters(&all[0]), vec![1, 2, 3, 4]);
+    assert_eq!(all[0]["cover"]["is_cover_letter"], false);
+}
+
+#[test]
+fn same_title_from_different_authors_is_not_another_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = |who: &str, id: &str, v: u32| {
+        format!(
+            "From {who} Mon Jan  1 00:00:00 2024\nFrom: {who} <{who}{}example.org>\nSubject: [PATCH v{v}] xen: fix the build\nMessage-ID: <{id}{}example.org>\nDate: Mon, 1 Jan 2024 00:00:0{v} +0000\n\nFix it.\n\nSigned-off-by: {who} <{who}{}example.org>\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+            '@', '@', '@'
+        )
+    };
+    let f = dir.path().join("m.mbox");
+    std::fs::write(
+        &f,
+        [
+            mail("ann", "a1", 1),
+            mail("ann", "a2", 2),
+            mail("bob", "b1", 3),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let (v, _) = series_json(&[&f]);
+    let all = series(&v);
+    assert_eq!(all.len(), 3);
+    let ann2 = all.iter().find(|s| s["version"] == 2).unwrap();
+    let linked: Vec<u64> = ann2["other_versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        linked,
+        vec![1],
+        "only ann's v1, not bob's patch with the same title"
+    );
+    let bob = all.iter().find(|s| s["author"]["name"] == "bob").unwrap();
+    assert!(bob["other_versions"].as_array().unwrap().is_empty());
+}

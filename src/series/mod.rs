@@ -739,6 +739,10 @@ impl Assembler {
             Thread(usize),
             Reroll(usize, u32, u32),
             Unthreaded(String, u32, u32, Vec<Arc<str>>),
+            /// Patches whose thread starts at a message that is not a patch, or
+            /// not in the input (a cover letter sent elsewhere): siblings of the
+            /// same version and size under the same parent are one series.
+            Under(u32, u32, u32),
         }
         let mut groups: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         for i in (0..n).filter(|&i| patchlike[i]) {
@@ -759,6 +763,12 @@ impl Assembler {
                         total,
                         e.tags.to_vec(),
                     )
+                }
+                Some(p) if !entries[a].is_cover() => {
+                    GroupKey::Under(entries[p].key, e.version, total)
+                }
+                None if !entries[a].is_cover() && !entries[a].parents.is_empty() => {
+                    GroupKey::Under(entries[a].parents[0], e.version, total)
                 }
                 _ => GroupKey::Thread(a),
             };
@@ -832,9 +842,15 @@ impl Assembler {
                 }
                 _ => entries[groups[g].head].title.clone(),
             };
+            // without a change-id, versions share title and author
+            let author = entries[groups[g].head]
+                .from
+                .as_ref()
+                .map(|f| f.email.to_ascii_lowercase())
+                .unwrap_or_default();
             groups[g].link = match change_id {
                 Some(c) => format!("change-id:{c}"),
-                None => format!("title:{}", subject::title_key(&title)),
+                None => format!("title:{author}:{}", subject::title_key(&title)),
             };
         }
         let mut order: Vec<usize> = (0..groups.len()).collect();

@@ -52,7 +52,9 @@ const KNOWN: &[&str] = &[
 ];
 
 const IGNORES: &[&str] = &["phone", "email"];
-const HEADERS: &[&str] = &["subject", "date", "from"];
+/// Header names that are not trailers once other text was seen (`To:` is added
+/// to b4's list: pasted headers of a forwarded mail are not trailers).
+const HEADERS: &[&str] = &["subject", "date", "from", "to"];
 const NONPERSON: &[&str] = &[
     "fixes",
     "subject",
@@ -79,9 +81,17 @@ fn match_trailer(line: &str) -> Option<(&str, &str)> {
     let end = l.find(char::is_whitespace)?;
     let word = &l[..end];
     let name = word.strip_suffix(':')?;
+    // b4 takes `\w\S+`; we also require a letter first and only letters,
+    // digits, `-` and `_` (so `10,12:` or `http://x:` are not trailer names)
     let mut chars = name.chars();
     let first = chars.next()?;
-    if !(first.is_alphanumeric() || first == '_') || chars.next().is_none() {
+    if !first.is_ascii_alphabetic() || chars.next().is_none() {
+        return None;
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return None;
     }
     let value = l[end..].trim_start();
@@ -314,6 +324,14 @@ mod tests {
         assert_eq!(&*t[0].value, "A Very Long Name <long\x40example.org>");
         assert_eq!(t[0].extinfo.as_deref(), Some("[for the arm bits]"));
         assert_eq!(&*t[1].value, "abcdef012345 (\"a long title\")");
+    }
+
+    #[test]
+    fn names_must_look_like_trailer_names() {
+        let body = "Thanks.\n\n10,12: r\x40x.org\nhttp://x: y\x40x.org\nTo: Someone <s\x40x.org>\nCc: Other <o\x40x.org>\n";
+        let t = find_trailers(body, true);
+        let names: Vec<&str> = t.iter().map(|t| &*t.name).collect();
+        assert_eq!(names, vec!["Cc"]);
     }
 
     #[test]
