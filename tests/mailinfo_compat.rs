@@ -240,3 +240,58 @@ fn every_message_of_the_thread_fixtures_matches_git_mailinfo() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(compared >= 60, "only {compared} messages compared");
 }
+
+#[test]
+fn scissors_from_the_configuration_match_git_mailinfo_scissors() {
+    if !git_available() {
+        return;
+    }
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail/11-scissors.eml");
+    let tmp = tempfile::tempdir().unwrap();
+    let split = git(tmp.path())
+        .arg("mailsplit")
+        .arg("-b")
+        .arg(format!("-o{}", tmp.path().display()))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(split.status.success());
+    let info = git(tmp.path())
+        .args(["mailinfo", "--scissors"])
+        .arg(tmp.path().join("msg"))
+        .arg(tmp.path().join("patch"))
+        .stdin(std::fs::File::open(tmp.path().join("0001")).unwrap())
+        .output()
+        .unwrap();
+    assert!(info.status.success());
+    let git_info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[mail]\nscissors = true\n").unwrap();
+    let out = patchbot()
+        .args(["--config", cfg.to_str().unwrap(), "mail", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subject = git_info
+        .lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap();
+    assert_eq!(v["subject"], subject);
+    assert_eq!(
+        v["message"].as_str().unwrap().as_bytes(),
+        std::fs::read(tmp.path().join("msg")).unwrap()
+    );
+    assert_eq!(
+        v["patch"].as_str().unwrap().as_bytes(),
+        std::fs::read(tmp.path().join("patch")).unwrap()
+    );
+    // and without scissors the outer subject stays
+    let plain = patchbot()
+        .args(["mail", "--json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let p: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    assert_ne!(p["subject"], v["subject"]);
+}
