@@ -31,6 +31,43 @@ pub fn mailinfo_options(cfg: &Config) -> mail::mailinfo::Options {
     }
 }
 
+/// What a worker makes of one message for the collector.
+enum Done {
+    Prepared(Box<series::Prepared>),
+    Removed(Option<String>),
+    Failed(mail::ReadError),
+}
+
+/// Parse a message and do its per-message work (the expensive part).
+fn digest(
+    raw: Result<mail::RawMessage, mail::ReadError>,
+    limits: &mail::Limits,
+    mi: mail::mailinfo::Options,
+    max_files: usize,
+) -> Done {
+    match raw {
+        Err(e) => Done::Failed(e),
+        Ok(raw) => {
+            let removed = raw.removed;
+            match Message::parse(raw, limits, mi) {
+                Ok(m) if removed => Done::Removed(m.message_id),
+                Ok(m) => Done::Prepared(Box::new(series::Prepared::new(m, max_files))),
+                Err(e) => Done::Failed(e),
+            }
+        }
+    }
+}
+
+/// Hand a digested message to the index.
+fn collect(asm: &mut series::Assembler, done: Done) {
+    match done {
+        Done::Prepared(p) => asm.insert(*p),
+        Done::Removed(Some(id)) => asm.remove(&id),
+        Done::Removed(None) => {}
+        Done::Failed(e) => asm.error(e),
+    }
+}
+
 /// Read every input and assemble the series found in it. Messages that cannot be
 /// read are reported in [`series::Assembled::errors`]; an input that cannot be read
 /// at all is an error.
@@ -55,11 +92,6 @@ pub fn assemble_with_workers(
 ) -> Result<series::Assembled, InputError> {
     use std::sync::mpsc::sync_channel;
 
-    enum Done {
-        Prepared(Box<series::Prepared>),
-        Removed(Option<String>),
-        Failed(mail::ReadError),
-    }
     let opts = read_options(cfg);
     let mi = mailinfo_options(cfg);
     let limits = cfg.limits;
@@ -68,20 +100,8 @@ pub fn assemble_with_workers(
         // one core: threads would only add hand-offs
         let mut asm = series::Assembler::new(max_files);
         for input in inputs {
-            input.read(&opts, &mut |raw| match raw {
-                Err(e) => asm.error(e),
-                Ok(raw) => {
-                    let removed = raw.removed;
-                    match Message::parse(raw, &limits, mi) {
-                        Ok(m) if removed => {
-                            if let Some(id) = &m.message_id {
-                                asm.remove(id);
-                            }
-                        }
-                        Ok(m) => asm.add(m),
-                        Err(e) => asm.error(e),
-                    }
-                }
+            input.read(&opts, &mut |raw| {
+                collect(&mut asm, digest(raw, &limits, mi, max_files))
             })?;
         }
         return Ok(asm.finish());
@@ -100,19 +120,7 @@ pub fn assemble_with_workers(
                 for batch in irx {
                     let done: Vec<Done> = batch
                         .into_iter()
-                        .map(|job| match job {
-                            Err(e) => Done::Failed(e),
-                            Ok(raw) => {
-                                let removed = raw.removed;
-                                match Message::parse(raw, &limits, mi) {
-                                    Ok(m) if removed => Done::Removed(m.message_id),
-                                    Ok(m) => Done::Prepared(Box::new(series::Prepared::new(
-                                        m, max_files,
-                                    ))),
-                                    Err(e) => Done::Failed(e),
-                                }
-                            }
-                        })
+                        .map(|job| digest(job, &limits, mi, max_files))
                         .collect();
                     if otx.send(done).is_err() {
                         break;
@@ -128,12 +136,7 @@ pub fn assemble_with_workers(
             // batches come back round-robin, in the order the messages were read
             while let Ok(batch) = outs[i % outs.len()].recv() {
                 for done in batch {
-                    match done {
-                        Done::Prepared(p) => asm.insert(*p),
-                        Done::Removed(Some(id)) => asm.remove(&id),
-                        Done::Removed(None) => {}
-                        Done::Failed(e) => asm.error(e),
-                    }
+                    collect(&mut asm, done);
                 }
                 i += 1;
             }

@@ -73,6 +73,9 @@ pub fn message_ids(value: &str) -> Vec<String> {
     out
 }
 
+/// The first `MAIL_HEADERS` of [`WANTED`]: one of them makes a header block mail.
+const MAIL_HEADERS: usize = 7;
+
 /// The headers patchbot reads. Only these are handed to mailparse (which decodes
 /// RFC 2047 words and unfolds lines); the rest of a header block (Received,
 /// DKIM-Signature, ...) is skipped without being parsed.
@@ -235,17 +238,8 @@ impl Message {
             }
             Err(e) => return Err(err(format!("unreadable headers: {e}"))),
         };
-        const KNOWN: [&str; 7] = [
-            "from",
-            "subject",
-            "date",
-            "message-id",
-            "to",
-            "in-reply-to",
-            "references",
-        ];
         if !headers.iter().any(|h| {
-            KNOWN
+            WANTED[..MAIL_HEADERS]
                 .iter()
                 .any(|k| h.get_key_ref().eq_ignore_ascii_case(k))
         }) {
