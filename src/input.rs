@@ -1,6 +1,7 @@
 //! The INPUT grammar shared by every command that reads mail.
 //!
-//! An INPUT is resolved in this order:
+//! An INPUT is resolved in this order (`-` is standard input, one message or
+//! an mbox):
 //! 1. an existing path: a file is a single message (`.eml`, `.patch`) or an mbox
 //!    (it starts with a `From ` line, or is named `*.mbox`); a directory is a maildir (`cur/`, `new/`) or a
 //!    public-inbox archive (`git/N.git`, or one epoch repository);
@@ -21,6 +22,8 @@ use crate::mail::{
 pub enum Input {
     /// A file: one message, or an mbox.
     File(PathBuf),
+    /// `-`: one message or an mbox on standard input.
+    Stdin,
     Maildir(PathBuf),
     PublicInbox(PathBuf),
     GitHub {
@@ -49,6 +52,9 @@ pub enum InputError {
 impl Input {
     /// Resolve one INPUT argument (see the module documentation for the order).
     pub fn resolve(arg: &str) -> Result<Input, InputError> {
+        if arg == "-" {
+            return Ok(Input::Stdin);
+        }
         let p = Path::new(arg);
         if !arg.is_empty() {
             if let Ok(meta) = std::fs::metadata(p) {
@@ -115,6 +121,7 @@ impl Input {
     ) -> Result<(), InputError> {
         match self {
             Input::File(path) => read_file(path, opts, f),
+            Input::Stdin => read_stream(std::io::stdin().lock(), Path::new("<stdin>"), opts, f),
             Input::Maildir(dir) => {
                 let files = mail::maildir_files(dir).map_err(|e| {
                     InputError::Unreadable(format!("{}: cannot list maildir: {e}", dir.display()))
@@ -157,22 +164,37 @@ fn read_file(
 ) -> Result<(), InputError> {
     let file = std::fs::File::open(path)
         .map_err(|e| InputError::Unreadable(format!("{}: {e}", path.display())))?;
-    let mut r = BufReader::with_capacity(256 * 1024, file);
-    // Decide mbox or single message from the first non-blank line.
-    let first_is_from = {
-        let buf = r
-            .fill_buf()
-            .map_err(|e| InputError::Unreadable(format!("{}: {e}", path.display())))?;
-        let start = buf
-            .iter()
-            .position(|c| !c.is_ascii_whitespace())
-            .unwrap_or(buf.len());
-        let line_end = buf[start..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(buf.len(), |i| start + i + 1);
-        mail::mbox::is_from_line(&buf[start..line_end])
+    read_stream(file, path, opts, f)
+}
+
+/// Read one message or an mbox from a stream (a file, or standard input).
+fn read_stream(
+    input: impl Read,
+    path: &Path,
+    opts: &ReadOptions,
+    f: &mut dyn FnMut(Result<RawMessage, ReadError>),
+) -> Result<(), InputError> {
+    let unreadable = |e: std::io::Error| InputError::Unreadable(format!("{}: {e}", path.display()));
+    let mut r = BufReader::with_capacity(256 * 1024, input);
+    // Decide mbox or single message from the first non-blank line: read up to it
+    // (a pipe may deliver it in pieces), then put it back in front of the rest.
+    let mut head = Vec::new();
+    let first_is_from = loop {
+        let start = head.len();
+        let n = r
+            .by_ref()
+            .take(64 * 1024)
+            .read_until(b'\n', &mut head)
+            .map_err(unreadable)?;
+        let line = &head[start..];
+        if n == 0 {
+            break false;
+        }
+        if !line.iter().all(|c| c.is_ascii_whitespace()) || head.len() > 64 * 1024 {
+            break mail::mbox::is_from_line(line);
+        }
     };
+    let r = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(head).chain(r));
     let named_mbox = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("mbox") || e.eq_ignore_ascii_case("mbx"));
@@ -187,6 +209,7 @@ fn read_file(
     };
     let max = opts.limits.max_message_bytes;
     let mut bytes = Vec::new();
+    let mut r = r;
     let n = r
         .by_ref()
         .take(max as u64 + 1)

@@ -20,7 +20,7 @@ Exit codes:
   3  an INPUT could not be read, or names a kind not implemented yet
   4  done, but some messages could not be read (they are listed)
 
-INPUT is resolved in this order:
+INPUT is `-` (standard input: one message or an mbox) or resolved in this order:
   1. an existing path: a file is one message (.eml, .patch) or an mbox (it
      starts with a `From ` line, or is named *.mbox); a directory is a maildir (cur/, new/) or a public-inbox
      archive (git/N.git, or a single epoch repository);

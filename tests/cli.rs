@@ -345,3 +345,39 @@ fn public_inbox_v2_archive_streams_epochs_in_order_and_resumes_from_a_cursor() {
     assert_eq!(code, 0);
     assert_eq!(v["messages"], 6);
 }
+
+#[test]
+fn dash_reads_standard_input() {
+    use std::io::Write;
+    for (file, series) in [
+        ("threads/two-versions.mbox", 2),
+        ("mail/01-format-patch-plain.patch", 1),
+        ("mail/02-send-email-xen-v2-3of5.eml", 1),
+    ] {
+        let mut child = patchbot()
+            .args(["series", "--json", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let data = std::fs::read(fixture(file)).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // deliver in small pieces, as a pipe may
+        let writer = std::thread::spawn(move || {
+            for chunk in data.chunks(7) {
+                stdin.write_all(chunk).unwrap();
+            }
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert!(out.status.success(), "{file}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["series"].as_array().unwrap().len(), series, "{file}: {v}");
+        let (from_file, _) = series_json(&[&fixture(file)]);
+        assert_eq!(
+            strip_where(&from_file["series"]),
+            strip_where(&v["series"]),
+            "{file}"
+        );
+    }
+}
