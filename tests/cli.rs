@@ -26,7 +26,8 @@ fn help_explains_commands_exit_codes_and_inputs() {
         "series",
         "config",
         "Exit codes",
-        "INPUT is resolved",
+        "resolved in this order",
+        "standard input",
         "--config",
     ] {
         assert!(out.contains(word), "--help lacks {word}:\n{out}");
