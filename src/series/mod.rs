@@ -239,32 +239,80 @@ pub fn rfc3339(ts: i64) -> String {
     )
 }
 
-/// One interned string table: Message-IDs, titles, paths and addresses repeat
-/// across an archive, so each is stored once and entries hold small handles.
+/// One interned string table: Message-IDs, titles, paths and trailer values
+/// repeat across an archive, so each is stored once, in one arena, and entries
+/// hold 4-byte handles. A hash index (hash → first id, then a chain of ids with
+/// the same hash) finds a string again without storing it twice.
 #[derive(Default)]
 struct Interner {
-    map: HashMap<Arc<str>, u32>,
+    arena: String,
+    /// `ends[id]` is where string `id` ends in the arena; it starts where `id - 1` ends.
+    ends: Vec<u64>,
+    first: HashMap<u64, u32, std::hash::BuildHasherDefault<PassThrough>>,
+    /// The next id with the same hash, or `NONE`.
+    next: Vec<u32>,
+}
+
+/// "No string" in a handle slot.
+const NONE: u32 = u32::MAX;
+
+/// The hash of an interned string is already a good hash: use it as it is.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// FNV-1a, 64 bits.
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s.as_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 impl Interner {
-    /// The string's handle and its shared copy.
-    fn intern(&mut self, s: &str) -> (u32, Arc<str>) {
-        if let Some((a, &i)) = self.map.get_key_value(s) {
-            return (i, a.clone());
-        }
-        let a: Arc<str> = Arc::from(s);
-        let i = self.map.len() as u32;
-        self.map.insert(a.clone(), i);
-        (i, a)
+    fn get(&self, id: u32) -> &str {
+        let id = id as usize;
+        let start = if id == 0 {
+            0
+        } else {
+            self.ends[id - 1] as usize
+        };
+        &self.arena[start..self.ends[id] as usize]
     }
     fn id(&mut self, s: &str) -> u32 {
-        self.intern(s).0
-    }
-    fn arc(&mut self, s: &str) -> Arc<str> {
-        self.intern(s).1
+        let h = fnv(s);
+        let mut cur = self.first.get(&h).copied().unwrap_or(NONE);
+        let head = cur;
+        while cur != NONE {
+            if self.get(cur) == s {
+                return cur;
+            }
+            cur = self.next[cur as usize];
+        }
+        let id = self.ends.len() as u32;
+        self.arena.push_str(s);
+        self.ends.push(self.arena.len() as u64);
+        self.next.push(head);
+        self.first.insert(h, id);
+        id
     }
     fn len(&self) -> usize {
-        self.map.len()
+        self.ends.len()
     }
 }
 
@@ -337,6 +385,8 @@ const FLAG_PATCH: u8 = 4;
 const FLAG_RFC: u8 = 8;
 const FLAG_RESEND: u8 = 16;
 const FLAG_HAS_PATCH: u8 = 32;
+/// The key is a real Message-ID (not a synthetic one).
+const FLAG_HAS_ID: u8 = 64;
 
 /// The compact index entry for one message: a few handles and numbers. Bodies
 /// are never kept.
@@ -344,20 +394,20 @@ const FLAG_HAS_PATCH: u8 = 32;
 struct Entry {
     /// Interned key: the Message-ID, or a synthetic one for messages without.
     key: u32,
-    message_id: Option<Arc<str>>,
     /// In-Reply-To first, then References nearest first (interned, at most 4).
     parents: Box<[u32]>,
-    title: Arc<str>,
+    title: u32,
     flags: u8,
     version: u32,
     counter: Option<u32>,
     total: Option<u32>,
-    tags: Box<[Arc<str>]>,
+    tags: Box<[u32]>,
     from: Option<Arc<Address>>,
     date: Option<i64>,
-    files: Box<[Arc<str>]>,
-    /// Own trailers: a patch's commit-message trailers, or a reply's follow-up trailers.
-    trailers: Box<[Trailer]>,
+    files: Box<[u32]>,
+    /// Own trailers (name, value, extinfo or `NONE`): a patch's commit-message
+    /// trailers, or a reply's follow-up trailers.
+    trailers: Box<[[u32; 3]]>,
     base: Option<Box<BaseInfo>>,
     loc: Loc,
     seq: u32,
@@ -533,22 +583,21 @@ impl Assembler {
             Some(id) => id.clone(),
             None => format!("patchbot-no-id:{}", p.origin),
         };
-        let (key, key_arc) = self.strings.intern(&key_str);
+        let key = self.strings.id(&key_str);
         if self.seen.get(key as usize).copied().unwrap_or(false) {
             // the same message twice (cross-posted, or an archive overlap): keep the first
             return;
         }
         let subject = p.subject;
         let has_patch = p.has_patch;
-        let files: Box<[Arc<str>]> = p.files.iter().map(|f| self.strings.arc(f)).collect();
+        let files: Box<[u32]> = p.files.iter().map(|f| self.strings.id(f)).collect();
         // trailer names and values repeat (the same people sign and review): intern
-        let trailers: Box<[Trailer]> = p
+        let trailers: Box<[[u32; 3]]> = p
             .trailers
             .into_iter()
-            .map(|t| Trailer {
-                name: self.strings.arc(&t.name),
-                value: self.strings.arc(&t.value),
-                extinfo: t.extinfo.map(|x| self.strings.arc(&x)),
+            .map(|t| {
+                let ext = t.extinfo.map_or(NONE, |x| self.strings.id(&x));
+                [self.strings.id(&t.name), self.strings.id(&t.value), ext]
             })
             .collect();
         let base = p.base;
@@ -576,6 +625,7 @@ impl Assembler {
             (subject.rfc, FLAG_RFC),
             (subject.resend, FLAG_RESEND),
             (has_patch, FLAG_HAS_PATCH),
+            (m.message_id.is_some(), FLAG_HAS_ID),
         ] {
             if on {
                 flags |= f;
@@ -611,12 +661,10 @@ impl Assembler {
             self.seen.resize(key as usize + 1, false);
         }
         self.seen[key as usize] = true;
-        let title = self.strings.arc(&subject.title);
-        let tags = subject.tags.iter().map(|t| self.strings.arc(t)).collect();
-        let message_id = m.message_id.as_ref().map(|_| key_arc);
+        let title = self.strings.id(&subject.title);
+        let tags = subject.tags.iter().map(|t| self.strings.id(t)).collect();
         self.entries.push(Entry {
             key,
-            message_id,
             parents: parents.into(),
             title,
             flags,
@@ -639,11 +687,9 @@ impl Assembler {
     pub fn finish(mut self) -> Assembled {
         if !self.removed.is_empty() {
             let removed = std::mem::take(&mut self.removed);
-            self.entries.retain(|e| {
-                e.message_id
-                    .as_ref()
-                    .is_none_or(|id| !removed.contains(&**id))
-            });
+            let strings = &self.strings;
+            self.entries
+                .retain(|e| !e.has(FLAG_HAS_ID) || !removed.contains(strings.get(e.key)));
         }
         let n = self.entries.len();
         // entry index by interned key (dense handles: a vector, not a map)
@@ -665,17 +711,15 @@ impl Assembler {
             })
             .collect();
         // b4's fallback for replies without threading headers: match the subject
-        let mut by_title: HashMap<(Arc<str>, u32, Option<u32>), usize> = HashMap::new();
+        let mut by_title: HashMap<(u32, u32, Option<u32>), usize> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             if e.is_patch_like() {
-                by_title
-                    .entry((e.title.clone(), e.version, e.counter))
-                    .or_insert(i);
+                by_title.entry((e.title, e.version, e.counter)).or_insert(i);
             }
         }
         for (i, e) in entries.iter().enumerate() {
             if parent[i].is_none() && e.has(FLAG_REPLY) {
-                if let Some(&j) = by_title.get(&(e.title.clone(), e.version, e.counter)) {
+                if let Some(&j) = by_title.get(&(e.title, e.version, e.counter)) {
                     if j != i {
                         parent[i] = Some(j);
                     }
@@ -697,7 +741,9 @@ impl Assembler {
                         parent[cur] = None;
                         self.warnings.push(Warning {
                             origin: origin_of(&self.sources, &entries[cur].loc),
-                            message_id: entries[cur].message_id.as_deref().map(String::from),
+                            message_id: entries[cur]
+                                .has(FLAG_HAS_ID)
+                                .then(|| self.strings.get(entries[cur].key).to_string()),
                             warning: "In-Reply-To/References form a loop; threading cut here"
                                 .into(),
                         });
@@ -738,7 +784,7 @@ impl Assembler {
         enum GroupKey {
             Thread(usize),
             Reroll(usize, u32, u32),
-            Unthreaded(String, u32, u32, Vec<Arc<str>>),
+            Unthreaded(String, u32, u32, Vec<u32>),
             /// Patches whose thread starts at a message that is not a patch, or
             /// not in the input (a cover letter sent elsewhere): siblings of the
             /// same version and size under the same parent are one series.
@@ -749,7 +795,7 @@ impl Assembler {
             let a = anchor[i];
             let e = &entries[i];
             let total = e.total.unwrap_or(1);
-            let threaded = e.message_id.is_some() && !e.parents.is_empty();
+            let threaded = e.has(FLAG_HAS_ID) && !e.parents.is_empty();
             let key = match parent[a] {
                 // sent into another version's thread: a (partial) re-roll
                 Some(p) if patchlike[p] => GroupKey::Reroll(anchor[p], e.version, total),
@@ -775,27 +821,34 @@ impl Assembler {
             groups.entry(key).or_default().push(i);
         }
         let group_list: Vec<(GroupKey, Vec<usize>)> = groups.into_iter().collect();
-        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut group_of: Vec<u32> = vec![NONE; n];
         for (g, (_, members)) in group_list.iter().enumerate() {
             for &m in members {
-                group_of.insert(m, g);
+                group_of[m] = g as u32;
             }
         }
         // replies: attach to the nearest patch-like ancestor
-        let mut replies_to: HashMap<usize, Vec<usize>> = HashMap::new();
+        // (kept as one sorted list with offsets: no map, no vector per patch)
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
         for i in (0..n).filter(|&i| !patchlike[i]) {
             let mut cur = i;
             while let Some(p) = parent[cur] {
                 if patchlike[p] {
-                    replies_to.entry(p).or_default().push(i);
+                    pairs.push((p as u32, i as u32));
                     break;
                 }
                 cur = p;
             }
         }
-        for v in replies_to.values_mut() {
-            v.sort_by_key(|&i| (entries[i].date, entries[i].seq));
+        pairs.sort_by_key(|&(p, r)| (p, entries[r as usize].date, entries[r as usize].seq));
+        let mut reply_start = vec![0u32; n + 1];
+        for &(p, _) in &pairs {
+            reply_start[p as usize + 1] += 1;
         }
+        for k in 0..n {
+            reply_start[k + 1] += reply_start[k];
+        }
+        let reply_list: Vec<u32> = pairs.into_iter().map(|(_, r)| r).collect();
         let mut groups: Vec<Group> = group_list
             .into_iter()
             .map(|(key, mut members)| {
@@ -807,7 +860,9 @@ impl Assembler {
                     )
                 });
                 let reroll_of = match key {
-                    GroupKey::Reroll(prev_anchor, _, _) => group_of.get(&prev_anchor).copied(),
+                    GroupKey::Reroll(prev_anchor, _, _) => Some(group_of[prev_anchor])
+                        .filter(|&g| g != NONE)
+                        .map(|g| g as usize),
                     _ => None,
                 };
                 let head = members
@@ -838,9 +893,9 @@ impl Assembler {
                 });
             let title = match groups[g].reroll_of {
                 Some(prev) if !entries[groups[g].head].is_cover() => {
-                    entries[groups[prev].head].title.clone()
+                    entries[groups[prev].head].title
                 }
-                _ => entries[groups[g].head].title.clone(),
+                _ => entries[groups[g].head].title,
             };
             // without a change-id, versions share title and author
             let author = entries[groups[g].head]
@@ -850,7 +905,10 @@ impl Assembler {
                 .unwrap_or_default();
             groups[g].link = match change_id {
                 Some(c) => format!("change-id:{c}"),
-                None => format!("title:{author}:{}", subject::title_key(&title)),
+                None => format!(
+                    "title:{author}:{}",
+                    subject::title_key(self.strings.get(title))
+                ),
             };
         }
         let mut order: Vec<usize> = (0..groups.len()).collect();
@@ -861,8 +919,10 @@ impl Assembler {
         let messages = self.entries.len();
         Assembled {
             entries: self.entries,
+            strings: self.strings,
             sources: self.sources,
-            replies_to,
+            reply_start,
+            reply_list,
             groups,
             order,
             errors: self.errors,
@@ -901,8 +961,12 @@ struct Group {
 /// Threaded and grouped messages, ready to be turned into series one at a time.
 pub struct Assembled {
     entries: Chunked<Entry>,
+    strings: Interner,
     sources: Vec<Arc<std::path::Path>>,
-    replies_to: HashMap<usize, Vec<usize>>,
+    /// Replies of entry `i`: `reply_list[reply_start[i]..reply_start[i + 1]]`,
+    /// oldest first.
+    reply_start: Vec<u32>,
+    reply_list: Vec<u32>,
     groups: Vec<Group>,
     order: Vec<usize>,
     pub errors: Vec<ReadError>,
@@ -912,6 +976,23 @@ pub struct Assembled {
 }
 
 impl Assembled {
+    /// An interned string, for output.
+    fn s(&self, id: u32) -> Arc<str> {
+        Arc::from(self.strings.get(id))
+    }
+
+    fn mid(&self, e: &Entry) -> Option<Arc<str>> {
+        e.has(FLAG_HAS_ID).then(|| self.s(e.key))
+    }
+
+    fn trailer(&self, t: &[u32; 3]) -> Trailer {
+        Trailer {
+            name: self.s(t[0]),
+            value: self.s(t[1]),
+            extinfo: (t[2] != NONE).then(|| self.s(t[2])),
+        }
+    }
+
     /// The series, oldest first. Each is built when the iterator reaches it.
     pub fn series(&self) -> impl Iterator<Item = Series> + '_ {
         self.order.iter().map(move |&g| self.build(g))
@@ -931,16 +1012,16 @@ impl Assembled {
     fn reply(&self, i: usize) -> Reply {
         let e = &self.entries[i];
         Reply {
-            message_id: e.message_id.clone(),
+            message_id: self.mid(e),
             from: e.from.clone(),
             date: e.date.map(rfc3339),
-            subject: e.title.clone(),
-            trailers: e.trailers.to_vec(),
+            subject: self.s(e.title),
+            trailers: e.trailers.iter().map(|t| self.trailer(t)).collect(),
         }
     }
 
-    fn replies(&self, i: usize) -> &[usize] {
-        self.replies_to.get(&i).map_or(&[], |v| v.as_slice())
+    fn replies(&self, i: usize) -> &[u32] {
+        &self.reply_list[self.reply_start[i] as usize..self.reply_start[i + 1] as usize]
     }
 
     fn patches(
@@ -966,7 +1047,7 @@ impl Assembled {
                     counter: c,
                     message_ids: list[1..]
                         .iter()
-                        .map(|&j| self.entries[j].message_id.clone())
+                        .map(|&j| self.mid(&self.entries[j]))
                         .collect(),
                 });
             }
@@ -982,7 +1063,7 @@ impl Assembled {
             .trailers
             .iter()
             .map(|t| CollectedTrailer {
-                trailer: t.clone(),
+                trailer: self.trailer(t),
                 source: "patch",
                 message_id: None,
             })
@@ -994,17 +1075,17 @@ impl Assembled {
                 trailers.push(ct);
             }
         };
-        let mut replies: Vec<usize> = self.replies(i).to_vec();
+        let mut replies: Vec<usize> = self.replies(i).iter().map(|&r| r as usize).collect();
         for &c in copies {
-            replies.extend_from_slice(self.replies(c));
+            replies.extend(self.replies(c).iter().map(|&r| r as usize));
         }
         replies.sort_by_key(|&r| (self.entries[r].date, self.entries[r].seq));
         for &r in &replies {
             for t in self.entries[r].trailers.iter() {
                 let ct = CollectedTrailer {
-                    trailer: t.clone(),
+                    trailer: self.trailer(t),
                     source: "reply",
-                    message_id: self.entries[r].message_id.clone(),
+                    message_id: self.mid(&self.entries[r]),
                 };
                 add(ct, &mut trailers);
             }
@@ -1014,11 +1095,11 @@ impl Assembled {
         }
         Patch {
             counter: e.counter.unwrap_or(1),
-            subject: e.title.clone(),
-            message_id: e.message_id.clone(),
+            subject: self.s(e.title),
+            message_id: self.mid(e),
             author: e.from.clone(),
             date: e.date.map(rfc3339),
-            files: e.files.to_vec(),
+            files: e.files.iter().map(|&f| self.s(f)).collect(),
             trailers,
             replies: replies.iter().map(|&r| self.reply(r)).collect(),
             from_version: None,
@@ -1031,13 +1112,14 @@ impl Assembled {
         self.replies(c)
             .iter()
             .flat_map(|&r| {
+                let r = r as usize;
                 self.entries[r]
                     .trailers
                     .iter()
                     .map(move |t| CollectedTrailer {
-                        trailer: t.clone(),
+                        trailer: self.trailer(t),
                         source: "cover-reply",
-                        message_id: self.entries[r].message_id.clone(),
+                        message_id: self.mid(&self.entries[r]),
                     })
             })
             .collect()
@@ -1073,7 +1155,7 @@ impl Assembled {
                 }
             }
         }
-        let mut title = head.title.clone();
+        let mut title = self.s(head.title);
         let mut partial_reroll = false;
         // a partial re-roll carries the patches that were not re-sent
         if let Some(prev) = group.reroll_of {
@@ -1100,7 +1182,7 @@ impl Assembled {
                 }
                 patches.sort_by_key(|p| p.counter);
                 if cover_idx.is_none() {
-                    title = prev_head.title.clone();
+                    title = self.s(prev_head.title);
                 }
                 if base.change_id.is_none() {
                     base.change_id = self.groups[prev]
@@ -1121,8 +1203,8 @@ impl Assembled {
                 let h = &entries[og.head];
                 VersionRef {
                     version: h.version,
-                    message_id: h.message_id.clone(),
-                    title: h.title.clone(),
+                    message_id: self.mid(h),
+                    title: self.s(h.title),
                 }
             })
             .collect();
@@ -1133,12 +1215,12 @@ impl Assembled {
             version: head.version,
             rfc: members.iter().any(|&i| entries[i].has(FLAG_RFC)),
             resend: members.iter().any(|&i| entries[i].has(FLAG_RESEND)),
-            tags: head.tags.to_vec(),
+            tags: head.tags.iter().map(|&t| self.s(t)).collect(),
             author: head.from.clone(),
             date: head.date.map(rfc3339),
             cover: (cover_idx.is_some() || members.len() > 1 || total > 1).then(|| Cover {
-                message_id: head.message_id.clone(),
-                subject: head.title.clone(),
+                message_id: self.mid(head),
+                subject: self.s(head.title),
                 is_cover_letter: cover_idx.is_some(),
             }),
             total,
@@ -1149,7 +1231,12 @@ impl Assembled {
             partial_reroll,
             other_versions,
             replies: cover_idx
-                .map(|c| self.replies(c).iter().map(|&r| self.reply(r)).collect())
+                .map(|c| {
+                    self.replies(c)
+                        .iter()
+                        .map(|&r| self.reply(r as usize))
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
