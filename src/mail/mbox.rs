@@ -328,6 +328,23 @@ mod tests {
     }
 
     #[test]
+    fn mboxo_leaves_escaped_lines_alone() {
+        let mbox = b"From a Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From here\n>>From there\n";
+        let rd: Vec<_> = MboxReader::new(&mbox[..], "x".into(), ReadOptions::default())
+            .map(|m| m.unwrap().bytes)
+            .collect();
+        assert_eq!(rd[0], b"Subject: one\n\nFrom here\n>From there\n");
+        let opts = ReadOptions {
+            mbox_format: MboxFormat::Mboxo,
+            ..Default::default()
+        };
+        let o: Vec<_> = MboxReader::new(&mbox[..], "x".into(), opts)
+            .map(|m| m.unwrap().bytes)
+            .collect();
+        assert_eq!(o[0], b"Subject: one\n\n>From here\n>>From there\n");
+    }
+
+    #[test]
     fn oversize_message_is_skipped_and_reading_goes_on() {
         let mut mbox = b"From a Mon Jan  1 00:00:00 2024\nSubject: big\n\n".to_vec();
         mbox.extend(std::iter::repeat_n(b'x', 5000));
