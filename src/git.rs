@@ -1,23 +1,17 @@
 //! Running git on repositories we do not control.
 //!
 //! Every git process patchbot starts goes through [`command`]: no system or global
-//! configuration, a private empty `HOME`, no `GIT_*` variables inherited from the
-//! caller, hooks and fsmonitor off, no prompts, no lazy fetches. A repository's own
+//! configuration, a `HOME` that does not exist, no `GIT_*` variables inherited from the
+//! caller, hooks and fsmonitor off, no prompts, no lazy fetches, no protocols. A repository's own
 //! `.git/config` is still read by git, so everything in it that could run a command
 //! is overridden on the command line, which takes precedence.
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
-fn private_home() -> &'static Path {
-    static HOME: OnceLock<std::path::PathBuf> = OnceLock::new();
-    HOME.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("patchbot-home-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        dir
-    })
-}
+/// `HOME` for git: a directory that does not exist, so git finds no user files
+/// there (and we create nothing that would need cleaning up).
+const NO_HOME: &str = "/nonexistent/patchbot-home";
 
 /// A `git` command for the repository at `git_dir` (a `.git` directory or a bare
 /// repository), hardened as described in the module documentation.
@@ -30,8 +24,8 @@ pub fn command(git_dir: &Path) -> Command {
     }
     cmd.env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", private_home())
-        .env("XDG_CONFIG_HOME", private_home())
+        .env("HOME", NO_HOME)
+        .env("XDG_CONFIG_HOME", NO_HOME)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ASKPASS", "/bin/false")
         .env("SSH_ASKPASS", "/bin/false")
