@@ -18,6 +18,27 @@ pub const DEFAULT_TOML: &str = include_str!("../config.toml");
 pub struct Config {
     pub limits: Limits,
     pub mail: MailConfig,
+    pub apply: ApplyConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApplyConfig {
+    pub branches: Vec<String>,
+    pub fuzz: u32,
+    pub max_patch_bytes: usize,
+    pub max_files: usize,
+}
+
+impl Default for ApplyConfig {
+    fn default() -> Self {
+        ApplyConfig {
+            branches: vec!["staging".into(), "master".into(), "main".into()],
+            fuzz: 0,
+            max_patch_bytes: 16 * 1024 * 1024,
+            max_files: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -79,6 +100,9 @@ impl Config {
         }
         if l.max_subject_bytes < 16 {
             return Err("limits.max_subject_bytes must be at least 16".into());
+        }
+        if self.apply.fuzz > 3 {
+            return Err("apply.fuzz must be between 0 and 3".into());
         }
         Ok(())
     }

@@ -13,9 +13,9 @@ use std::process::Command;
 /// there (and we create nothing that would need cleaning up).
 const NO_HOME: &str = "/nonexistent/patchbot-home";
 
-/// A `git` command for the repository at `git_dir` (a `.git` directory or a bare
-/// repository), hardened as described in the module documentation.
-pub fn command(git_dir: &Path) -> Command {
+/// git with the hardened environment and configuration, not yet pointed at a
+/// repository.
+fn hardened() -> Command {
     let mut cmd = Command::new("git");
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("GIT_") {
@@ -31,18 +31,35 @@ pub fn command(git_dir: &Path) -> Command {
         .env("SSH_ASKPASS", "/bin/false")
         .env("GIT_NO_LAZY_FETCH", "1")
         .env("GIT_NO_REPLACE_OBJECTS", "1")
-        .env("LC_ALL", "C")
-        .arg("-c")
-        .arg("core.hooksPath=/dev/null")
-        .arg("-c")
-        .arg("core.fsmonitor=false")
-        .arg("-c")
-        .arg("core.sshCommand=/bin/false")
-        .arg("-c")
-        .arg("protocol.allow=never")
-        .arg("-c")
-        .arg("safe.directory=*")
-        .arg("--git-dir")
-        .arg(git_dir);
+        .env("GIT_PAGER", "cat")
+        .env("LC_ALL", "C");
+    for c in [
+        "core.hooksPath=/dev/null",
+        "core.fsmonitor=false",
+        "core.sshCommand=/bin/false",
+        "core.pager=cat",
+        "core.editor=/bin/false",
+        "protocol.allow=never",
+        "safe.directory=*",
+        "gc.auto=0",
+        "maintenance.auto=false",
+    ] {
+        cmd.arg("-c").arg(c);
+    }
+    cmd
+}
+
+/// A `git` command for the repository at `git_dir` (a `.git` directory or a bare
+/// repository), hardened as described in the module documentation.
+pub fn command(git_dir: &Path) -> Command {
+    let mut cmd = hardened();
+    cmd.arg("--git-dir").arg(git_dir);
+    cmd
+}
+
+/// A hardened `git` command run in `dir` (to find the repository there).
+pub fn command_in(dir: &Path) -> Command {
+    let mut cmd = hardened();
+    cmd.arg("-C").arg(dir);
     cmd
 }

@@ -19,6 +19,7 @@ Exit codes:
   2  usage or configuration error
   3  an INPUT could not be read, or names a kind not implemented yet
   4  done, but some messages could not be read (they are listed)
+  5  the series does not apply (the report says which patch and why)
 
 INPUT is `-` (standard input: one message or an mbox) or resolved in this order:
   1. an existing path: a file is one message (.eml, .patch) or an mbox (it
@@ -75,6 +76,42 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// Apply a series to a git repository without touching its work tree.
+    ///
+    /// The base is chosen by an ordered chain (--base, the series' base-commit,
+    /// the branches in apply.branches, HEAD) and reported with the rung that gave
+    /// it. Patches are applied with git apply into a private index and object
+    /// directory: the repository gains nothing unless --branch asks for a branch.
+    /// Per patch: applied, applied-with-offset, applied-3way, already-applied,
+    /// conflict, malformed, refused or not-attempted. With --json: an object with
+    /// base (commit, rung, why), patches, tree (the patched tree id or null) and
+    /// files (what changed, renames found).
+    #[command(after_help = EXIT_CODES)]
+    Apply {
+        /// One or more INPUTs holding the series.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// The git repository to apply to (a work tree, a .git directory or a bare
+        /// repository).
+        #[arg(long, value_name = "REPO")]
+        tree: PathBuf,
+        /// Apply on this commit (anything git rev-parse accepts) instead of
+        /// choosing a base.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Take a configured branch as it was when the series was sent.
+        #[arg(long)]
+        as_of: bool,
+        /// Which series of the INPUT, when it holds several (1-based, in the
+        /// order `patchbot series` prints them).
+        #[arg(long, value_name = "N")]
+        series: Option<usize>,
+        /// Also record the applied patches as commits on this new branch.
+        #[arg(long, value_name = "NAME")]
+        branch: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Print the effective configuration (built-in defaults or --config) as TOML.
     #[command(after_help = EXIT_CODES)]
     Config {
@@ -115,6 +152,7 @@ const OK: u8 = 0;
 const USAGE: u8 = 2;
 const INPUT: u8 = 3;
 const PARTIAL: u8 = 4;
+const DOES_NOT_APPLY: u8 = 5;
 
 fn print(s: &str) -> u8 {
     let mut out = std::io::stdout().lock();
@@ -203,6 +241,9 @@ fn run(cli: Cli) -> u8 {
                 Format::Json => print(&json_string(&output::mail_json(&m))),
             }
         }
+        Command::Apply { inputs, tree, base, as_of, series, branch, format } => {
+            apply(&cfg, &inputs, &tree, base.as_deref(), as_of, series, branch, format.get())
+        }
         Command::Series { inputs, format } => {
             let mut resolved = Vec::new();
             for i in &inputs {
@@ -236,6 +277,92 @@ fn run(cli: Cli) -> u8 {
                 PARTIAL
             }
         }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    cfg: &Config,
+    inputs: &[String],
+    tree: &std::path::Path,
+    base: Option<&str>,
+    as_of: bool,
+    which: Option<usize>,
+    branch: Option<String>,
+    format: Format,
+) -> u8 {
+    use patchbot::tree::{apply, base as base_mod, Repo};
+    let mut resolved = Vec::new();
+    for i in inputs {
+        match Input::resolve(i) {
+            Ok(x) => resolved.push(x),
+            Err(e) => return input_error(&e),
+        }
+    }
+    let report = match patchbot::assemble(&resolved, cfg) {
+        Ok(r) => r.report(),
+        Err(e) => return input_error(&e),
+    };
+    let series = match (which, report.series.len()) {
+        (_, 0) => {
+            eprintln!("patchbot: no series in the input");
+            return INPUT;
+        }
+        (None, 1) => &report.series[0],
+        (Some(n), len) if n >= 1 && n <= len => &report.series[n - 1],
+        (Some(n), len) => {
+            eprintln!("patchbot: --series {n}: the input holds {len} series");
+            return USAGE;
+        }
+        (None, len) => {
+            eprintln!("patchbot: the input holds {len} series; choose one with --series N:");
+            for (i, s) in report.series.iter().enumerate() {
+                eprintln!("  {}: v{} {}", i + 1, s.version, s.title);
+            }
+            return USAGE;
+        }
+    };
+    let repo = match Repo::open(tree) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let patches = match patchbot::patch_inputs(&resolved, cfg, series) {
+        Ok(p) => p,
+        Err(e) => return input_error(&e),
+    };
+    let base = match base_mod::resolve(&repo, series, base, &cfg.apply.branches, as_of) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let opts = apply::ApplyOptions {
+        fuzz: cfg.apply.fuzz,
+        max_patch_bytes: cfg.apply.max_patch_bytes,
+        max_files: cfg.apply.max_files,
+        branch,
+    };
+    let applied = match apply::apply_series(&repo, &base.commit, &patches, &opts) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let code = match format {
+        Format::Json => print(&json_string(&output::apply_json(series, &base, &applied))),
+        Format::Text => print(&output::apply_text(series, &base, &applied)),
+    };
+    if code != OK {
+        code
+    } else if applied.tree.is_some() {
+        OK
+    } else {
+        DOES_NOT_APPLY
     }
 }
 

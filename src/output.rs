@@ -269,3 +269,75 @@ mod tests {
         assert_eq!(super::ranges(&[]), "");
     }
 }
+
+/// `patchbot apply --json`.
+pub fn apply_json(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::apply::Applied) -> Value {
+    json!({
+        "series": {
+            "title": s.title,
+            "version": s.version,
+            "message_id": s.cover.as_ref().and_then(|c| c.message_id.clone()),
+        },
+        "base": base,
+        "patches": a.patches,
+        "tree": a.tree,
+        "files": a.files,
+        "commits": a.commits,
+    })
+}
+
+/// `patchbot apply` in text.
+pub fn apply_text(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::apply::Applied) -> String {
+    use crate::tree::apply::Outcome;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", series_header(s));
+    let rung = serde_json::to_value(base.rung).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let _ = writeln!(out, "base: {} ({rung}: {})", base.commit, base.why.join("; "));
+    for p in &a.patches {
+        let what = match &p.outcome {
+            Outcome::Applied => "applied".to_string(),
+            Outcome::AppliedWithOffset { offsets } => {
+                let o: Vec<String> = offsets.iter().map(|o| format!("hunk {} at line {} ({:+})", o.hunk, o.line, o.offset)).collect();
+                format!("applied with offset: {}", o.join(", "))
+            }
+            Outcome::Applied3Way => "applied with a 3-way merge".to_string(),
+            Outcome::AlreadyApplied => "already applied (the change is in the base)".to_string(),
+            Outcome::Conflict { at } => {
+                let o: Vec<String> = at
+                    .iter()
+                    .map(|p| match p.line {
+                        Some(l) => format!("{} line {}: {}", p.file, l, p.reason),
+                        None => format!("{}: {}", p.file, p.reason),
+                    })
+                    .collect();
+                format!("conflict: {}", o.join("; "))
+            }
+            Outcome::Malformed { reason } => format!("malformed: {reason}"),
+            Outcome::Refused { reason } => format!("refused: {reason}"),
+            Outcome::NotAttempted => "not attempted (an earlier patch did not apply)".to_string(),
+        };
+        let _ = writeln!(out, "  [{}/{}] {}\n        {}", p.counter, s.total, p.subject, what);
+    }
+    match &a.tree {
+        Some(t) => {
+            let _ = writeln!(out, "tree: {t}");
+            for f in &a.files {
+                match &f.old_path {
+                    Some(o) => {
+                        let _ = writeln!(out, "  {} {} -> {}", f.status, o, f.path);
+                    }
+                    None => {
+                        let _ = writeln!(out, "  {} {}", f.status, f.path);
+                    }
+                }
+            }
+            for c in &a.commits {
+                let _ = writeln!(out, "commit: {c}");
+            }
+        }
+        None => {
+            let _ = writeln!(out, "the series does not apply");
+        }
+    }
+    out
+}

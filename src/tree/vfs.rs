@@ -1,0 +1,330 @@
+//! The confined, read-only view of a tree. Every stage after `apply` reads the
+//! tree only through a [`Vfs`]; nothing else in patchbot opens files of a tree.
+//!
+//! Paths are relative and normalised (`a/./b` is `a/b`); an absolute path, a `..`
+//! that leaves the root, a symbolic link (never followed, wherever it points), a
+//! submodule, a device or a file over the size limit is an error that says so.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::sync::Mutex;
+
+use super::Repo;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VfsError {
+    #[error("{0}: absolute paths are not allowed")]
+    Absolute(String),
+    #[error("{0}: the path leaves the tree")]
+    Escapes(String),
+    #[error("{0}: no such file")]
+    NotFound(String),
+    #[error("{0}: a symbolic link (links are never followed)")]
+    Symlink(String),
+    #[error("{0}: a submodule (not part of this tree)")]
+    Submodule(String),
+    #[error("{0}: a directory")]
+    IsDir(String),
+    #[error("{0}: not a directory")]
+    NotDir(String),
+    #[error("{0}: not a regular file")]
+    Special(String),
+    #[error("{path}: {size} bytes, over the limit of {limit}")]
+    TooBig { path: String, size: u64, limit: u64 },
+    #[error("{0}")]
+    Io(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    Submodule,
+}
+
+/// The read-only view.
+pub trait Vfs {
+    /// The bytes of a regular file.
+    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError>;
+    /// Whether a path exists (of any kind). Looking is recorded by callers that
+    /// track inputs: a path not found matters too.
+    fn exists(&self, path: &str) -> bool;
+    /// The entries of a directory, sorted by name.
+    fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError>;
+}
+
+/// Normalise a tree path: relative, `/`-separated, no `.` or empty components,
+/// `..` resolved without leaving the root. The root is "".
+pub fn normalize(path: &str) -> Result<String, VfsError> {
+    if path.starts_with('/') {
+        return Err(VfsError::Absolute(path.into()));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err(VfsError::Escapes(path.into()));
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// The largest file a view hands out (bytes).
+pub const DEFAULT_MAX_FILE: u64 = 64 * 1024 * 1024;
+
+struct CatFile {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// A view of a git tree object, read through one `git ls-tree` (at creation) and
+/// one long-lived `git cat-file --batch`.
+pub struct GitTreeVfs {
+    entries: BTreeMap<String, (Kind, String, u64)>,
+    dirs: BTreeSet<String>,
+    cat: Mutex<CatFile>,
+    max_file: u64,
+}
+
+impl GitTreeVfs {
+    /// A view of `tree` (a tree or commit id) in `repo`.
+    pub fn new(repo: &Repo, tree: &str) -> Result<GitTreeVfs, super::TreeError> {
+        let out = repo.git().args(["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", tree]).output()?;
+        if !out.status.success() {
+            return Err(super::TreeError::Git { what: "ls-tree".into(), why: super::stderr_line(&out) });
+        }
+        let mut entries = BTreeMap::new();
+        let mut dirs = BTreeSet::new();
+        dirs.insert(String::new());
+        for rec in out.stdout.split(|&c| c == 0) {
+            if rec.is_empty() {
+                continue;
+            }
+            let rec = String::from_utf8_lossy(rec);
+            // "<mode> SP <type> SP <object> SP+ <size> TAB <path>"
+            let Some((meta, path)) = rec.split_once('\t') else { continue };
+            let mut f = meta.split_whitespace();
+            let (mode, _ty, oid, size) = (f.next().unwrap_or(""), f.next(), f.next().unwrap_or(""), f.next().unwrap_or("-"));
+            let kind = match mode {
+                "040000" => {
+                    dirs.insert(path.to_string());
+                    Kind::Dir
+                }
+                "120000" => Kind::Symlink,
+                "160000" => Kind::Submodule,
+                _ => Kind::File,
+            };
+            entries.insert(path.to_string(), (kind, oid.to_string(), size.parse().unwrap_or(0)));
+        }
+        let mut child = repo
+            .git()
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take().ok_or_else(|| super::TreeError::Other("cat-file: no stdin".into()))?;
+        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| super::TreeError::Other("cat-file: no stdout".into()))?);
+        Ok(GitTreeVfs { entries, dirs, cat: Mutex::new(CatFile { _child: child, stdin, stdout }), max_file: DEFAULT_MAX_FILE })
+    }
+
+    /// Every regular file, sorted.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().filter(|(_, e)| e.0 == Kind::File).map(|(p, _)| p.as_str())
+    }
+
+    fn blob(&self, oid: &str) -> Result<Vec<u8>, VfsError> {
+        let mut cat = self.cat.lock().map_err(|_| VfsError::Io("cat-file lock poisoned".into()))?;
+        let io = |e: std::io::Error| VfsError::Io(format!("git cat-file: {e}"));
+        writeln!(cat.stdin, "{oid}").map_err(io)?;
+        cat.stdin.flush().map_err(io)?;
+        let mut header = String::new();
+        cat.stdout.read_line(&mut header).map_err(io)?;
+        let mut parts = header.split_whitespace();
+        let (_oid, ty, size) = (parts.next(), parts.next(), parts.next());
+        if ty != Some("blob") {
+            return Err(VfsError::Io(format!("git cat-file: unexpected answer for {oid}")));
+        }
+        let size: u64 = size.and_then(|s| s.parse().ok()).ok_or_else(|| VfsError::Io("git cat-file: bad size".into()))?;
+        let mut buf = Vec::with_capacity(size as usize);
+        (&mut cat.stdout).take(size).read_to_end(&mut buf).map_err(io)?;
+        let mut nl = [0u8; 1];
+        cat.stdout.read_exact(&mut nl).map_err(io)?;
+        Ok(buf)
+    }
+}
+
+impl Vfs for GitTreeVfs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
+        let p = normalize(path)?;
+        // a symlinked directory on the way is a symlink too
+        let mut prefix = String::new();
+        for c in p.split('/') {
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(c);
+            match self.entries.get(&prefix) {
+                Some((Kind::Symlink, _, _)) => return Err(VfsError::Symlink(prefix)),
+                Some((Kind::Submodule, _, _)) => return Err(VfsError::Submodule(prefix)),
+                Some((Kind::File, oid, size)) if prefix == p => {
+                    if *size > self.max_file {
+                        return Err(VfsError::TooBig { path: p, size: *size, limit: self.max_file });
+                    }
+                    return self.blob(oid);
+                }
+                Some((Kind::File, _, _)) => return Err(VfsError::NotDir(prefix)),
+                Some((Kind::Dir, _, _)) if prefix == p => return Err(VfsError::IsDir(p)),
+                Some(_) => {}
+                None => return Err(VfsError::NotFound(p)),
+            }
+        }
+        Err(VfsError::IsDir(p))
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        normalize(path).is_ok_and(|p| p.is_empty() || self.entries.contains_key(&p))
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError> {
+        let d = normalize(dir)?;
+        if !self.dirs.contains(&d) {
+            return Err(match self.entries.get(&d) {
+                Some((Kind::Symlink, _, _)) => VfsError::Symlink(d),
+                Some(_) => VfsError::NotDir(d),
+                None => VfsError::NotFound(d),
+            });
+        }
+        let prefix = if d.is_empty() { String::new() } else { format!("{d}/") };
+        Ok(self
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .filter(|(p, _)| !p[prefix.len()..].contains('/'))
+            .map(|(p, e)| (p[prefix.len()..].to_string(), e.0))
+            .collect())
+    }
+}
+
+/// A view of a plain directory, confined the same way: every component is checked
+/// with `symlink_metadata`, so no link is followed, and only regular files are read.
+pub struct DirVfs {
+    root: PathBuf,
+    max_file: u64,
+}
+
+impl DirVfs {
+    pub fn new(root: &Path) -> Result<DirVfs, VfsError> {
+        let root = root.canonicalize().map_err(|e| VfsError::Io(format!("{}: {e}", root.display())))?;
+        if !root.is_dir() {
+            return Err(VfsError::NotDir(root.display().to_string()));
+        }
+        Ok(DirVfs { root, max_file: DEFAULT_MAX_FILE })
+    }
+
+    /// Walk to `p` component by component, refusing links; the kind at the end.
+    fn walk(&self, p: &str) -> Result<(PathBuf, std::fs::Metadata), VfsError> {
+        // a repository's own files are not part of the tree
+        if p == ".git" || p.starts_with(".git/") {
+            return Err(VfsError::NotFound(p.to_string()));
+        }
+        let mut cur = self.root.clone();
+        let mut meta = std::fs::symlink_metadata(&cur).map_err(|e| VfsError::Io(e.to_string()))?;
+        let mut so_far = String::new();
+        for c in p.split('/').filter(|c| !c.is_empty()) {
+            if !meta.is_dir() {
+                return Err(VfsError::NotDir(so_far));
+            }
+            if !so_far.is_empty() {
+                so_far.push('/');
+            }
+            so_far.push_str(c);
+            cur.push(c);
+            meta = match std::fs::symlink_metadata(&cur) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(VfsError::NotFound(so_far)),
+                Err(e) => return Err(VfsError::Io(format!("{so_far}: {e}"))),
+            };
+            if meta.file_type().is_symlink() {
+                return Err(VfsError::Symlink(so_far));
+            }
+        }
+        Ok((cur, meta))
+    }
+}
+
+impl Vfs for DirVfs {
+    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
+        let p = normalize(path)?;
+        let (full, meta) = self.walk(&p)?;
+        if meta.is_dir() {
+            return Err(VfsError::IsDir(p));
+        }
+        if !meta.is_file() {
+            return Err(VfsError::Special(p));
+        }
+        if meta.len() > self.max_file {
+            return Err(VfsError::TooBig { path: p, size: meta.len(), limit: self.max_file });
+        }
+        let f = std::fs::File::open(&full).map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        f.take(self.max_file + 1).read_to_end(&mut buf).map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
+        Ok(buf)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        normalize(path).is_ok_and(|p| self.walk(&p).is_ok())
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError> {
+        let d = normalize(dir)?;
+        let (full, meta) = self.walk(&d)?;
+        if !meta.is_dir() {
+            return Err(VfsError::NotDir(d));
+        }
+        let mut out = Vec::new();
+        for ent in std::fs::read_dir(&full).map_err(|e| VfsError::Io(format!("{d}: {e}")))? {
+            let ent = ent.map_err(|e| VfsError::Io(e.to_string()))?;
+            let name = ent.file_name().to_string_lossy().into_owned();
+            if d.is_empty() && name == ".git" {
+                continue;
+            }
+            let ft = ent.file_type().map_err(|e| VfsError::Io(e.to_string()))?;
+            let kind = if ft.is_symlink() {
+                Kind::Symlink
+            } else if ft.is_dir() {
+                Kind::Dir
+            } else {
+                Kind::File
+            };
+            out.push((name, kind));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize("a/./b//c").unwrap(), "a/b/c");
+        assert_eq!(normalize("a/b/../c").unwrap(), "a/c");
+        assert_eq!(normalize("").unwrap(), "");
+        assert!(matches!(normalize("../x"), Err(VfsError::Escapes(_))));
+        assert!(matches!(normalize("a/../../x"), Err(VfsError::Escapes(_))));
+        assert!(matches!(normalize("/etc/passwd"), Err(VfsError::Absolute(_))));
+    }
+}
