@@ -46,6 +46,7 @@ impl Default for ApplyConfig {
 pub struct MailConfig {
     pub mbox_format: MboxFormat,
     pub scissors: bool,
+    pub keep_cr: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -225,7 +225,9 @@ fn read_stream(
         }));
         return Ok(());
     }
-    mail::strip_cr(&mut bytes);
+    if !opts.keep_cr {
+        mail::strip_cr(&mut bytes);
+    }
     f(Ok(RawMessage {
         origin,
         bytes,

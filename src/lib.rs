@@ -21,6 +21,7 @@ pub fn read_options(cfg: &Config) -> ReadOptions {
     ReadOptions {
         limits: cfg.limits,
         mbox_format: cfg.mail.mbox_format,
+        keep_cr: cfg.mail.keep_cr,
     }
 }
 
@@ -174,7 +175,11 @@ pub fn assemble_with_workers(
 
 /// The patches of `series` with their bytes, read again from the inputs (the
 /// series index keeps no bodies): for `apply`.
-pub fn patch_inputs(inputs: &[Input], cfg: &Config, series: &series::Series) -> Result<Vec<tree::apply::PatchInput>, InputError> {
+pub fn patch_inputs(
+    inputs: &[Input],
+    cfg: &Config,
+    series: &series::Series,
+) -> Result<Vec<tree::apply::PatchInput>, InputError> {
     let opts = read_options(cfg);
     let mi = mailinfo_options(cfg);
     let wanted: Vec<&mail::Origin> = series.patches.iter().map(|p| &p.origin).collect();
@@ -182,13 +187,19 @@ pub fn patch_inputs(inputs: &[Input], cfg: &Config, series: &series::Series) -> 
     for input in inputs {
         input.read(&opts, &mut |raw| {
             let Ok(raw) = raw else { return };
-            let Some(i) = wanted.iter().position(|o| **o == raw.origin) else { return };
+            let Some(i) = wanted.iter().position(|o| **o == raw.origin) else {
+                return;
+            };
             if found[i].is_none() {
                 found[i] = Message::parse(raw, &cfg.limits, mi).ok();
             }
         })?;
     }
-    let lossy = |b: &Option<Vec<u8>>| b.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    let lossy = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    };
     Ok(series
         .patches
         .iter()
@@ -197,13 +208,17 @@ pub fn patch_inputs(inputs: &[Input], cfg: &Config, series: &series::Series) -> 
             let m = m.as_ref();
             tree::apply::PatchInput {
                 counter: p.counter,
-                subject: m.map(|m| lossy(&m.info.subject)).unwrap_or_else(|| p.subject.to_string()),
+                subject: m
+                    .map(|m| lossy(&m.info.subject))
+                    .unwrap_or_else(|| p.subject.to_string()),
                 message_id: p.message_id.as_deref().map(String::from),
                 patch: m.map(|m| m.info.patch.clone()).unwrap_or_default(),
                 author: m.map(|m| lossy(&m.info.author)).unwrap_or_default(),
                 email: m.map(|m| lossy(&m.info.email)).unwrap_or_default(),
                 date: m.map(|m| lossy(&m.info.date)).unwrap_or_default(),
-                message: m.map(|m| String::from_utf8_lossy(&m.info.message).into_owned()).unwrap_or_default(),
+                message: m
+                    .map(|m| String::from_utf8_lossy(&m.info.message).into_owned())
+                    .unwrap_or_default(),
             }
         })
         .collect())

@@ -241,9 +241,24 @@ fn run(cli: Cli) -> u8 {
                 Format::Json => print(&json_string(&output::mail_json(&m))),
             }
         }
-        Command::Apply { inputs, tree, base, as_of, series, branch, format } => {
-            apply(&cfg, &inputs, &tree, base.as_deref(), as_of, series, branch, format.get())
-        }
+        Command::Apply {
+            inputs,
+            tree,
+            base,
+            as_of,
+            series,
+            branch,
+            format,
+        } => apply(
+            &cfg,
+            &inputs,
+            &tree,
+            base.as_deref(),
+            as_of,
+            series,
+            branch,
+            format.get(),
+        ),
         Command::Series { inputs, format } => {
             let mut resolved = Vec::new();
             for i in &inputs {

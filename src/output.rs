@@ -260,18 +260,12 @@ pub fn write_series_json(w: &mut dyn io::Write, r: &Assembled) -> io::Result<()>
     writeln!(w, ",\n\"messages\": {}}}", r.messages)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ranges() {
-        assert_eq!(super::ranges(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");
-        assert_eq!(super::ranges(&[4]), "4");
-        assert_eq!(super::ranges(&[]), "");
-    }
-}
-
 /// `patchbot apply --json`.
-pub fn apply_json(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::apply::Applied) -> Value {
+pub fn apply_json(
+    s: &Series,
+    base: &crate::tree::base::Base,
+    a: &crate::tree::apply::Applied,
+) -> Value {
     json!({
         "series": {
             "title": s.title,
@@ -287,17 +281,32 @@ pub fn apply_json(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::a
 }
 
 /// `patchbot apply` in text.
-pub fn apply_text(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::apply::Applied) -> String {
+pub fn apply_text(
+    s: &Series,
+    base: &crate::tree::base::Base,
+    a: &crate::tree::apply::Applied,
+) -> String {
     use crate::tree::apply::Outcome;
     let mut out = String::new();
     let _ = writeln!(out, "{}", series_header(s));
-    let rung = serde_json::to_value(base.rung).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-    let _ = writeln!(out, "base: {} ({rung}: {})", base.commit, base.why.join("; "));
+    let rung = serde_json::to_value(base.rung)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "base: {} ({rung}: {})",
+        base.commit,
+        base.why.join("; ")
+    );
     for p in &a.patches {
         let what = match &p.outcome {
             Outcome::Applied => "applied".to_string(),
             Outcome::AppliedWithOffset { offsets } => {
-                let o: Vec<String> = offsets.iter().map(|o| format!("hunk {} at line {} ({:+})", o.hunk, o.line, o.offset)).collect();
+                let o: Vec<String> = offsets
+                    .iter()
+                    .map(|o| format!("hunk {} at line {} ({:+})", o.hunk, o.line, o.offset))
+                    .collect();
                 format!("applied with offset: {}", o.join(", "))
             }
             Outcome::Applied3Way => "applied with a 3-way merge".to_string(),
@@ -316,7 +325,11 @@ pub fn apply_text(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::a
             Outcome::Refused { reason } => format!("refused: {reason}"),
             Outcome::NotAttempted => "not attempted (an earlier patch did not apply)".to_string(),
         };
-        let _ = writeln!(out, "  [{}/{}] {}\n        {}", p.counter, s.total, p.subject, what);
+        let _ = writeln!(
+            out,
+            "  [{}/{}] {}\n        {}",
+            p.counter, s.total, p.subject, what
+        );
     }
     match &a.tree {
         Some(t) => {
@@ -340,4 +353,14 @@ pub fn apply_text(s: &Series, base: &crate::tree::base::Base, a: &crate::tree::a
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges() {
+        assert_eq!(super::ranges(&[1, 2, 3, 5, 7, 8]), "1-3, 5, 7-8");
+        assert_eq!(super::ranges(&[4]), "4");
+        assert_eq!(super::ranges(&[]), "");
+    }
 }

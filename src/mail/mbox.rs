@@ -272,7 +272,7 @@ impl<R: BufRead> Iterator for MboxReader<R> {
                     }
                     let line = &mut self.line;
                     let n = line.len();
-                    if n > 1 && line[n - 1] == b'\n' && line[n - 2] == b'\r' {
+                    if !self.opts.keep_cr && n > 1 && line[n - 1] == b'\n' && line[n - 2] == b'\r' {
                         line.truncate(n - 2);
                         line.push(b'\n');
                     }

@@ -127,6 +127,8 @@ pub enum MboxFormat {
 pub struct ReadOptions {
     pub limits: Limits,
     pub mbox_format: MboxFormat,
+    /// Keep CRLF line ends (`git mailsplit --keep-cr`, `git am --keep-cr`).
+    pub keep_cr: bool,
 }
 
 /// Normalise one message the way `git mailsplit` does for a bare message or a

@@ -225,7 +225,9 @@ fn read_epoch(
             .map_err(|e| e.to_string())?;
         let mut nl = [0u8; 1];
         out.read_exact(&mut nl).map_err(|e| e.to_string())?;
-        strip_cr(&mut bytes);
+        if !opts.keep_cr {
+            strip_cr(&mut bytes);
+        }
         f(Ok(RawMessage {
             origin,
             bytes,

@@ -36,7 +36,12 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { fuzz: 0, max_patch_bytes: 16 * 1024 * 1024, max_files: 10_000, branch: None }
+        ApplyOptions {
+            fuzz: 0,
+            max_patch_bytes: 16 * 1024 * 1024,
+            max_files: 10_000,
+            branch: None,
+        }
     }
 }
 
@@ -75,13 +80,21 @@ pub struct Place {
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Outcome {
     Applied,
-    AppliedWithOffset { offsets: Vec<Offset> },
+    AppliedWithOffset {
+        offsets: Vec<Offset>,
+    },
     #[serde(rename = "applied-3way")]
     Applied3Way,
     AlreadyApplied,
-    Conflict { at: Vec<Place> },
-    Malformed { reason: String },
-    Refused { reason: String },
+    Conflict {
+        at: Vec<Place>,
+    },
+    Malformed {
+        reason: String,
+    },
+    Refused {
+        reason: String,
+    },
     /// An earlier patch did not apply, so this one was not tried.
     NotAttempted,
 }
@@ -89,7 +102,13 @@ pub enum Outcome {
 impl Outcome {
     /// The patch's change is in the tree afterwards.
     pub fn ok(&self) -> bool {
-        matches!(self, Outcome::Applied | Outcome::AppliedWithOffset { .. } | Outcome::Applied3Way | Outcome::AlreadyApplied)
+        matches!(
+            self,
+            Outcome::Applied
+                | Outcome::AppliedWithOffset { .. }
+                | Outcome::Applied3Way
+                | Outcome::AlreadyApplied
+        )
     }
 }
 
@@ -141,7 +160,11 @@ fn patch_paths(patch: &[u8]) -> Vec<String> {
         };
         if let Some(rest) = l.strip_prefix("diff --git ") {
             for part in rest.split(' ') {
-                if part.starts_with("a/") || part.starts_with("b/") || part.starts_with("\"a/") || part.starts_with("\"b/") {
+                if part.starts_with("a/")
+                    || part.starts_with("b/")
+                    || part.starts_with("\"a/")
+                    || part.starts_with("\"b/")
+                {
                     if let Some(p) = strip(part) {
                         out.push(p);
                     }
@@ -151,7 +174,10 @@ fn patch_paths(patch: &[u8]) -> Vec<String> {
             if let Some(p) = strip(p) {
                 out.push(p);
             }
-        } else if let Some(p) = ["rename from ", "rename to ", "copy from ", "copy to "].iter().find_map(|k| l.strip_prefix(k)) {
+        } else if let Some(p) = ["rename from ", "rename to ", "copy from ", "copy to "]
+            .iter()
+            .find_map(|k| l.strip_prefix(k))
+        {
             out.push(p.trim_matches('"').to_string());
         }
     }
@@ -225,11 +251,19 @@ fn link_stays_inside(link: &str, target: &str) -> bool {
 /// Our own refusals, before git sees the patch.
 fn refuse(patch: &[u8], opts: &ApplyOptions) -> Option<String> {
     if patch.len() > opts.max_patch_bytes {
-        return Some(format!("the patch is {} bytes, over the limit of {} (apply.max_patch_bytes)", patch.len(), opts.max_patch_bytes));
+        return Some(format!(
+            "the patch is {} bytes, over the limit of {} (apply.max_patch_bytes)",
+            patch.len(),
+            opts.max_patch_bytes
+        ));
     }
     let paths = patch_paths(patch);
     if paths.len() > opts.max_files {
-        return Some(format!("the patch names {} files, over the limit of {} (apply.max_files)", paths.len(), opts.max_files));
+        return Some(format!(
+            "the patch names {} files, over the limit of {} (apply.max_files)",
+            paths.len(),
+            opts.max_files
+        ));
     }
     for p in &paths {
         if let Some(problem) = path_problem(p) {
@@ -238,7 +272,9 @@ fn refuse(patch: &[u8], opts: &ApplyOptions) -> Option<String> {
     }
     for (link, target) in symlink_targets(patch) {
         if !link_stays_inside(&link, &target) {
-            return Some(format!("the patch adds a symbolic link pointing outside the tree: {link} -> {target}"));
+            return Some(format!(
+                "the patch adds a symbolic link pointing outside the tree: {link} -> {target}"
+            ));
         }
     }
     None
@@ -248,9 +284,15 @@ fn refuse(patch: &[u8], opts: &ApplyOptions) -> Option<String> {
 fn parse_offsets(stderr: &str) -> Vec<Offset> {
     let mut out = Vec::new();
     for l in stderr.lines() {
-        let Some(rest) = l.strip_prefix("Hunk #") else { continue };
-        let Some((n, rest)) = rest.split_once(" succeeded at ") else { continue };
-        let Some((line, rest)) = rest.split_once(" (offset ") else { continue };
+        let Some(rest) = l.strip_prefix("Hunk #") else {
+            continue;
+        };
+        let Some((n, rest)) = rest.split_once(" succeeded at ") else {
+            continue;
+        };
+        let Some((line, rest)) = rest.split_once(" (offset ") else {
+            continue;
+        };
         let off = rest.split_whitespace().next().unwrap_or("0");
         if let (Ok(hunk), Ok(line), Ok(offset)) = (n.parse(), line.trim().parse(), off.parse()) {
             out.push(Offset { hunk, line, offset });
@@ -261,7 +303,12 @@ fn parse_offsets(stderr: &str) -> Vec<Offset> {
 
 fn number_after(s: &str, key: &str) -> Option<u64> {
     let i = s.find(key)? + key.len();
-    s[i..].trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    s[i..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Classify git apply's complaint into a publishable outcome.
@@ -269,7 +316,13 @@ fn classify_failure(stderr: &str) -> Outcome {
     let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
     for l in &lines {
         let low = l.to_ascii_lowercase();
-        if low.contains("corrupt patch") || low.contains("garbage") || low.contains("no valid patches") || low.contains("without header") || low.contains("lacks filename") || low.contains("unrecognized input") {
+        if low.contains("corrupt patch")
+            || low.contains("garbage")
+            || low.contains("no valid patches")
+            || low.contains("without header")
+            || low.contains("lacks filename")
+            || low.contains("unrecognized input")
+        {
             let reason = match number_after(l, "line") {
                 Some(n) => format!("git apply: corrupt patch at line {n} of the patch"),
                 None if low.contains("no valid patches") => "no diff in the message".to_string(),
@@ -280,38 +333,77 @@ fn classify_failure(stderr: &str) -> Outcome {
     }
     let mut at = Vec::new();
     for l in &lines {
-        let Some(rest) = l.strip_prefix("error: ") else { continue };
+        let Some(rest) = l.strip_prefix("error: ") else {
+            continue;
+        };
         if let Some(loc) = rest.strip_prefix("patch failed: ") {
             let (file, line) = match loc.rsplit_once(':') {
                 Some((f, n)) => (f.to_string(), n.parse().ok()),
                 None => (loc.to_string(), None),
             };
-            at.push(Place { file, line, reason: "the hunk does not match".into() });
+            at.push(Place {
+                file,
+                line,
+                reason: "the hunk does not match".into(),
+            });
         } else if let Some(file) = rest.strip_suffix(": does not exist in index") {
-            at.push(Place { file: file.into(), line: None, reason: "the file does not exist in the base".into() });
+            at.push(Place {
+                file: file.into(),
+                line: None,
+                reason: "the file does not exist in the base".into(),
+            });
         } else if let Some(file) = rest.strip_suffix(": already exists in index") {
-            at.push(Place { file: file.into(), line: None, reason: "the file already exists in the base".into() });
+            at.push(Place {
+                file: file.into(),
+                line: None,
+                reason: "the file already exists in the base".into(),
+            });
         } else if rest.contains("binary patch") {
             let file = rest.split('\'').nth(1).unwrap_or("").to_string();
-            at.push(Place { file, line: None, reason: "the binary patch does not apply".into() });
+            at.push(Place {
+                file,
+                line: None,
+                reason: "the binary patch does not apply".into(),
+            });
         } else if let Some(file) = rest.strip_suffix(": patch does not apply") {
             if !at.iter().any(|p| p.file == file) {
-                at.push(Place { file: file.into(), line: None, reason: "the patch does not apply".into() });
+                at.push(Place {
+                    file: file.into(),
+                    line: None,
+                    reason: "the patch does not apply".into(),
+                });
             }
         } else if let Some(file) = rest.strip_suffix(": wrong type") {
-            at.push(Place { file: file.into(), line: None, reason: "the file has another type in the base".into() });
+            at.push(Place {
+                file: file.into(),
+                line: None,
+                reason: "the file has another type in the base".into(),
+            });
         }
     }
     if at.is_empty() {
-        return Outcome::Conflict { at: vec![Place { file: String::new(), line: None, reason: "git apply refused the patch".into() }] };
+        return Outcome::Conflict {
+            at: vec![Place {
+                file: String::new(),
+                line: None,
+                reason: "git apply refused the patch".into(),
+            }],
+        };
     }
     Outcome::Conflict { at }
 }
 
 /// Apply `patches` in order on `base_commit`. Stops at the first patch that does
 /// not apply (like `git am`); the rest are `not-attempted`.
-pub fn apply_series(repo: &Repo, base_commit: &str, patches: &[PatchInput], opts: &ApplyOptions) -> Result<Applied, TreeError> {
-    let work = tempfile::Builder::new().prefix("patchbot-apply-").tempdir()?;
+pub fn apply_series(
+    repo: &Repo,
+    base_commit: &str,
+    patches: &[PatchInput],
+    opts: &ApplyOptions,
+) -> Result<Applied, TreeError> {
+    let work = tempfile::Builder::new()
+        .prefix("patchbot-apply-")
+        .tempdir()?;
     let index = work.path().join("index");
     let mut env = vec![("GIT_INDEX_FILE".to_string(), index.display().to_string())];
     if opts.branch.is_none() {
@@ -320,18 +412,28 @@ pub fn apply_series(repo: &Repo, base_commit: &str, patches: &[PatchInput], opts
         std::fs::create_dir_all(objects.join("info"))?;
         std::fs::create_dir_all(objects.join("pack"))?;
         env.push(("GIT_OBJECT_DIRECTORY".into(), objects.display().to_string()));
-        env.push(("GIT_ALTERNATE_OBJECT_DIRECTORIES".into(), repo.objects_dir().display().to_string()));
+        env.push((
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES".into(),
+            repo.objects_dir().display().to_string(),
+        ));
     }
     let git = repo.with_env(env);
     let base_tree = git.tree_of(base_commit)?;
     git.run(&["read-tree", &base_tree])?;
     if let Some(b) = &opts.branch {
-        let check = git.git().args(["check-ref-format", "--branch", b]).output()?;
+        let check = git
+            .git()
+            .args(["check-ref-format", "--branch", b])
+            .output()?;
         if !check.status.success() || b.starts_with('-') {
-            return Err(TreeError::Other(format!("--branch {b}: not a valid branch name")));
+            return Err(TreeError::Other(format!(
+                "--branch {b}: not a valid branch name"
+            )));
         }
         if git.commit(&format!("refs/heads/{b}")).is_some() {
-            return Err(TreeError::Other(format!("--branch {b}: the branch exists already; choose another name")));
+            return Err(TreeError::Other(format!(
+                "--branch {b}: the branch exists already; choose another name"
+            )));
         }
     }
     let mut current = base_tree.clone();
@@ -340,7 +442,12 @@ pub fn apply_series(repo: &Repo, base_commit: &str, patches: &[PatchInput], opts
     let mut results = Vec::new();
     let mut failed = false;
     for (i, p) in patches.iter().enumerate() {
-        let result = |outcome| PatchResult { counter: p.counter, subject: p.subject.clone(), message_id: p.message_id.clone(), outcome };
+        let result = |outcome| PatchResult {
+            counter: p.counter,
+            subject: p.subject.clone(),
+            message_id: p.message_id.clone(),
+            outcome,
+        };
         if failed {
             results.push(result(Outcome::NotAttempted));
             continue;
@@ -367,12 +474,26 @@ pub fn apply_series(repo: &Repo, base_commit: &str, patches: &[PatchInput], opts
     } else if opts.branch.is_some() {
         commits.clear();
     }
-    Ok(Applied { patches: results, tree, files, commits })
+    Ok(Applied {
+        patches: results,
+        tree,
+        files,
+        commits,
+    })
 }
 
-fn apply_one(git: &Repo, work: &Path, i: usize, p: &PatchInput, opts: &ApplyOptions, current: &str) -> Result<Outcome, TreeError> {
+fn apply_one(
+    git: &Repo,
+    work: &Path,
+    i: usize,
+    p: &PatchInput,
+    opts: &ApplyOptions,
+    current: &str,
+) -> Result<Outcome, TreeError> {
     if p.patch.iter().all(|c| c.is_ascii_whitespace()) {
-        return Ok(Outcome::Malformed { reason: "no diff in the message".into() });
+        return Ok(Outcome::Malformed {
+            reason: "no diff in the message".into(),
+        });
     }
     if let Some(reason) = refuse(&p.patch, opts) {
         return Ok(Outcome::Refused { reason });
@@ -391,7 +512,9 @@ fn apply_one(git: &Repo, work: &Path, i: usize, p: &PatchInput, opts: &ApplyOpti
     if out.status.success() {
         let offsets = parse_offsets(&stderr);
         return Ok(if offsets.iter().any(|o| o.offset != 0) {
-            Outcome::AppliedWithOffset { offsets: offsets.into_iter().filter(|o| o.offset != 0).collect() }
+            Outcome::AppliedWithOffset {
+                offsets: offsets.into_iter().filter(|o| o.offset != 0).collect(),
+            }
         } else {
             Outcome::Applied
         });
@@ -400,11 +523,17 @@ fn apply_one(git: &Repo, work: &Path, i: usize, p: &PatchInput, opts: &ApplyOpti
     if matches!(malformed, Outcome::Malformed { .. }) {
         return Ok(malformed);
     }
-    let reverse = git.git().args(["apply", "--cached", "--reverse", "--check", &file_s]).output()?;
+    let reverse = git
+        .git()
+        .args(["apply", "--cached", "--reverse", "--check", &file_s])
+        .output()?;
     if reverse.status.success() {
         return Ok(Outcome::AlreadyApplied);
     }
-    let three = git.git().args(["apply", "--cached", "--3way", &file_s]).output()?;
+    let three = git
+        .git()
+        .args(["apply", "--cached", "--3way", &file_s])
+        .output()?;
     if three.status.success() {
         return Ok(Outcome::Applied3Way);
     }
@@ -425,7 +554,11 @@ fn apply_one(git: &Repo, work: &Path, i: usize, p: &PatchInput, opts: &ApplyOpti
 }
 
 fn commit(git: &Repo, tree: &str, parent: &str, p: &PatchInput) -> Result<String, TreeError> {
-    let msg = if p.message.trim().is_empty() { format!("{}\n", p.subject) } else { format!("{}\n\n{}", p.subject, p.message) };
+    let msg = if p.message.trim().is_empty() {
+        format!("{}\n", p.subject)
+    } else {
+        format!("{}\n\n{}", p.subject, p.message)
+    };
     let mut c = git.git();
     c.args(["commit-tree", tree, "-p", parent, "-F", "-"])
         .env("GIT_AUTHOR_NAME", &p.author)
@@ -433,29 +566,57 @@ fn commit(git: &Repo, tree: &str, parent: &str, p: &PatchInput) -> Result<String
         .env("GIT_COMMITTER_NAME", "patchbot")
         .env("GIT_COMMITTER_EMAIL", "patchbot@localhost");
     if !p.date.is_empty() {
-        c.env("GIT_AUTHOR_DATE", &p.date).env("GIT_COMMITTER_DATE", &p.date);
+        c.env("GIT_AUTHOR_DATE", &p.date)
+            .env("GIT_COMMITTER_DATE", &p.date);
     }
-    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn()?;
     {
         use std::io::Write;
-        let mut stdin = child.stdin.take().ok_or_else(|| TreeError::Other("no stdin".into()))?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| TreeError::Other("no stdin".into()))?;
         stdin.write_all(msg.as_bytes())?;
     }
     let out = child.wait_with_output()?;
     if !out.status.success() {
-        return Err(TreeError::Git { what: "commit-tree".into(), why: super::stderr_line(&out) });
+        return Err(TreeError::Git {
+            what: "commit-tree".into(),
+            why: super::stderr_line(&out),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Files changed between two trees, renames found.
 pub fn changes(git: &Repo, from: &str, to: &str) -> Result<Vec<Change>, TreeError> {
-    let out = git.git().args(["diff-tree", "-r", "-M", "-C", "--name-status", "-z", from, to]).output()?;
+    let out = git
+        .git()
+        .args([
+            "diff-tree",
+            "-r",
+            "-M",
+            "-C",
+            "--name-status",
+            "-z",
+            from,
+            to,
+        ])
+        .output()?;
     if !out.status.success() {
-        return Err(TreeError::Git { what: "diff-tree".into(), why: super::stderr_line(&out) });
+        return Err(TreeError::Git {
+            what: "diff-tree".into(),
+            why: super::stderr_line(&out),
+        });
     }
-    let fields: Vec<String> = out.stdout.split(|&c| c == 0).map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let fields: Vec<String> = out
+        .stdout
+        .split(|&c| c == 0)
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
     let mut v = Vec::new();
     let mut i = 0;
     while i < fields.len() {
@@ -477,10 +638,18 @@ pub fn changes(git: &Repo, from: &str, to: &str) -> Result<Vec<Change>, TreeErro
         if two {
             let old = fields.get(i + 1).cloned().unwrap_or_default();
             let new = fields.get(i + 2).cloned().unwrap_or_default();
-            v.push(Change { status, path: new, old_path: Some(old) });
+            v.push(Change {
+                status,
+                path: new,
+                old_path: Some(old),
+            });
             i += 3;
         } else {
-            v.push(Change { status, path: fields.get(i + 1).cloned().unwrap_or_default(), old_path: None });
+            v.push(Change {
+                status,
+                path: fields.get(i + 1).cloned().unwrap_or_default(),
+                old_path: None,
+            });
             i += 2;
         }
     }
@@ -494,8 +663,14 @@ mod tests {
     #[test]
     fn refusals() {
         let o = ApplyOptions::default();
-        assert!(refuse(b"diff --git a/../x b/../x\n--- a/../x\n+++ b/../x\n", &o).unwrap().contains("leaving"));
-        assert!(refuse(b"--- a/.git/config\n+++ b/.git/config\n", &o).unwrap().contains(".git"));
+        assert!(
+            refuse(b"diff --git a/../x b/../x\n--- a/../x\n+++ b/../x\n", &o)
+                .unwrap()
+                .contains("leaving")
+        );
+        assert!(refuse(b"--- a/.git/config\n+++ b/.git/config\n", &o)
+            .unwrap()
+            .contains(".git"));
         let link = b"diff --git a/l b/l\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/l\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
         assert!(refuse(link, &o).unwrap().contains("symbolic link"));
         let ok_link = b"diff --git a/d/l b/d/l\nnew file mode 120000\n--- /dev/null\n+++ b/d/l\n@@ -0,0 +1 @@\n+../x\n";
@@ -506,9 +681,37 @@ mod tests {
     #[test]
     fn offsets_and_failures() {
         let o = parse_offsets("Checking patch a.c...\nHunk #1 succeeded at 13 (offset 2 lines).\nHunk #2 succeeded at 40 (offset -1 lines).\n");
-        assert_eq!(o, vec![Offset { hunk: 1, line: 13, offset: 2 }, Offset { hunk: 2, line: 40, offset: -1 }]);
-        let c = classify_failure("error: patch failed: xen/a.c:12\nerror: xen/a.c: patch does not apply\n");
-        assert_eq!(c, Outcome::Conflict { at: vec![Place { file: "xen/a.c".into(), line: Some(12), reason: "the hunk does not match".into() }] });
-        assert!(matches!(classify_failure("error: corrupt patch at line 7\n"), Outcome::Malformed { .. }));
+        assert_eq!(
+            o,
+            vec![
+                Offset {
+                    hunk: 1,
+                    line: 13,
+                    offset: 2
+                },
+                Offset {
+                    hunk: 2,
+                    line: 40,
+                    offset: -1
+                }
+            ]
+        );
+        let c = classify_failure(
+            "error: patch failed: xen/a.c:12\nerror: xen/a.c: patch does not apply\n",
+        );
+        assert_eq!(
+            c,
+            Outcome::Conflict {
+                at: vec![Place {
+                    file: "xen/a.c".into(),
+                    line: Some(12),
+                    reason: "the hunk does not match".into()
+                }]
+            }
+        );
+        assert!(matches!(
+            classify_failure("error: corrupt patch at line 7\n"),
+            Outcome::Malformed { .. }
+        ));
     }
 }

@@ -41,7 +41,11 @@ fn branch_ref(repo: &Repo, name: &str) -> Option<String> {
     if repo.commit(&local).is_some() {
         return Some(local);
     }
-    let out = repo.git().args(["for-each-ref", "--format=%(refname)", "refs/remotes/"]).output().ok()?;
+    let out = repo
+        .git()
+        .args(["for-each-ref", "--format=%(refname)", "refs/remotes/"])
+        .output()
+        .ok()?;
     let suffix = format!("/{name}");
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -63,16 +67,26 @@ pub fn resolve(
         return match repo.commit(rev) {
             Some(c) => {
                 why.push(format!("--base {rev} is {c}"));
-                Ok(Base { commit: c, rung: Rung::Explicit, why })
+                Ok(Base {
+                    commit: c,
+                    rung: Rung::Explicit,
+                    why,
+                })
             }
-            None => Err(TreeError::Other(format!("--base {rev}: no such commit in the repository"))),
+            None => Err(TreeError::Other(format!(
+                "--base {rev}: no such commit in the repository"
+            ))),
         };
     }
     match &series.base.base_commit {
         Some(b) => match repo.commit(b) {
             Some(c) => {
                 why.push(format!("base-commit {b} is in the repository"));
-                return Ok(Base { commit: c, rung: Rung::BaseCommit, why });
+                return Ok(Base {
+                    commit: c,
+                    rung: Rung::BaseCommit,
+                    why,
+                });
             }
             None => why.push(format!("base-commit {b} is not in the repository")),
         },
@@ -94,18 +108,33 @@ pub fn resolve(
                 continue;
             }
             why.push(format!("{r} as of {date} is {out}"));
-            return Ok(Base { commit: out, rung: Rung::BranchAsOf, why });
+            return Ok(Base {
+                commit: out,
+                rung: Rung::BranchAsOf,
+                why,
+            });
         }
         if let Some(c) = repo.commit(&r) {
             why.push(format!("{r} is at {c}"));
-            return Ok(Base { commit: c, rung: Rung::Branch, why });
+            return Ok(Base {
+                commit: c,
+                rung: Rung::Branch,
+                why,
+            });
         }
     }
     match repo.commit("HEAD") {
         Some(c) => {
             why.push(format!("HEAD is {c}"));
-            Ok(Base { commit: c, rung: Rung::Head, why })
+            Ok(Base {
+                commit: c,
+                rung: Rung::Head,
+                why,
+            })
         }
-        None => Err(TreeError::Other(format!("no base found: {}", why.join("; ")))),
+        None => Err(TreeError::Other(format!(
+            "no base found: {}",
+            why.join("; ")
+        ))),
     }
 }

@@ -39,24 +39,36 @@ pub struct Repo {
 
 fn stderr_line(o: &Output) -> String {
     let s = String::from_utf8_lossy(&o.stderr);
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 impl Repo {
     /// Open the repository at `path`: a work tree, a `.git` directory or a bare
     /// repository.
     pub fn open(path: &Path) -> Result<Repo, TreeError> {
-        let out = crate::git::command_in(path).args(["rev-parse", "--absolute-git-dir"]).output()?;
+        let out = crate::git::command_in(path)
+            .args(["rev-parse", "--absolute-git-dir"])
+            .output()?;
         if !out.status.success() {
             return Err(TreeError::NotARepo(path.display().to_string()));
         }
         let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        Ok(Repo { git_dir: PathBuf::from(dir), env: Vec::new() })
+        Ok(Repo {
+            git_dir: PathBuf::from(dir),
+            env: Vec::new(),
+        })
     }
 
     /// The same repository with extra environment for git.
     pub fn with_env(&self, env: Vec<(String, String)>) -> Repo {
-        Repo { git_dir: self.git_dir.clone(), env }
+        Repo {
+            git_dir: self.git_dir.clone(),
+            env,
+        }
     }
 
     /// A hardened git command for this repository.
@@ -72,7 +84,10 @@ impl Repo {
     pub fn run(&self, args: &[&str]) -> Result<String, TreeError> {
         let out = self.git().args(args).output()?;
         if !out.status.success() {
-            return Err(TreeError::Git { what: args.first().unwrap_or(&"").to_string(), why: stderr_line(&out) });
+            return Err(TreeError::Git {
+                what: args.first().unwrap_or(&"").to_string(),
+                why: stderr_line(&out),
+            });
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
@@ -83,13 +98,30 @@ impl Repo {
             return None;
         }
         let spec = format!("{rev}^{{commit}}");
-        let out = self.git().args(["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        let out = self
+            .git()
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
     /// The tree of a commit.
     pub fn tree_of(&self, commit: &str) -> Result<String, TreeError> {
-        self.run(&["rev-parse", "--verify", "--end-of-options", &format!("{commit}^{{tree}}")])
+        self.run(&[
+            "rev-parse",
+            "--verify",
+            "--end-of-options",
+            &format!("{commit}^{{tree}}"),
+        ])
     }
 
     /// The objects directory.

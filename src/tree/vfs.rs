@@ -99,9 +99,15 @@ pub struct GitTreeVfs {
 impl GitTreeVfs {
     /// A view of `tree` (a tree or commit id) in `repo`.
     pub fn new(repo: &Repo, tree: &str) -> Result<GitTreeVfs, super::TreeError> {
-        let out = repo.git().args(["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", tree]).output()?;
+        let out = repo
+            .git()
+            .args(["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", tree])
+            .output()?;
         if !out.status.success() {
-            return Err(super::TreeError::Git { what: "ls-tree".into(), why: super::stderr_line(&out) });
+            return Err(super::TreeError::Git {
+                what: "ls-tree".into(),
+                why: super::stderr_line(&out),
+            });
         }
         let mut entries = BTreeMap::new();
         let mut dirs = BTreeSet::new();
@@ -112,9 +118,16 @@ impl GitTreeVfs {
             }
             let rec = String::from_utf8_lossy(rec);
             // "<mode> SP <type> SP <object> SP+ <size> TAB <path>"
-            let Some((meta, path)) = rec.split_once('\t') else { continue };
+            let Some((meta, path)) = rec.split_once('\t') else {
+                continue;
+            };
             let mut f = meta.split_whitespace();
-            let (mode, _ty, oid, size) = (f.next().unwrap_or(""), f.next(), f.next().unwrap_or(""), f.next().unwrap_or("-"));
+            let (mode, _ty, oid, size) = (
+                f.next().unwrap_or(""),
+                f.next(),
+                f.next().unwrap_or(""),
+                f.next().unwrap_or("-"),
+            );
             let kind = match mode {
                 "040000" => {
                     dirs.insert(path.to_string());
@@ -124,7 +137,10 @@ impl GitTreeVfs {
                 "160000" => Kind::Submodule,
                 _ => Kind::File,
             };
-            entries.insert(path.to_string(), (kind, oid.to_string(), size.parse().unwrap_or(0)));
+            entries.insert(
+                path.to_string(),
+                (kind, oid.to_string(), size.parse().unwrap_or(0)),
+            );
         }
         let mut child = repo
             .git()
@@ -133,18 +149,41 @@ impl GitTreeVfs {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
-        let stdin = child.stdin.take().ok_or_else(|| super::TreeError::Other("cat-file: no stdin".into()))?;
-        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| super::TreeError::Other("cat-file: no stdout".into()))?);
-        Ok(GitTreeVfs { entries, dirs, cat: Mutex::new(CatFile { _child: child, stdin, stdout }), max_file: DEFAULT_MAX_FILE })
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| super::TreeError::Other("cat-file: no stdin".into()))?;
+        let stdout = BufReader::new(
+            child
+                .stdout
+                .take()
+                .ok_or_else(|| super::TreeError::Other("cat-file: no stdout".into()))?,
+        );
+        Ok(GitTreeVfs {
+            entries,
+            dirs,
+            cat: Mutex::new(CatFile {
+                _child: child,
+                stdin,
+                stdout,
+            }),
+            max_file: DEFAULT_MAX_FILE,
+        })
     }
 
     /// Every regular file, sorted.
     pub fn files(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().filter(|(_, e)| e.0 == Kind::File).map(|(p, _)| p.as_str())
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.0 == Kind::File)
+            .map(|(p, _)| p.as_str())
     }
 
     fn blob(&self, oid: &str) -> Result<Vec<u8>, VfsError> {
-        let mut cat = self.cat.lock().map_err(|_| VfsError::Io("cat-file lock poisoned".into()))?;
+        let mut cat = self
+            .cat
+            .lock()
+            .map_err(|_| VfsError::Io("cat-file lock poisoned".into()))?;
         let io = |e: std::io::Error| VfsError::Io(format!("git cat-file: {e}"));
         writeln!(cat.stdin, "{oid}").map_err(io)?;
         cat.stdin.flush().map_err(io)?;
@@ -153,11 +192,18 @@ impl GitTreeVfs {
         let mut parts = header.split_whitespace();
         let (_oid, ty, size) = (parts.next(), parts.next(), parts.next());
         if ty != Some("blob") {
-            return Err(VfsError::Io(format!("git cat-file: unexpected answer for {oid}")));
+            return Err(VfsError::Io(format!(
+                "git cat-file: unexpected answer for {oid}"
+            )));
         }
-        let size: u64 = size.and_then(|s| s.parse().ok()).ok_or_else(|| VfsError::Io("git cat-file: bad size".into()))?;
+        let size: u64 = size
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| VfsError::Io("git cat-file: bad size".into()))?;
         let mut buf = Vec::with_capacity(size as usize);
-        (&mut cat.stdout).take(size).read_to_end(&mut buf).map_err(io)?;
+        (&mut cat.stdout)
+            .take(size)
+            .read_to_end(&mut buf)
+            .map_err(io)?;
         let mut nl = [0u8; 1];
         cat.stdout.read_exact(&mut nl).map_err(io)?;
         Ok(buf)
@@ -179,7 +225,11 @@ impl Vfs for GitTreeVfs {
                 Some((Kind::Submodule, _, _)) => return Err(VfsError::Submodule(prefix)),
                 Some((Kind::File, oid, size)) if prefix == p => {
                     if *size > self.max_file {
-                        return Err(VfsError::TooBig { path: p, size: *size, limit: self.max_file });
+                        return Err(VfsError::TooBig {
+                            path: p,
+                            size: *size,
+                            limit: self.max_file,
+                        });
                     }
                     return self.blob(oid);
                 }
@@ -205,7 +255,11 @@ impl Vfs for GitTreeVfs {
                 None => VfsError::NotFound(d),
             });
         }
-        let prefix = if d.is_empty() { String::new() } else { format!("{d}/") };
+        let prefix = if d.is_empty() {
+            String::new()
+        } else {
+            format!("{d}/")
+        };
         Ok(self
             .entries
             .range(prefix.clone()..)
@@ -225,11 +279,16 @@ pub struct DirVfs {
 
 impl DirVfs {
     pub fn new(root: &Path) -> Result<DirVfs, VfsError> {
-        let root = root.canonicalize().map_err(|e| VfsError::Io(format!("{}: {e}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| VfsError::Io(format!("{}: {e}", root.display())))?;
         if !root.is_dir() {
             return Err(VfsError::NotDir(root.display().to_string()));
         }
-        Ok(DirVfs { root, max_file: DEFAULT_MAX_FILE })
+        Ok(DirVfs {
+            root,
+            max_file: DEFAULT_MAX_FILE,
+        })
     }
 
     /// Walk to `p` component by component, refusing links; the kind at the end.
@@ -252,7 +311,9 @@ impl DirVfs {
             cur.push(c);
             meta = match std::fs::symlink_metadata(&cur) {
                 Ok(m) => m,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(VfsError::NotFound(so_far)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(VfsError::NotFound(so_far))
+                }
                 Err(e) => return Err(VfsError::Io(format!("{so_far}: {e}"))),
             };
             if meta.file_type().is_symlink() {
@@ -274,11 +335,17 @@ impl Vfs for DirVfs {
             return Err(VfsError::Special(p));
         }
         if meta.len() > self.max_file {
-            return Err(VfsError::TooBig { path: p, size: meta.len(), limit: self.max_file });
+            return Err(VfsError::TooBig {
+                path: p,
+                size: meta.len(),
+                limit: self.max_file,
+            });
         }
         let f = std::fs::File::open(&full).map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
         let mut buf = Vec::with_capacity(meta.len() as usize);
-        f.take(self.max_file + 1).read_to_end(&mut buf).map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
+        f.take(self.max_file + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
         Ok(buf)
     }
 
@@ -325,6 +392,9 @@ mod tests {
         assert_eq!(normalize("").unwrap(), "");
         assert!(matches!(normalize("../x"), Err(VfsError::Escapes(_))));
         assert!(matches!(normalize("a/../../x"), Err(VfsError::Escapes(_))));
-        assert!(matches!(normalize("/etc/passwd"), Err(VfsError::Absolute(_))));
+        assert!(matches!(
+            normalize("/etc/passwd"),
+            Err(VfsError::Absolute(_))
+        ));
     }
 }
