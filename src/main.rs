@@ -92,7 +92,7 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<String>,
         /// The git repository to apply to (a work tree, a .git directory or a bare
-        /// repository).
+        /// repository), or a plain directory whose files are the base.
         #[arg(long, value_name = "REPO")]
         tree: PathBuf,
         /// Apply on this commit (anything git rev-parse accepts) instead of
@@ -306,7 +306,7 @@ fn apply(
     branch: Option<String>,
     format: Format,
 ) -> u8 {
-    use patchbot::tree::{apply, base as base_mod, Repo};
+    use patchbot::tree::{apply, base as base_mod, TreeSource};
     let mut resolved = Vec::new();
     for i in inputs {
         match Input::resolve(i) {
@@ -337,22 +337,41 @@ fn apply(
             return USAGE;
         }
     };
-    let repo = match Repo::open(tree) {
+    let source = match TreeSource::open(tree) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("patchbot: {e}");
             return INPUT;
         }
     };
+    let repo = source.repo();
     let patches = match patchbot::patch_inputs(&resolved, cfg, series) {
         Ok(p) => p,
         Err(e) => return input_error(&e),
     };
-    let base = match base_mod::resolve(&repo, series, base, &cfg.apply.branches, as_of) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("patchbot: {e}");
-            return INPUT;
+    let base = match &source {
+        TreeSource::Snapshot { commit, .. } => {
+            if base.is_some() || as_of || branch.is_some() {
+                eprintln!("patchbot: --base, --as-of and --branch need a git repository; {} is a plain directory", tree.display());
+                return USAGE;
+            }
+            base_mod::Base {
+                commit: commit.clone(),
+                rung: base_mod::Rung::Directory,
+                why: vec![format!(
+                    "{} is a plain directory; its files are the base",
+                    tree.display()
+                )],
+            }
+        }
+        TreeSource::Repo(repo) => {
+            match base_mod::resolve(repo, series, base, &cfg.apply.branches, as_of) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("patchbot: {e}");
+                    return INPUT;
+                }
+            }
         }
     };
     let opts = apply::ApplyOptions {
@@ -361,7 +380,7 @@ fn apply(
         max_files: cfg.apply.max_files,
         branch,
     };
-    let applied = match apply::apply_series(&repo, &base.commit, &patches, &opts) {
+    let applied = match apply::apply_series(repo, &base.commit, &patches, &opts) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("patchbot: {e}");

@@ -687,3 +687,70 @@ fn vfs_over_a_directory_is_confined_the_same_way() {
     // reading a FIFO would block: it is refused, not opened
     assert!(matches!(v.read("fifo"), Err(VfsError::Special(_))));
 }
+
+#[test]
+fn a_plain_directory_is_snapshotted_and_left_alone() {
+    let (t, base, mbox) = topic_repo();
+    // the base's files, as a plain folder (no .git), inside another directory
+    let plain = t.path.parent().unwrap().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    std::fs::write(plain.join("a.c"), lines(30, "a")).unwrap();
+    let run = |dir: &Path| -> serde_json::Value {
+        let out = patchbot()
+            .args(["apply", "--json", "--tree"])
+            .arg(dir)
+            .arg(&mbox)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = run(&plain);
+    assert_eq!(v["base"]["rung"], "directory");
+    assert_eq!(v["base"]["commit"].as_str().map(|s| s.len()), Some(40));
+    // same content, same tree id as git's own commit
+    assert_eq!(v["tree"], t.tree("topic"));
+    let names: Vec<_> = std::fs::read_dir(&plain)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("a.c")],
+        "the directory was written to"
+    );
+    // a subdirectory of a repository is a plain directory too: its files are the tree
+    t.git(&["checkout", "-q", &base]);
+    std::fs::create_dir(t.path.join("sub")).unwrap();
+    std::fs::write(t.path.join("sub/a.c"), lines(30, "a")).unwrap();
+    let v = run(&t.path.join("sub"));
+    assert_eq!(v["base"]["rung"], "directory");
+    assert_eq!(v["tree"], t.tree("topic"));
+    // --base makes no sense there
+    let out = patchbot()
+        .args(["apply", "--base", "HEAD", "--tree"])
+        .arg(&plain)
+        .arg(&mbox)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_oversized_patch_is_refused() {
+    let (t, base, _) = topic_repo();
+    let mut big = String::from("diff --git a/big b/big\nnew file mode 100644\n--- /dev/null\n+++ b/big\n@@ -0,0 +1,300000 @@\n");
+    while big.len() < 17 * 1024 * 1024 {
+        big.push_str("+0123456789012345678901234567890123456789012345678901234567890123456789\n");
+    }
+    match outcome_of(&t, &base, &big) {
+        Outcome::Refused { reason } => {
+            assert!(reason.contains("apply.max_patch_bytes"), "{reason}")
+        }
+        o => panic!("{o:?}"),
+    }
+}

@@ -7,6 +7,8 @@
 //!    tip (rung `branch`), or with `--as-of` at the last commit before the series
 //!    was sent (rung `branch-as-of`);
 //! 4. `HEAD` (rung `head`).
+//!
+//! A plain directory given as `--tree` is its own base (rung `directory`).
 
 use serde::Serialize;
 
@@ -21,6 +23,8 @@ pub enum Rung {
     Branch,
     BranchAsOf,
     Head,
+    /// `--tree` named a plain directory: its files are the base.
+    Directory,
 }
 
 /// The base a series was applied to, and why.

@@ -46,6 +46,114 @@ fn stderr_line(o: &Output) -> String {
         .to_string()
 }
 
+/// What `--tree` named: a repository, or a plain directory snapshotted into a
+/// private repository (which lives as long as this value).
+pub enum TreeSource {
+    Repo(Repo),
+    Snapshot {
+        repo: Repo,
+        commit: String,
+        _dir: tempfile::TempDir,
+    },
+}
+
+impl TreeSource {
+    /// A repository when `path` is one (its work tree root, its `.git` or a bare
+    /// repository); otherwise the directory's files, snapshotted. A subdirectory
+    /// of a repository counts as a plain directory: what it holds is the tree.
+    pub fn open(path: &Path) -> Result<TreeSource, TreeError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| TreeError::Other(format!("{}: {e}", path.display())))?;
+        if !meta.is_dir() {
+            return Err(TreeError::Other(format!(
+                "{}: not a directory",
+                path.display()
+            )));
+        }
+        if let Ok(repo) = Repo::open(path) {
+            let here = path.canonicalize()?;
+            let git_dir = repo.git_dir.canonicalize()?;
+            let top = crate::git::command_in(path)
+                .args(["rev-parse", "--show-toplevel"])
+                .output()?;
+            let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+            if git_dir == here || top.canonicalize().is_ok_and(|t| t == here) {
+                return Ok(TreeSource::Repo(repo));
+            }
+        }
+        Self::snapshot(path)
+    }
+
+    /// Copy a directory's files into a private bare repository and commit them.
+    /// Links are stored as links (never followed); no filters or hooks exist there.
+    fn snapshot(dir: &Path) -> Result<TreeSource, TreeError> {
+        let tmp = tempfile::Builder::new()
+            .prefix("patchbot-snapshot-")
+            .tempdir()?;
+        let git_dir = tmp.path().join("repo.git");
+        let init = crate::git::command_in(tmp.path())
+            .args(["init", "-q", "--bare"])
+            .arg(&git_dir)
+            .output()?;
+        if !init.status.success() {
+            return Err(TreeError::Git {
+                what: "init".into(),
+                why: stderr_line(&init),
+            });
+        }
+        let index = tmp.path().join("index");
+        let repo = Repo {
+            git_dir,
+            env: vec![("GIT_INDEX_FILE".into(), index.display().to_string())],
+        };
+        let add = repo
+            .git()
+            .arg("--work-tree")
+            .arg(dir)
+            .args(["add", "-A", "-f", "--", "."])
+            .output()?;
+        if !add.status.success() {
+            return Err(TreeError::Git {
+                what: "add".into(),
+                why: stderr_line(&add),
+            });
+        }
+        let tree = repo.run(&["write-tree"])?;
+        let commit = repo
+            .git()
+            .args(["commit-tree", &tree, "-m", "snapshot"])
+            .env("GIT_AUTHOR_NAME", "patchbot")
+            .env("GIT_AUTHOR_EMAIL", "patchbot@localhost")
+            .env("GIT_COMMITTER_NAME", "patchbot")
+            .env("GIT_COMMITTER_EMAIL", "patchbot@localhost")
+            .env("GIT_AUTHOR_DATE", "1970-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "1970-01-01T00:00:00Z")
+            .output()?;
+        if !commit.status.success() {
+            return Err(TreeError::Git {
+                what: "commit-tree".into(),
+                why: stderr_line(&commit),
+            });
+        }
+        let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
+        Ok(TreeSource::Snapshot {
+            repo: Repo {
+                git_dir: repo.git_dir,
+                env: Vec::new(),
+            },
+            commit,
+            _dir: tmp,
+        })
+    }
+
+    pub fn repo(&self) -> &Repo {
+        match self {
+            TreeSource::Repo(r) => r,
+            TreeSource::Snapshot { repo, .. } => repo,
+        }
+    }
+}
+
 impl Repo {
     /// Open the repository at `path`: a work tree, a `.git` directory or a bare
     /// repository.
