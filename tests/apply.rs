@@ -754,3 +754,41 @@ fn an_oversized_patch_is_refused() {
         o => panic!("{o:?}"),
     }
 }
+
+#[test]
+fn a_bare_repository_works_and_gains_nothing() {
+    let (t, base, mbox) = topic_repo();
+    let bare = t.path.parent().unwrap().join("bare.git");
+    let out = t
+        .git_cmd()
+        .args(["clone", "-q", "--bare", "."])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let count = || {
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(&bare)
+            .args(["count-objects", "-v"])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = count();
+    let out = patchbot()
+        .args(["apply", "--json", "--base", &base, "--tree"])
+        .arg(&bare)
+        .arg(&mbox)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tree"], t.tree("topic"));
+    assert_eq!(count(), before, "objects were written into the repository");
+}
