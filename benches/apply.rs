@@ -5,6 +5,7 @@
 //! `git format-patch`, then times in the same run:
 //! * `patchbot apply SERIES --tree REPO --base BASE` (private index, no checkout);
 //! * the reference: a fresh worktree checkout of BASE and `git am` of the series.
+//!
 //! Both must give the same tree. Target: patchbot at least 5x faster.
 //!
 //! Environment: PATCHBOT_BENCH_RUNS (default 5).
