@@ -135,12 +135,23 @@ pub fn parse(subject: &str) -> Subject {
     let mut rest = subject.trim_start();
     loop {
         rest = rest.trim_start();
-        if let Some(r) = REPLY.iter().find_map(|p| strip_ci(rest, p)) {
+        // `Re:` after the patch's own bracket group is part of the title
+        // (`[PATCH] fw: update the firmware loader`)
+        let in_title = s.patch || s.rfc || s.counter.is_some();
+        if let Some(r) = REPLY
+            .iter()
+            .find_map(|p| strip_ci(rest, p))
+            .filter(|_| !in_title)
+        {
             s.reply = true;
             rest = r;
             continue;
         }
-        if let Some(r) = FORWARD.iter().find_map(|p| strip_ci(rest, p)) {
+        if let Some(r) = FORWARD
+            .iter()
+            .find_map(|p| strip_ci(rest, p))
+            .filter(|_| !in_title)
+        {
             s.forward = true;
             rest = r;
             continue;
@@ -271,6 +282,11 @@ mod tests {
         let s = parse("Reply all: nothing");
         assert!(!s.reply && !s.patch);
         assert_eq!(s.title, "Reply all: nothing");
+        let s = parse("[PATCH 0/1] fw: load the firmware");
+        assert!(!s.forward && !s.reply);
+        assert_eq!(s.title, "fw: load the firmware");
+        let s = parse("[PATCH] Re: a title that starts like a reply");
+        assert!(!s.reply);
         let s = parse("[PATCH v2 2/3");
         assert_eq!(s.title, "[PATCH v2 2/3");
     }
