@@ -274,6 +274,7 @@ pub fn apply_json(
         },
         "base": base,
         "patches": a.patches,
+        "missing": s.missing,
         "tree": a.tree,
         "files": a.files,
         "commits": a.commits,
@@ -329,6 +330,13 @@ pub fn apply_text(
             out,
             "  [{}/{}] {}\n        {}",
             p.counter, s.total, p.subject, what
+        );
+    }
+    if !s.missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "missing: {} (not in the input; applied without them)",
+            ranges(&s.missing)
         );
     }
     match &a.tree {
