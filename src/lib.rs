@@ -7,6 +7,7 @@
 pub mod config;
 pub mod git;
 pub mod input;
+pub mod kconfig;
 pub mod mail;
 pub mod output;
 pub mod series;
