@@ -6,8 +6,11 @@
 //! * [`parse`]: lexer and parser into [`parse::Node`]s with locations, reading
 //!   files only through the confined [`crate::tree::vfs::Vfs`].
 //!
-//! The evaluator (`conf` semantics, `.config`/`autoconf.h` writers), the
-//! toolchain tables and the `kconfig` command are still to come (issue 4).
+//! * [`eval`]: `conf` semantics and the `.config`/`autoconf.h` writers.
+//!
+//! The toolchain tables, the tree profiles and the `kconfig` command are still to
+//! come (issue 4).
 
+pub mod eval;
 pub mod macros;
 pub mod parse;

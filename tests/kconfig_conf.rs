@@ -1,0 +1,300 @@
+//! The Kconfig evaluator against the real `conf` (Debian's `linux-kbuild-6.1`,
+//! installed by `.ci/run`): on every fixture tree here, in `--alldefconfig` and
+//! `--defconfig=FILE` modes, patchbot's `.config` equals conf's, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use patchbot::kconfig::eval::Kconfig;
+use patchbot::kconfig::macros::{Macros, NoToolchain};
+use patchbot::kconfig::parse::{Dialect, Parser};
+use patchbot::tree::vfs::DirVfs;
+
+const CONF: &str = "/usr/lib/linux-kbuild-6.1/scripts/kconfig/conf";
+
+fn conf_available() -> bool {
+    Path::new(CONF).exists()
+}
+
+/// Run the real conf in `dir` and return the .config it wrote.
+fn real_conf(dir: &Path, mode: &[&str]) -> String {
+    let out = Command::new(CONF)
+        .current_dir(dir)
+        .args(mode)
+        .arg("Kconfig")
+        .env_remove("srctree")
+        .env_remove("KCONFIG_CONFIG")
+        .env_remove("KCONFIG_ALLCONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "conf {mode:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = std::fs::read_to_string(dir.join(".config")).unwrap();
+    std::fs::remove_file(dir.join(".config")).unwrap();
+    c
+}
+
+fn ours(dir: &Path, defconfig: Option<&str>) -> (String, Kconfig) {
+    let vfs = DirVfs::new(dir).unwrap();
+    let tc = NoToolchain;
+    let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
+        .parse("Kconfig")
+        .unwrap();
+    let mut k = Kconfig::new(&parsed);
+    if let Some(d) = defconfig {
+        k.read_config(d);
+    }
+    (k.config_text(), k)
+}
+
+fn fixture(kconfig: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().to_path_buf();
+    std::fs::write(p.join("Kconfig"), kconfig).unwrap();
+    (d, p)
+}
+
+const TREES: &[(&str, &str)] = &[
+    (
+        "types-and-defaults",
+        r#"
+config A
+	bool "A"
+	default y
+config B
+	int
+	default 16 if A
+config C
+	int
+config D
+	int "D"
+	range 4 64
+config E
+	tristate "E"
+	depends on A
+	default m
+config H
+	hex "H"
+	default 0x10
+config S
+	string "S"
+	default "he said \"hi\""
+config HIDDEN_BOOL
+	bool
+	default y if C = 3
+config CMP
+	bool
+	default y if B > 8 && B != 17 && H >= 0x10
+"#,
+    ),
+    (
+        "modules-and-tristate",
+        r#"
+config MODULES
+	bool "modules"
+	default y
+	modules
+config T1
+	tristate "t1"
+	default m
+config T2
+	tristate
+	default y if T1
+	default m
+config T3
+	bool "t3"
+	default T1
+"#,
+    ),
+    (
+        "select-imply-menus",
+        r#"
+mainmenu "Test $(SRCARCH) tree"
+
+config X86
+	def_bool y
+	select ARCH_HAS_FOO
+	imply SPEEDUP
+
+config ARCH_HAS_FOO
+	bool
+
+config SPEEDUP
+	bool "speed up"
+
+menu "Features"
+	visible if !X86
+
+config FEATURE_A
+	bool "feature a"
+	default y
+
+comment "Debugging"
+	depends on FEATURE_A
+
+config FEATURE_B
+	int "feature b"
+	default 3
+endmenu
+
+menu "Hidden"
+	depends on !X86
+config NOT_THERE
+	bool "nope"
+	default y
+endmenu
+
+if ARCH_HAS_FOO
+config FOO_LEVEL
+	int
+	default 2
+endif
+
+menuconfig DRIVERS
+	bool "drivers"
+	default y
+
+config DRIVER_X
+	bool "x"
+	depends on DRIVERS
+"#,
+    ),
+    (
+        "choices",
+        r#"
+choice
+	prompt "Mode"
+	default MODE_B
+
+config MODE_A
+	bool "a"
+config MODE_B
+	bool "b"
+config MODE_C
+	bool "c"
+endchoice
+
+choice OPTIONAL_CHOICE
+	prompt "Optional"
+	optional
+
+config OPT_A
+	bool "opt a"
+endchoice
+
+choice
+	prompt "Hidden choice"
+	depends on MODE_A
+
+config HID_A
+	bool "hid a"
+endchoice
+
+config AFTER
+	string "after"
+	default "x" if MODE_B
+"#,
+    ),
+    (
+        "xen-like-function-alignment",
+        r#"
+config X86
+	def_bool y
+	select FUNCTION_ALIGNMENT_16B
+
+config FUNCTION_ALIGNMENT_4B
+	bool
+config FUNCTION_ALIGNMENT_8B
+	bool
+config FUNCTION_ALIGNMENT_16B
+	bool
+config FUNCTION_ALIGNMENT
+	int
+	default 16 if FUNCTION_ALIGNMENT_16B
+	default  8 if FUNCTION_ALIGNMENT_8B
+	default  4 if FUNCTION_ALIGNMENT_4B
+
+config RISCV_ALIGNMENT
+	int
+	default 4 if FUNCTION_ALIGNMENT_4B
+
+config LIVEPATCH
+	bool "Live patching"
+	default y
+	depends on X86
+"#,
+    ),
+];
+
+#[test]
+fn alldefconfig_matches_conf_on_every_fixture() {
+    if !conf_available() {
+        eprintln!("{CONF} not installed; skipping the comparison with conf");
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, k) in TREES {
+        let (_d, dir) = fixture(k);
+        let theirs = real_conf(&dir, &["--alldefconfig"]);
+        let (mine, _) = ours(&dir, None);
+        if theirs != mine {
+            failures.push(format!("{name}:\n--- conf\n{theirs}\n--- patchbot\n{mine}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn defconfig_input_matches_conf() {
+    if !conf_available() {
+        return;
+    }
+    let cases: &[(&str, &str)] = &[
+        (
+            "types-and-defaults",
+            "CONFIG_D=100\nCONFIG_S=\"x\"\n# CONFIG_A is not set\n",
+        ),
+        (
+            "types-and-defaults",
+            "CONFIG_D=7\nCONFIG_H=0x20\nCONFIG_E=y\n",
+        ),
+        ("choices", "CONFIG_MODE_A=y\nCONFIG_OPT_A=y\n"),
+        (
+            "select-imply-menus",
+            "# CONFIG_SPEEDUP is not set\n# CONFIG_DRIVERS is not set\n",
+        ),
+        ("modules-and-tristate", "# CONFIG_MODULES is not set\n"),
+    ];
+    let mut failures = Vec::new();
+    for (name, defconfig) in cases {
+        let k = TREES.iter().find(|(n, _)| n == name).unwrap().1;
+        let (_d, dir) = fixture(k);
+        std::fs::write(dir.join("defconfig"), defconfig).unwrap();
+        let theirs = real_conf(&dir, &["--defconfig=defconfig"]);
+        let (mine, _) = ours(&dir, Some(defconfig));
+        if theirs != mine {
+            failures.push(format!(
+                "{name} with {defconfig:?}:\n--- conf\n{theirs}\n--- patchbot\n{mine}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn an_int_without_prompt_or_active_default_has_no_value() {
+    // the seed story: RISC-V selects no FUNCTION_ALIGNMENT_* option
+    let (_d, dir) = fixture(TREES[4].1);
+    let (_, mut k) = ours(&dir, None);
+    let s = k.symbols();
+    assert_eq!(s["FUNCTION_ALIGNMENT"], Some("16".to_string()));
+    assert_eq!(s["RISCV_ALIGNMENT"], None, "not written at all");
+    assert!(!k.autoconf_text().contains("RISCV_ALIGNMENT"));
+    assert!(k
+        .autoconf_text()
+        .contains("#define CONFIG_FUNCTION_ALIGNMENT 16\n"));
+}
