@@ -298,3 +298,144 @@ fn an_int_without_prompt_or_active_default_has_no_value() {
         .autoconf_text()
         .contains("#define CONFIG_FUNCTION_ALIGNMENT 16\n"));
 }
+
+/// A mini tree shaped like Xen's: `xen/Kconfig` sourcing `arch/$(SRCARCH)/Kconfig`,
+/// per-architecture defconfigs, and the seed story's FUNCTION_ALIGNMENT.
+const MINI_XEN: &[(&str, &str)] = &[
+    (
+        "xen/Kconfig",
+        r#"mainmenu "Xen/$(SRCARCH) Configuration"
+
+config FUNCTION_ALIGNMENT_4B
+	bool
+config FUNCTION_ALIGNMENT_8B
+	bool
+config FUNCTION_ALIGNMENT_16B
+	bool
+config FUNCTION_ALIGNMENT
+	int
+	default 16 if FUNCTION_ALIGNMENT_16B
+	default  8 if FUNCTION_ALIGNMENT_8B
+	default  4 if FUNCTION_ALIGNMENT_4B
+
+source "arch/$(SRCARCH)/Kconfig"
+
+config HAS_LIVEPATCH
+	bool
+
+config LIVEPATCH
+	bool "Live patching support"
+	depends on HAS_LIVEPATCH
+	select FUNCTION_ALIGNMENT_16B if X86
+"#,
+    ),
+    ("xen/arch/x86/Kconfig", "config X86\n\tdef_bool y\n\tselect HAS_LIVEPATCH\n\tselect FUNCTION_ALIGNMENT_16B if !DEBUG\n\nconfig DEBUG\n\tbool \"debug\"\n"),
+    ("xen/arch/x86/configs/x86_64_defconfig", "CONFIG_DEBUG=n\n"),
+    ("xen/arch/arm/Kconfig", "config ARM\n\tdef_bool y\n\tselect HAS_LIVEPATCH\n\tselect FUNCTION_ALIGNMENT_4B\n"),
+    ("xen/arch/arm/configs/arm64_defconfig", ""),
+    ("xen/arch/riscv/Kconfig", "config RISCV\n\tdef_bool y\n"),
+    ("xen/arch/riscv/configs/tiny64_defconfig", ""),
+    ("xen/arch/ppc/Kconfig", "config PPC\n\tdef_bool y\n"),
+    ("xen/arch/ppc/configs/ppc64_defconfig", ""),
+];
+
+fn mini_xen() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (p, c) in MINI_XEN {
+        let f = d.path().join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, c).unwrap();
+    }
+    d
+}
+
+/// Evaluate `arch` with its defconfig and an overlay, as patchbot does.
+fn xen_eval(root: &Path, arch: &str, defconfig: &str, overlay: &str) -> Kconfig {
+    let vfs = DirVfs::new(root).unwrap();
+    let tc = NoToolchain;
+    let mut env = BTreeMap::new();
+    env.insert("SRCARCH".to_string(), arch.to_string());
+    let parsed = Parser::new(&vfs, Macros::new(&tc, env), Dialect::Linux61)
+        .with_srctree("xen")
+        .parse("Kconfig")
+        .unwrap();
+    let mut k = Kconfig::new(&parsed);
+    let base = std::fs::read_to_string(
+        root.join("xen/arch")
+            .join(arch)
+            .join("configs")
+            .join(defconfig),
+    )
+    .unwrap();
+    k.read_config(&format!("{base}{overlay}"));
+    k
+}
+
+#[test]
+fn function_alignment_per_architecture_and_variant() {
+    let d = mini_xen();
+    let arches = [
+        ("x86", "x86_64_defconfig"),
+        ("arm", "arm64_defconfig"),
+        ("riscv", "tiny64_defconfig"),
+        ("ppc", "ppc64_defconfig"),
+    ];
+    let mut values = BTreeMap::new();
+    for (arch, defconfig) in arches {
+        for (variant, overlay) in [("defconfig", ""), ("livepatch", "CONFIG_LIVEPATCH=y\n")] {
+            let mut k = xen_eval(d.path(), arch, defconfig, overlay);
+            let s = k.symbols();
+            values.insert(
+                (arch, variant),
+                (s["FUNCTION_ALIGNMENT"].clone(), s["LIVEPATCH"].clone()),
+            );
+            if conf_available() {
+                // the same per-architecture run with the real conf
+                let xen = d.path().join("xen");
+                let combined = format!(
+                    "{}{overlay}",
+                    std::fs::read_to_string(
+                        xen.join("arch").join(arch).join("configs").join(defconfig)
+                    )
+                    .unwrap()
+                );
+                std::fs::write(xen.join("combined_defconfig"), combined).unwrap();
+                let out = Command::new(CONF)
+                    .current_dir(&xen)
+                    .args(["--defconfig=combined_defconfig", "Kconfig"])
+                    .env("SRCARCH", arch)
+                    .env_remove("srctree")
+                    .env_remove("KCONFIG_CONFIG")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let theirs = std::fs::read_to_string(xen.join(".config")).unwrap();
+                assert_eq!(k.config_text(), theirs, "{arch} {variant}");
+            }
+        }
+    }
+    let v = |a, var| values[&(a, var)].clone();
+    assert_eq!(v("x86", "defconfig").0.as_deref(), Some("16"));
+    assert_eq!(v("arm", "defconfig").0.as_deref(), Some("4"));
+    assert_eq!(v("riscv", "defconfig").0, None, "riscv has no value at all");
+    assert_eq!(v("ppc", "livepatch").0, None, "ppc has no value at all");
+    assert_eq!(v("x86", "livepatch").1.as_deref(), Some("y"));
+    // the overlay cannot take effect on riscv: LIVEPATCH has no visible prompt there
+    assert_eq!(v("riscv", "livepatch").1, None);
+    let mut k = xen_eval(
+        d.path(),
+        "riscv",
+        "tiny64_defconfig",
+        "CONFIG_LIVEPATCH=y\n",
+    );
+    assert_eq!(
+        k.overlay_misses("CONFIG_LIVEPATCH=y\n"),
+        vec![("LIVEPATCH".to_string(), "y".to_string(), None)]
+    );
+    let mut k = xen_eval(d.path(), "x86", "x86_64_defconfig", "CONFIG_LIVEPATCH=y\n");
+    assert!(k.overlay_misses("CONFIG_LIVEPATCH=y\n").is_empty());
+}

@@ -867,6 +867,39 @@ impl Kconfig {
         out
     }
 
+    /// For each assignment of an overlay fragment (`CONFIG_X=v`, `# CONFIG_X is
+    /// not set`), the value it asked for and the value the symbol got, when they
+    /// differ: the overlay did not take effect (its dependencies fail, or the
+    /// symbol has no visible prompt). None stands for "not written".
+    pub fn overlay_misses(&mut self, overlay: &str) -> Vec<(String, String, Option<String>)> {
+        let values = self.symbols();
+        let mut out = Vec::new();
+        for line in overlay.lines() {
+            let line = line.trim_end();
+            let (name, want) = if let Some(n) = line
+                .strip_prefix("# CONFIG_")
+                .and_then(|r| r.strip_suffix(" is not set"))
+            {
+                (n.to_string(), "n".to_string())
+            } else if let Some((n, v)) =
+                line.strip_prefix("CONFIG_").and_then(|r| r.split_once('='))
+            {
+                (n.to_string(), v.trim_matches('"').to_string())
+            } else {
+                continue;
+            };
+            let got = values.get(&name).cloned().flatten();
+            let same = match got.as_deref() {
+                Some(g) => g == want,
+                None => want == "n",
+            };
+            if !same {
+                out.push((name, want, got));
+            }
+        }
+        out
+    }
+
     /// Every defined symbol's value, or None when it is not written.
     pub fn symbols(&mut self) -> BTreeMap<String, Option<String>> {
         self.evaluate();
