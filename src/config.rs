@@ -4,6 +4,7 @@
 //! (`deny_unknown_fields`), so a typo is an error that names the key and its line
 //! instead of a setting silently ignored.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,46 @@ pub struct Config {
     pub limits: Limits,
     pub mail: MailConfig,
     pub apply: ApplyConfig,
+    pub profiles: BTreeMap<String, Profile>,
+    pub toolchains: BTreeMap<String, ToolchainConfig>,
+}
+
+/// How to build a tree's outputs (see config.toml).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Files that all exist in a tree of this kind.
+    pub markers: Vec<String>,
+    pub srctree: String,
+    pub kconfig: String,
+    /// `xen` or `linux-6.1`.
+    pub dialect: String,
+    pub toolchain: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub arches: Vec<ArchProfile>,
+    pub variants: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchProfile {
+    pub name: String,
+    pub srcarch: String,
+    /// Relative to the profile's srctree.
+    pub defconfig: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolchainConfig {
+    pub probe_default: String,
+    #[serde(default)]
+    pub probes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub shell: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -105,6 +146,19 @@ impl Config {
         if self.apply.fuzz > 3 {
             return Err("apply.fuzz must be between 0 and 3".into());
         }
+        for (name, p) in &self.profiles {
+            if !matches!(p.dialect.as_str(), "xen" | "linux-6.1") {
+                return Err(format!(
+                    "profiles.{name}.dialect must be \"xen\" or \"linux-6.1\""
+                ));
+            }
+            if !self.toolchains.contains_key(&p.toolchain) {
+                return Err(format!(
+                    "profiles.{name}.toolchain: no [toolchains.{}]",
+                    p.toolchain
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -136,8 +190,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_parses_and_matches_defaults() {
-        assert_eq!(Config::builtin(), Config::default());
+    fn builtin_parses_and_matches_defaults_outside_profiles() {
+        let mut b = Config::builtin();
+        assert!(b.profiles.contains_key("xen") && b.toolchains.contains_key("gcc-12"));
+        b.profiles.clear();
+        b.toolchains.clear();
+        assert_eq!(b, Config::default());
     }
 
     #[test]

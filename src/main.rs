@@ -112,6 +112,38 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// Resolve Kconfig per architecture and variant, without running anything.
+    ///
+    /// The tree profile (--profile, or detected from marker files) names the
+    /// Kconfig root, the architectures with their defconfigs, the config variants
+    /// (overlays such as CONFIG_LIVEPATCH=y) and the toolchain answers. With two
+    /// --rev, prints what changed. With --json: {"results": [{"rev", "arch",
+    /// "variant", "config", "symbols": {NAME: value or null when not written},
+    /// "overlay_misses", "guessed", ...}]}.
+    #[command(after_help = EXIT_CODES)]
+    Kconfig {
+        /// The tree: a git repository (read at --rev) or a plain directory.
+        #[arg(long, value_name = "PATH")]
+        tree: PathBuf,
+        /// Revision(s) to evaluate (repositories only; default HEAD). Two revisions
+        /// print what changed between them.
+        #[arg(long = "rev", value_name = "REV")]
+        revs: Vec<String>,
+        /// Only these architectures (profile names, e.g. x86_64).
+        #[arg(long, value_name = "A")]
+        arch: Vec<String>,
+        /// Only these variants (e.g. defconfig, livepatch).
+        #[arg(long, value_name = "V")]
+        variant: Vec<String>,
+        /// Only report these symbols (without CONFIG_).
+        #[arg(long, value_name = "S")]
+        symbol: Vec<String>,
+        /// The tree profile from config.toml (default: detected).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Print the effective configuration (built-in defaults or --config) as TOML.
     #[command(after_help = EXIT_CODES)]
     Config {
@@ -188,6 +220,24 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
+        Command::Kconfig {
+            tree,
+            revs,
+            arch,
+            variant,
+            symbol,
+            profile,
+            format,
+        } => kconfig_cmd(
+            &cfg,
+            &tree,
+            &revs,
+            &arch,
+            &variant,
+            &symbol,
+            profile.as_deref(),
+            format.get(),
+        ),
         Command::Config { format } => match format.get() {
             Format::Text => print(&cfg.to_toml()),
             Format::Json => print(&json_string(&cfg)),
@@ -397,6 +447,207 @@ fn apply(
         OK
     } else {
         DOES_NOT_APPLY
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn kconfig_cmd(
+    cfg: &Config,
+    tree: &std::path::Path,
+    revs: &[String],
+    arches: &[String],
+    variants: &[String],
+    symbols: &[String],
+    profile: Option<&str>,
+    format: Format,
+) -> u8 {
+    use patchbot::tree::vfs::{DirVfs, GitTreeVfs, Vfs};
+    use patchbot::tree::TreeSource;
+    if revs.len() > 2 {
+        eprintln!("patchbot: at most two --rev");
+        return USAGE;
+    }
+    let source = match TreeSource::open(tree) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let mut views: Vec<(String, Box<dyn Vfs>)> = Vec::new();
+    match &source {
+        TreeSource::Repo(repo) => {
+            let revs: Vec<String> = if revs.is_empty() {
+                vec!["HEAD".into()]
+            } else {
+                revs.to_vec()
+            };
+            for r in revs {
+                let Some(commit) = repo.commit(&r) else {
+                    eprintln!("patchbot: --rev {r}: no such commit");
+                    return INPUT;
+                };
+                match GitTreeVfs::new(repo, &commit) {
+                    Ok(v) => views.push((r.clone(), Box::new(v))),
+                    Err(e) => {
+                        eprintln!("patchbot: {e}");
+                        return INPUT;
+                    }
+                }
+            }
+        }
+        TreeSource::Snapshot { .. } => {
+            if !revs.is_empty() {
+                eprintln!(
+                    "patchbot: --rev needs a git repository; {} is a plain directory",
+                    tree.display()
+                );
+                return USAGE;
+            }
+            match DirVfs::new(tree) {
+                Ok(v) => views.push(("(directory)".into(), Box::new(v))),
+                Err(e) => {
+                    eprintln!("patchbot: {e}");
+                    return INPUT;
+                }
+            }
+        }
+    }
+    let (pname, prof) = match profile {
+        Some(p) => match cfg.profiles.get(p) {
+            Some(x) => (p.to_string(), x),
+            None => {
+                eprintln!("patchbot: no profile {p} in the configuration");
+                return USAGE;
+            }
+        },
+        None => match cfg
+            .profiles
+            .iter()
+            .find(|(_, p)| p.markers.iter().all(|m| views[0].1.exists(m)))
+        {
+            Some((n, p)) => (n.clone(), p),
+            None => {
+                eprintln!(
+                    "patchbot: no tree profile matches {} (choose one with --profile)",
+                    tree.display()
+                );
+                return USAGE;
+            }
+        },
+    };
+    let Some(tc) = cfg.toolchains.get(&prof.toolchain) else {
+        eprintln!("patchbot: profile {pname}: no toolchain {}", prof.toolchain);
+        return USAGE;
+    };
+    let mut results = Vec::new();
+    let mut notes = Vec::new();
+    for (rev, vfs) in &views {
+        for a in prof
+            .arches
+            .iter()
+            .filter(|a| arches.is_empty() || arches.contains(&a.name))
+        {
+            let arch_kconfig = format!("{}/arch/{}/Kconfig", prof.srctree, a.srcarch);
+            if !vfs.exists(&arch_kconfig) {
+                notes.push(format!(
+                    "{rev}: {} skipped: the tree has no {arch_kconfig}",
+                    a.name
+                ));
+                continue;
+            }
+            for (v, overlay) in prof
+                .variants
+                .iter()
+                .filter(|(v, _)| variants.is_empty() || variants.contains(v))
+            {
+                match patchbot::kconfig::evaluate(vfs.as_ref(), prof, tc, a, v, overlay) {
+                    Ok(mut e) => {
+                        if !symbols.is_empty() {
+                            e.symbols.retain(|k, _| symbols.contains(k));
+                            for s in symbols {
+                                e.symbols.entry(s.clone()).or_insert(None);
+                            }
+                        }
+                        results.push((rev.clone(), e));
+                    }
+                    Err(err) => {
+                        eprintln!("patchbot: {rev} {} {v}: {err}", a.name);
+                        return INPUT;
+                    }
+                }
+            }
+        }
+    }
+    match format {
+        Format::Json => {
+            let arr: Vec<serde_json::Value> = results
+                .iter()
+                .map(|(rev, e)| {
+                    let mut v = serde_json::to_value(e).unwrap_or_default();
+                    v["rev"] = serde_json::Value::String(rev.clone());
+                    v
+                })
+                .collect();
+            print(&json_string(
+                &serde_json::json!({"profile": pname, "results": arr, "notes": notes}),
+            ))
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for (rev, e) in &results {
+                out.push_str(&format!("{rev} {} {}:", e.arch, e.variant));
+                if symbols.is_empty() {
+                    let set = e.symbols.values().filter(|v| v.is_some()).count();
+                    out.push_str(&format!(" {set} symbols set"));
+                } else {
+                    for (k, v) in &e.symbols {
+                        out.push_str(&format!(" {k}={}", v.as_deref().unwrap_or("(none)")));
+                    }
+                }
+                out.push('\n');
+                for (s, want, got) in &e.overlay_misses {
+                    out.push_str(&format!(
+                        "  overlay CONFIG_{s}={want} did not take effect (got {})\n",
+                        got.as_deref().unwrap_or("nothing")
+                    ));
+                }
+                if !e.guessed.is_empty() {
+                    out.push_str(&format!(
+                        "  {} toolchain answers guessed\n",
+                        e.guessed.len()
+                    ));
+                }
+            }
+            if views.len() == 2 {
+                out.push_str("changes:\n");
+                let (r0, r1) = (&views[0].0, &views[1].0);
+                for (rev, e) in results.iter().filter(|(r, _)| r == r0) {
+                    let _ = rev;
+                    if let Some((_, f)) = results
+                        .iter()
+                        .find(|(r, x)| r == r1 && x.arch == e.arch && x.variant == e.variant)
+                    {
+                        for (k, v) in &f.symbols {
+                            let old = e.symbols.get(k).cloned().flatten();
+                            if old != *v {
+                                out.push_str(&format!(
+                                    "  {} {}: {k}: {} -> {}\n",
+                                    e.arch,
+                                    e.variant,
+                                    old.as_deref().unwrap_or("(none)"),
+                                    v.as_deref().unwrap_or("(none)")
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            for n in &notes {
+                out.push_str(&format!("note: {n}\n"));
+            }
+            print(&out)
+        }
     }
 }
 

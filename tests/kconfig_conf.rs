@@ -439,3 +439,133 @@ fn function_alignment_per_architecture_and_variant() {
     let mut k = xen_eval(d.path(), "x86", "x86_64_defconfig", "CONFIG_LIVEPATCH=y\n");
     assert!(k.overlay_misses("CONFIG_LIVEPATCH=y\n").is_empty());
 }
+
+fn patchbot_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patchbot"))
+}
+
+/// The mini tree with every file the built-in Xen profile looks for.
+fn mini_xen_full() -> tempfile::TempDir {
+    let d = mini_xen();
+    for (p, c) in [
+        ("xen/Makefile", "# marker\n"),
+        ("xen/arch/arm/configs/arm32_defconfig", ""),
+        ("xen/arch/riscv/configs/riscv64_defconfig", ""),
+    ] {
+        std::fs::write(d.path().join(p), c).unwrap();
+    }
+    d
+}
+
+#[test]
+fn kconfig_command_reports_values_per_architecture_and_changes_between_revisions() {
+    let d = mini_xen_full();
+    let out = patchbot_bin()
+        .args([
+            "kconfig",
+            "--json",
+            "--symbol",
+            "FUNCTION_ALIGNMENT",
+            "--tree",
+        ])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["profile"], "xen");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10, "5 architectures x 2 variants");
+    let get = |arch: &str, variant: &str| {
+        results
+            .iter()
+            .find(|r| r["arch"] == arch && r["variant"] == variant)
+            .unwrap()["symbols"]["FUNCTION_ALIGNMENT"]
+            .clone()
+    };
+    assert_eq!(get("x86_64", "defconfig"), "16");
+    assert_eq!(get("arm64", "livepatch"), "4");
+    assert!(get("riscv64", "defconfig").is_null());
+    assert!(get("ppc64", "livepatch").is_null());
+    let misses = &results
+        .iter()
+        .find(|r| r["arch"] == "riscv64" && r["variant"] == "livepatch")
+        .unwrap()["overlay_misses"];
+    assert_eq!(misses[0][0], "LIVEPATCH");
+
+    // as a git repository, with a commit that gives RISC-V an alignment
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .current_dir(d.path())
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.org")
+            .env("GIT_COMMITTER_NAME", "a")
+            .env("GIT_COMMITTER_EMAIL", "a@example.org")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "base"]);
+    std::fs::write(
+        d.path().join("xen/arch/riscv/Kconfig"),
+        "config RISCV\n\tdef_bool y\n\tselect FUNCTION_ALIGNMENT_4B\n",
+    )
+    .unwrap();
+    git(&["commit", "-q", "-am", "riscv: align functions"]);
+    let out = patchbot_bin()
+        .args([
+            "kconfig",
+            "--symbol",
+            "FUNCTION_ALIGNMENT",
+            "--rev",
+            "HEAD~1",
+            "--rev",
+            "HEAD",
+            "--tree",
+        ])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("riscv64 defconfig: FUNCTION_ALIGNMENT: (none) -> 4"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("x86_64 defconfig: FUNCTION_ALIGNMENT:"),
+        "x86 did not change: {text}"
+    );
+}
+
+#[test]
+fn option_defconfig_list_is_never_written() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("Kconfig"),
+        "config DEFCONFIG_LIST\n\tstring\n\toption defconfig_list\n\tdefault \"arch/x/defconfig\"\nconfig A\n\tstring\n\tdefault \"a\"\n",
+    )
+    .unwrap();
+    let vfs = DirVfs::new(d.path()).unwrap();
+    let tc = NoToolchain;
+    let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Xen)
+        .parse("Kconfig")
+        .unwrap();
+    let mut k = Kconfig::new(&parsed);
+    let text = k.config_text();
+    assert!(!text.contains("DEFCONFIG_LIST"), "{text}");
+    assert!(text.contains("CONFIG_A=\"a\""), "{text}");
+}

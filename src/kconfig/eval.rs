@@ -74,6 +74,8 @@ struct Sym {
     implied: Option<Expr>,
     /// The choice this symbol is a value of.
     choice: Option<usize>,
+    /// `option defconfig_list`: never written (conf's SYMBOL_NO_WRITE).
+    no_write: bool,
     /// This symbol is a choice (index into `choices`).
     is_choice: Option<usize>,
     user: Option<String>,
@@ -173,6 +175,9 @@ impl Kconfig {
         }
         if e.modules {
             self.modules = Some(i);
+        }
+        if e.defconfig_list {
+            self.syms[i].no_write = true;
         }
         let mut entry_dep: Option<Expr> = None;
         for d in &e.depends {
@@ -649,7 +654,7 @@ impl Kconfig {
                 val = self.syms[i].name.clone();
             }
         }
-        if self.syms[i].is_choice.is_some() {
+        if self.syms[i].is_choice.is_some() || self.syms[i].no_write {
             write = false;
         }
         let s = &mut self.syms[i];

@@ -14,3 +14,146 @@
 pub mod eval;
 pub mod macros;
 pub mod parse;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{ArchProfile, Profile, ToolchainConfig};
+use crate::tree::vfs::Vfs;
+
+/// A toolchain answered from a profile's tables (`[toolchains.NAME]`).
+pub struct TableToolchain<'a> {
+    pub table: &'a ToolchainConfig,
+}
+
+impl macros::Toolchain for TableToolchain<'_> {
+    fn probe(&self, name: &str, args: &[String]) -> Option<macros::Answer> {
+        let positive = match name {
+            "success" | "cc-option" | "ld-option" | "as-instr" | "as-option" | "rustc-option" => {
+                true
+            }
+            "failure" => false,
+            _ => return None,
+        };
+        let key = format!("{name},{}", args.first().map(|a| a.trim()).unwrap_or(""));
+        if let Some(v) = self.table.probes.get(&key) {
+            return Some(macros::Answer {
+                value: v.clone(),
+                guessed: false,
+            });
+        }
+        let d = self.table.probe_default.as_str();
+        let v = if positive {
+            d
+        } else if d == "y" {
+            "n"
+        } else {
+            "y"
+        };
+        Some(macros::Answer {
+            value: v.to_string(),
+            guessed: true,
+        })
+    }
+
+    fn shell(&self, cmd: &str) -> macros::Answer {
+        match self.table.shell.get(cmd.trim()) {
+            Some(v) => macros::Answer {
+                value: v.clone(),
+                guessed: false,
+            },
+            None => macros::Answer {
+                value: String::new(),
+                guessed: true,
+            },
+        }
+    }
+}
+
+/// One architecture × variant evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub arch: String,
+    pub variant: String,
+    /// The `.config` text.
+    pub config: String,
+    /// Every symbol: its value, or null when it is not written.
+    pub symbols: BTreeMap<String, Option<String>>,
+    /// Overlay assignments that did not take effect: (symbol, wanted, got).
+    pub overlay_misses: Vec<(String, String, Option<String>)>,
+    /// Toolchain questions answered with a declared default, not from the table.
+    pub guessed: Vec<String>,
+    /// Files read, and files looked for and not found.
+    pub files: Vec<String>,
+    pub missing: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Evaluate one architecture and variant of a tree through `vfs`.
+pub fn evaluate(
+    vfs: &dyn Vfs,
+    profile: &Profile,
+    toolchain: &ToolchainConfig,
+    arch: &ArchProfile,
+    variant: &str,
+    overlay: &str,
+) -> Result<Evaluation, String> {
+    let mut env = profile.env.clone();
+    env.insert("SRCARCH".into(), arch.srcarch.clone());
+    env.insert("ARCH".into(), arch.name.clone());
+    env.insert("srctree".into(), ".".into());
+    for (k, v) in &arch.env {
+        env.insert(k.clone(), v.clone());
+    }
+    let tc = TableToolchain { table: toolchain };
+    let dialect = if profile.dialect == "xen" {
+        parse::Dialect::Xen
+    } else {
+        parse::Dialect::Linux61
+    };
+    let parser = parse::Parser::new(vfs, macros::Macros::new(&tc, env), dialect)
+        .with_srctree(&profile.srctree);
+    let parsed = parser.parse(&profile.kconfig).map_err(|e| e.to_string())?;
+    let mut k = eval::Kconfig::new(&parsed);
+    let defconfig_path = if profile.srctree.is_empty() {
+        arch.defconfig.clone()
+    } else {
+        format!("{}/{}", profile.srctree, arch.defconfig)
+    };
+    let mut files = parsed.inputs.files.clone();
+    let mut missing = parsed.inputs.missing.clone();
+    let defconfig = match crate::tree::vfs::read_in_tree(vfs, &defconfig_path) {
+        Ok(b) => {
+            files.push(defconfig_path.clone());
+            String::from_utf8_lossy(&b).into_owned()
+        }
+        Err(e) => {
+            missing.push(defconfig_path.clone());
+            return Err(format!("{}: {e}", arch.name));
+        }
+    };
+    let overlay = overlay.replace("\\n", "\n");
+    let overlay = if overlay.is_empty() || overlay.ends_with('\n') {
+        overlay
+    } else {
+        format!("{overlay}\n")
+    };
+    k.read_config(&format!("{defconfig}\n{overlay}"));
+    let config = k.config_text();
+    let symbols = k.symbols();
+    let overlay_misses = k.overlay_misses(&overlay);
+    let mut warnings = parsed.warnings.clone();
+    warnings.extend(k.warnings.iter().cloned());
+    Ok(Evaluation {
+        arch: arch.name.clone(),
+        variant: variant.to_string(),
+        config,
+        symbols,
+        overlay_misses,
+        guessed: parsed.guessed.clone(),
+        files,
+        missing,
+        warnings,
+    })
+}

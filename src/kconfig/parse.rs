@@ -176,6 +176,9 @@ pub struct Parsed {
     pub inputs: Inputs,
     /// conf's warnings (ignored characters, no newline at end of file, ...).
     pub warnings: Vec<String>,
+    /// Toolchain questions answered with a guess, and `$(info)` messages.
+    pub guessed: Vec<String>,
+    pub messages: Vec<String>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -575,10 +578,16 @@ impl<'a, 't> Parser<'a, 't> {
         self.open(&root, false)?;
         let mut nodes = Vec::new();
         self.block(&mut nodes, None, 0)?;
+        let mut guessed = self.macros.guessed.clone();
+        guessed.sort();
+        guessed.dedup();
+        let messages = self.macros.messages.clone();
         Ok(Parsed {
             nodes,
             inputs: self.inputs,
             warnings: self.warnings,
+            guessed,
+            messages,
         })
     }
 

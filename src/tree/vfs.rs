@@ -55,6 +55,33 @@ pub trait Vfs {
     fn exists(&self, path: &str) -> bool;
     /// The entries of a directory, sorted by name.
     fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError>;
+    /// The target of a symbolic link, as stored (never followed here).
+    fn read_link(&self, path: &str) -> Result<String, VfsError>;
+}
+
+/// Read a file, following symbolic links only while they stay inside the tree
+/// (relative targets, at most 8 hops), the way a build that opens the path
+/// would. A link leaving the tree is an error.
+pub fn read_in_tree(vfs: &dyn Vfs, path: &str) -> Result<Vec<u8>, VfsError> {
+    let mut p = normalize(path)?;
+    for _ in 0..8 {
+        match vfs.read(&p) {
+            Err(VfsError::Symlink(link)) => {
+                let target = vfs.read_link(&link)?;
+                if target.starts_with('/') {
+                    return Err(VfsError::Escapes(format!("{link} -> {target}")));
+                }
+                let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+                let rest = &p[link.len()..];
+                p = normalize(&format!("{dir}/{target}{rest}"))
+                    .map_err(|_| VfsError::Escapes(format!("{link} -> {target}")))?;
+            }
+            other => return other,
+        }
+    }
+    Err(VfsError::Io(format!(
+        "{path}: too many levels of symbolic links"
+    )))
 }
 
 /// Normalise a tree path: relative, `/`-separated, no `.` or empty components,
@@ -211,6 +238,17 @@ impl GitTreeVfs {
 }
 
 impl Vfs for GitTreeVfs {
+    fn read_link(&self, path: &str) -> Result<String, VfsError> {
+        let p = normalize(path)?;
+        match self.entries.get(&p) {
+            Some((Kind::Symlink, oid, _)) => {
+                Ok(String::from_utf8_lossy(&self.blob(oid)?).into_owned())
+            }
+            Some(_) => Err(VfsError::Io(format!("{p}: not a symbolic link"))),
+            None => Err(VfsError::NotFound(p)),
+        }
+    }
+
     fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
         let p = normalize(path)?;
         // a symlinked directory on the way is a symlink too
@@ -325,6 +363,17 @@ impl DirVfs {
 }
 
 impl Vfs for DirVfs {
+    fn read_link(&self, path: &str) -> Result<String, VfsError> {
+        let p = normalize(path)?;
+        let full = self.root.join(&p);
+        let meta = std::fs::symlink_metadata(&full).map_err(|_| VfsError::NotFound(p.clone()))?;
+        if !meta.file_type().is_symlink() {
+            return Err(VfsError::Io(format!("{p}: not a symbolic link")));
+        }
+        let t = std::fs::read_link(&full).map_err(|e| VfsError::Io(format!("{p}: {e}")))?;
+        Ok(t.to_string_lossy().into_owned())
+    }
+
     fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
         let p = normalize(path)?;
         let (full, meta) = self.walk(&p)?;
