@@ -141,6 +141,10 @@ enum Command {
         /// The tree profile from config.toml (default: detected).
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
+        /// Apply the series in these INPUTs (base chosen as by `apply`) and
+        /// compare the base with the patched tree.
+        #[arg(long = "series", value_name = "INPUT", conflicts_with = "revs")]
+        series: Vec<String>,
         #[command(flatten)]
         format: FormatArgs,
     },
@@ -227,11 +231,13 @@ fn run(cli: Cli) -> u8 {
             variant,
             symbol,
             profile,
+            series,
             format,
         } => kconfig_cmd(
             &cfg,
             &tree,
             &revs,
+            &series,
             &arch,
             &variant,
             &symbol,
@@ -345,65 +351,73 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+/// A series ready to apply: what `apply` and `kconfig --series` share.
+struct Ready {
+    series: patchbot::series::Series,
+    source: patchbot::tree::TreeSource,
+    base: patchbot::tree::base::Base,
+    patches: Vec<patchbot::tree::apply::PatchInput>,
+}
+
+/// Read the series, open the tree and choose the base; an exit code on failure.
 #[allow(clippy::too_many_arguments)]
-fn apply(
+fn prepare(
     cfg: &Config,
     inputs: &[String],
     tree: &std::path::Path,
     base: Option<&str>,
     as_of: bool,
     which: Option<usize>,
-    branch: Option<String>,
-    format: Format,
-) -> u8 {
-    use patchbot::tree::{apply, base as base_mod, TreeSource};
+    branch: bool,
+) -> Result<Ready, u8> {
+    use patchbot::tree::{base as base_mod, TreeSource};
     let mut resolved = Vec::new();
     for i in inputs {
         match Input::resolve(i) {
             Ok(x) => resolved.push(x),
-            Err(e) => return input_error(&e),
+            Err(e) => return Err(input_error(&e)),
         }
     }
-    let report = match patchbot::assemble(&resolved, cfg) {
+    let mut report = match patchbot::assemble(&resolved, cfg) {
         Ok(r) => r.report(),
-        Err(e) => return input_error(&e),
+        Err(e) => return Err(input_error(&e)),
     };
-    let series = match (which, report.series.len()) {
+    let index = match (which, report.series.len()) {
         (_, 0) => {
             eprintln!("patchbot: no series in the input");
-            return INPUT;
+            return Err(INPUT);
         }
-        (None, 1) => &report.series[0],
-        (Some(n), len) if n >= 1 && n <= len => &report.series[n - 1],
+        (None, 1) => 0,
+        (Some(n), len) if n >= 1 && n <= len => n - 1,
         (Some(n), len) => {
             eprintln!("patchbot: --series {n}: the input holds {len} series");
-            return USAGE;
+            return Err(USAGE);
         }
         (None, len) => {
             eprintln!("patchbot: the input holds {len} series; choose one with --series N:");
             for (i, s) in report.series.iter().enumerate() {
                 eprintln!("  {}: v{} {}", i + 1, s.version, s.title);
             }
-            return USAGE;
+            return Err(USAGE);
         }
     };
+    let series = report.series.swap_remove(index);
     let source = match TreeSource::open(tree) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("patchbot: {e}");
-            return INPUT;
+            return Err(INPUT);
         }
     };
-    let repo = source.repo();
-    let patches = match patchbot::patch_inputs(&resolved, cfg, series) {
+    let patches = match patchbot::patch_inputs(&resolved, cfg, &series) {
         Ok(p) => p,
-        Err(e) => return input_error(&e),
+        Err(e) => return Err(input_error(&e)),
     };
     let base = match &source {
         TreeSource::Snapshot { commit, .. } => {
-            if base.is_some() || as_of || branch.is_some() {
+            if base.is_some() || as_of || branch {
                 eprintln!("patchbot: --base, --as-of and --branch need a git repository; {} is a plain directory", tree.display());
-                return USAGE;
+                return Err(USAGE);
             }
             base_mod::Base {
                 commit: commit.clone(),
@@ -415,15 +429,41 @@ fn apply(
             }
         }
         TreeSource::Repo(repo) => {
-            match base_mod::resolve(repo, series, base, &cfg.apply.branches, as_of) {
+            match base_mod::resolve(repo, &series, base, &cfg.apply.branches, as_of) {
                 Ok(b) => b,
                 Err(e) => {
                     eprintln!("patchbot: {e}");
-                    return INPUT;
+                    return Err(INPUT);
                 }
             }
         }
     };
+    Ok(Ready {
+        series,
+        source,
+        base,
+        patches,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    cfg: &Config,
+    inputs: &[String],
+    tree: &std::path::Path,
+    base: Option<&str>,
+    as_of: bool,
+    which: Option<usize>,
+    branch: Option<String>,
+    format: Format,
+) -> u8 {
+    use patchbot::tree::apply;
+    let ready = match prepare(cfg, inputs, tree, base, as_of, which, branch.is_some()) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let (series, base, patches) = (&ready.series, &ready.base, &ready.patches);
+    let repo = ready.source.repo();
     let opts = apply::ApplyOptions {
         fuzz: cfg.apply.fuzz,
         max_patch_bytes: cfg.apply.max_patch_bytes,
@@ -455,6 +495,7 @@ fn kconfig_cmd(
     cfg: &Config,
     tree: &std::path::Path,
     revs: &[String],
+    series: &[String],
     arches: &[String],
     variants: &[String],
     symbols: &[String],
@@ -467,6 +508,53 @@ fn kconfig_cmd(
         eprintln!("patchbot: at most two --rev");
         return USAGE;
     }
+    let mut views: Vec<(String, Box<dyn Vfs>)> = Vec::new();
+    // with --series: the base and the patched tree (the workspace keeps the
+    // patched tree's objects readable while we evaluate)
+    let mut _keep = None;
+    if !series.is_empty() {
+        let ready = match prepare(cfg, series, tree, None, false, None, false) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let opts = patchbot::tree::apply::ApplyOptions {
+            fuzz: cfg.apply.fuzz,
+            max_patch_bytes: cfg.apply.max_patch_bytes,
+            max_files: cfg.apply.max_files,
+            branch: None,
+        };
+        let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
+            ready.source.repo(),
+            &ready.base.commit,
+            &ready.patches,
+            &opts,
+        ) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("patchbot: {e}");
+                return INPUT;
+            }
+        };
+        let Some(patched) = applied.tree.clone() else {
+            let _ = print(&output::apply_text(&ready.series, &ready.base, &applied));
+            return DOES_NOT_APPLY;
+        };
+        let short = &ready.base.commit[..12.min(ready.base.commit.len())];
+        match (
+            GitTreeVfs::new(ready.source.repo(), &ready.base.commit),
+            GitTreeVfs::new(&ws.repo, &patched),
+        ) {
+            (Ok(b), Ok(p)) => {
+                views.push((format!("base {short}"), Box::new(b)));
+                views.push(("patched".to_string(), Box::new(p)));
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("patchbot: {e}");
+                return INPUT;
+            }
+        }
+        _keep = Some((ready, ws));
+    }
     let source = match TreeSource::open(tree) {
         Ok(s) => s,
         Err(e) => {
@@ -474,8 +562,8 @@ fn kconfig_cmd(
             return INPUT;
         }
     };
-    let mut views: Vec<(String, Box<dyn Vfs>)> = Vec::new();
     match &source {
+        _ if !views.is_empty() => {}
         TreeSource::Repo(repo) => {
             let revs: Vec<String> = if revs.is_empty() {
                 vec!["HEAD".into()]

@@ -549,6 +549,50 @@ fn kconfig_command_reports_values_per_architecture_and_changes_between_revisions
         !text.contains("x86_64 defconfig: FUNCTION_ALIGNMENT:"),
         "x86 did not change: {text}"
     );
+
+    // the same change as a patch series: base and patched tree compared
+    let out = Command::new("git")
+        .current_dir(d.path())
+        .args(["format-patch", "--stdout", "-1", "HEAD"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    let mbox = d.path().join("../series.mbox");
+    std::fs::write(&mbox, &out.stdout).unwrap();
+    git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let out = patchbot_bin()
+        .args([
+            "kconfig",
+            "--json",
+            "--symbol",
+            "FUNCTION_ALIGNMENT",
+            "--arch",
+            "riscv64",
+            "--variant",
+            "defconfig",
+            "--series",
+        ])
+        .arg(&mbox)
+        .arg("--tree")
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2);
+    assert!(r[0]["rev"].as_str().unwrap().starts_with("base "));
+    assert!(r[0]["symbols"]["FUNCTION_ALIGNMENT"].is_null());
+    assert_eq!(r[1]["rev"], "patched");
+    assert_eq!(r[1]["symbols"]["FUNCTION_ALIGNMENT"], "4");
+    // the user's work tree is where it was
+    let riscv = std::fs::read_to_string(d.path().join("xen/arch/riscv/Kconfig")).unwrap();
+    assert!(!riscv.contains("FUNCTION_ALIGNMENT_4B"));
 }
 
 #[test]

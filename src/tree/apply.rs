@@ -401,6 +401,23 @@ pub fn apply_series(
     patches: &[PatchInput],
     opts: &ApplyOptions,
 ) -> Result<Applied, TreeError> {
+    apply_series_kept(repo, base_commit, patches, opts).map(|(a, _)| a)
+}
+
+/// The private workspace of an application: while it lives, its `repo` reads the
+/// patched tree's new objects (and the repository's own, as an alternate).
+pub struct Workspace {
+    _dir: tempfile::TempDir,
+    pub repo: Repo,
+}
+
+/// [`apply_series`], keeping the workspace so the patched tree can be read.
+pub fn apply_series_kept(
+    repo: &Repo,
+    base_commit: &str,
+    patches: &[PatchInput],
+    opts: &ApplyOptions,
+) -> Result<(Applied, Workspace), TreeError> {
     let work = tempfile::Builder::new()
         .prefix("patchbot-apply-")
         .tempdir()?;
@@ -474,12 +491,22 @@ pub fn apply_series(
     } else if opts.branch.is_some() {
         commits.clear();
     }
-    Ok(Applied {
+    let applied = Applied {
         patches: results,
         tree,
         files,
         commits,
-    })
+    };
+    let read_env: Vec<(String, String)> = git
+        .env_pairs()
+        .into_iter()
+        .filter(|(k, _)| k != "GIT_INDEX_FILE")
+        .collect();
+    let ws = Workspace {
+        repo: repo.with_env(read_env),
+        _dir: work,
+    };
+    Ok((applied, ws))
 }
 
 fn apply_one(

@@ -179,6 +179,11 @@ impl Repo {
         }
     }
 
+    /// The extra environment (a private index or object directory).
+    pub fn env_pairs(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
     /// A hardened git command for this repository.
     pub fn git(&self) -> std::process::Command {
         let mut c = crate::git::command(&self.git_dir);
