@@ -470,7 +470,7 @@ fn apply(
         max_files: cfg.apply.max_files,
         branch,
     };
-    let applied = match apply::apply_series(repo, &base.commit, &patches, &opts) {
+    let applied = match apply::apply_series(repo, &base.commit, patches, &opts) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("patchbot: {e}");
@@ -478,8 +478,8 @@ fn apply(
         }
     };
     let code = match format {
-        Format::Json => print(&json_string(&output::apply_json(series, &base, &applied))),
-        Format::Text => print(&output::apply_text(series, &base, &applied)),
+        Format::Json => print(&json_string(&output::apply_json(series, base, &applied))),
+        Format::Text => print(&output::apply_text(series, base, &applied)),
     };
     if code != OK {
         code
