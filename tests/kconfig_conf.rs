@@ -613,3 +613,35 @@ fn option_defconfig_list_is_never_written() {
     assert!(!text.contains("DEFCONFIG_LIST"), "{text}");
     assert!(text.contains("CONFIG_A=\"a\""), "{text}");
 }
+
+#[test]
+fn allno_allyes_allmod_match_conf() {
+    if !conf_available() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, k) in TREES {
+        for (mode, tri) in [
+            ("--allnoconfig", patchbot::kconfig::eval::Tri::N),
+            ("--allyesconfig", patchbot::kconfig::eval::Tri::Y),
+            ("--allmodconfig", patchbot::kconfig::eval::Tri::M),
+        ] {
+            let (_d, dir) = fixture(k);
+            let theirs = real_conf(&dir, &[mode]);
+            let vfs = DirVfs::new(&dir).unwrap();
+            let tc = NoToolchain;
+            let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
+                .parse("Kconfig")
+                .unwrap();
+            let mut kc = Kconfig::new(&parsed);
+            kc.set_all(tri);
+            let mine = kc.config_text();
+            if theirs != mine {
+                failures.push(format!(
+                    "{name} {mode}:\n--- conf\n{theirs}\n--- patchbot\n{mine}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -76,6 +76,8 @@ struct Sym {
     choice: Option<usize>,
     /// `option defconfig_list`: never written (conf's SYMBOL_NO_WRITE).
     no_write: bool,
+    /// `option allnoconfig_y`: y even in allnoconfig.
+    allnoconfig_y: bool,
     /// This symbol is a choice (index into `choices`).
     is_choice: Option<usize>,
     user: Option<String>,
@@ -178,6 +180,9 @@ impl Kconfig {
         }
         if e.defconfig_list {
             self.syms[i].no_write = true;
+        }
+        if e.allnoconfig_y {
+            self.syms[i].allnoconfig_y = true;
         }
         let mut entry_dep: Option<Expr> = None;
         for d in &e.depends {
@@ -377,6 +382,25 @@ impl Kconfig {
                 }
             }
             _ => self.warnings.push(format!("unknown symbol {name}")),
+        }
+    }
+
+    /// conf's `--allnoconfig` (N), `--allmodconfig` (M) and `--allyesconfig` (Y):
+    /// every bool and tristate without a value gets this one (symbols with
+    /// `option allnoconfig_y` get y in allnoconfig); choices then pick their
+    /// default, as conf_set_all_new_symbols does.
+    pub fn set_all(&mut self, mode: Tri) {
+        for s in &mut self.syms {
+            s.state = 0;
+            if s.user.is_some() || !matches!(s.typ, Some(Type::Bool) | Some(Type::Tristate)) {
+                continue;
+            }
+            let t = if mode == Tri::N && s.allnoconfig_y {
+                Tri::Y
+            } else {
+                mode
+            };
+            s.user = Some(t.letter().to_string());
         }
     }
 
