@@ -120,11 +120,13 @@ enum Command {
     /// --rev, prints what changed. With --json: {"results": [{"rev", "arch",
     /// "variant", "config", "symbols": {NAME: value or null when not written},
     /// "overlay_misses", "guessed", ...}]}.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_CODES, args_conflicts_with_subcommands = true)]
     Kconfig {
+        #[command(subcommand)]
+        conf: Option<KconfigSub>,
         /// The tree: a git repository (read at --rev) or a plain directory.
         #[arg(long, value_name = "PATH")]
-        tree: PathBuf,
+        tree: Option<PathBuf>,
         /// Revision(s) to evaluate (repositories only; default HEAD). Two revisions
         /// print what changed between them.
         #[arg(long = "rev", value_name = "REV")]
@@ -154,6 +156,54 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum KconfigSub {
+    /// A drop-in for scripts/kconfig/conf (non-interactive modes).
+    ///
+    /// Reads the Kconfig file (relative to $srctree, else the current directory)
+    /// and writes $KCONFIG_CONFIG (default .config) like conf, reading the
+    /// environment the way conf does. Nothing is run: `$(shell,...)` and probes
+    /// get empty or declared-default answers.
+    Conf(ConfArgs),
+}
+
+#[derive(Args, Debug)]
+#[group(multiple = false)]
+struct ConfModes {
+    /// New config with all symbols set to default.
+    #[arg(long)]
+    alldefconfig: bool,
+    /// New config where all options are answered with no.
+    #[arg(long)]
+    allnoconfig: bool,
+    /// New config where all options are answered with yes.
+    #[arg(long)]
+    allyesconfig: bool,
+    /// New config where all options are answered with mod.
+    #[arg(long)]
+    allmodconfig: bool,
+    /// Update the existing configuration, new symbols at their default.
+    #[arg(long)]
+    olddefconfig: bool,
+    /// New config with defaults from FILE.
+    #[arg(long, value_name = "FILE")]
+    defconfig: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ConfArgs {
+    #[command(flatten)]
+    mode: ConfModes,
+    /// Do not print the log.
+    #[arg(short, long)]
+    silent: bool,
+    /// Kconfig dialect: linux-6.1 (default) or xen.
+    #[arg(long, default_value = "linux-6.1")]
+    dialect: String,
+    /// The top Kconfig file.
+    kconfig: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -225,6 +275,11 @@ fn run(cli: Cli) -> u8 {
     };
     match cli.command {
         Command::Kconfig {
+            conf: Some(KconfigSub::Conf(args)),
+            ..
+        } => conf_dropin(&args),
+        Command::Kconfig {
+            conf: None,
             tree,
             revs,
             arch,
@@ -233,17 +288,23 @@ fn run(cli: Cli) -> u8 {
             profile,
             series,
             format,
-        } => kconfig_cmd(
-            &cfg,
-            &tree,
-            &revs,
-            &series,
-            &arch,
-            &variant,
-            &symbol,
-            profile.as_deref(),
-            format.get(),
-        ),
+        } => match tree {
+            None => {
+                eprintln!("patchbot: kconfig needs --tree PATH (or the `conf` subcommand)");
+                USAGE
+            }
+            Some(tree) => kconfig_cmd(
+                &cfg,
+                &tree,
+                &revs,
+                &series,
+                &arch,
+                &variant,
+                &symbol,
+                profile.as_deref(),
+                format.get(),
+            ),
+        },
         Command::Config { format } => match format.get() {
             Format::Text => print(&cfg.to_toml()),
             Format::Json => print(&json_string(&cfg)),
@@ -737,6 +798,89 @@ fn kconfig_cmd(
             print(&out)
         }
     }
+}
+
+/// `patchbot kconfig conf`: conf's non-interactive modes, file for file.
+fn conf_dropin(args: &ConfArgs) -> u8 {
+    use patchbot::kconfig::{eval::Kconfig, eval::Tri, macros::Macros, macros::NoToolchain, parse};
+    let srctree = std::env::var("srctree").unwrap_or_else(|_| ".".into());
+    let vfs = match patchbot::tree::vfs::DirVfs::new(std::path::Path::new(&srctree)) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let dialect = match args.dialect.as_str() {
+        "xen" => parse::Dialect::Xen,
+        "linux-6.1" => parse::Dialect::Linux61,
+        other => {
+            eprintln!("patchbot: unknown dialect {other} (xen or linux-6.1)");
+            return USAGE;
+        }
+    };
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let tc = NoToolchain;
+    let parsed = match parse::Parser::new(&vfs, Macros::new(&tc, env), dialect).parse(&args.kconfig)
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return INPUT;
+        }
+    };
+    for w in &parsed.warnings {
+        eprintln!("{w}");
+    }
+    let config_name = std::env::var("KCONFIG_CONFIG").unwrap_or_else(|_| ".config".into());
+    let mut k = Kconfig::new(&parsed);
+    let m = &args.mode;
+    if let Some(f) = &m.defconfig {
+        match std::fs::read_to_string(f) {
+            Ok(t) => {
+                k.read_config(&t);
+            }
+            Err(_) => {
+                eprintln!(
+                    "***\n*** Can't find default configuration \"{}\"!\n***",
+                    f.display()
+                );
+                return 1;
+            }
+        }
+    } else if m.olddefconfig {
+        if let Ok(t) = std::fs::read_to_string(&config_name) {
+            k.read_config(&t);
+        }
+    } else if m.allnoconfig {
+        k.set_all(Tri::N);
+    } else if m.allyesconfig {
+        k.set_all(Tri::Y);
+    } else if m.allmodconfig {
+        k.set_all(Tri::M);
+    } else if !m.alldefconfig {
+        eprintln!("patchbot: interactive modes (oldconfig, oldaskconfig) are not implemented yet; choose a mode");
+        return USAGE;
+    }
+    let text = k.config_text();
+    // like conf: an unchanged file is left alone; a changed one is kept as .old
+    if std::fs::read_to_string(&config_name).is_ok_and(|old| old == text) {
+        if !args.silent {
+            println!("#\n# No change to {config_name}\n#");
+        }
+        return OK;
+    }
+    if std::path::Path::new(&config_name).exists() {
+        let _ = std::fs::rename(&config_name, format!("{config_name}.old"));
+    }
+    if let Err(e) = std::fs::write(&config_name, text) {
+        eprintln!("patchbot: {config_name}: {e}");
+        return INPUT;
+    }
+    if !args.silent {
+        println!("#\n# configuration written to {config_name}\n#");
+    }
+    OK
 }
 
 fn main() -> ExitCode {

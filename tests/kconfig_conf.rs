@@ -645,3 +645,65 @@ fn allno_allyes_allmod_match_conf() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Run a conf-like program in `dir`: (exit code, stdout, .config).
+fn run_conf_like(mut cmd: Command, dir: &Path) -> (i32, String, String) {
+    let out = cmd
+        .current_dir(dir)
+        .env_remove("srctree")
+        .env_remove("KCONFIG_CONFIG")
+        .output()
+        .unwrap();
+    let config = std::fs::read_to_string(dir.join(".config")).unwrap_or_default();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        config,
+    )
+}
+
+#[test]
+fn kconfig_conf_is_a_drop_in_for_conf() {
+    if !conf_available() {
+        return;
+    }
+    let modes: &[&[&str]] = &[
+        &["--alldefconfig"],
+        &["--allnoconfig"],
+        &["--allyesconfig"],
+        &["--allmodconfig"],
+        &["--defconfig=defconfig"],
+        &["--olddefconfig"],
+        &["-s", "--allyesconfig"],
+    ];
+    let mut failures = Vec::new();
+    for (name, k) in TREES {
+        for mode in modes {
+            let (_a, theirs_dir) = fixture(k);
+            let (_b, ours_dir) = fixture(k);
+            for d in [&theirs_dir, &ours_dir] {
+                std::fs::write(
+                    d.join("defconfig"),
+                    "CONFIG_D=7\nCONFIG_MODE_A=y\n# CONFIG_FEATURE_A is not set\n",
+                )
+                .unwrap();
+                // an existing .config for olddefconfig (and to see "No change")
+                std::fs::write(d.join(".config"), "CONFIG_A=y\nCONFIG_T1=y\n").unwrap();
+            }
+            for round in 0..2 {
+                let mut c = Command::new(CONF);
+                c.args(*mode).arg("Kconfig");
+                let theirs = run_conf_like(c, &theirs_dir);
+                let mut c = patchbot_bin();
+                c.args(["kconfig", "conf"]).args(*mode).arg("Kconfig");
+                let ours = run_conf_like(c, &ours_dir);
+                if theirs != ours {
+                    failures.push(format!(
+                        "{name} {mode:?} round {round}:\nconf: {theirs:?}\npatchbot: {ours:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
