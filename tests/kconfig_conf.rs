@@ -707,3 +707,47 @@ fn kconfig_conf_is_a_drop_in_for_conf() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn autoconf_h_matches_conf_syncconfig() {
+    if !conf_available() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, k) in TREES {
+        for (mode, tri) in [
+            ("--alldefconfig", None),
+            ("--allyesconfig", Some(patchbot::kconfig::eval::Tri::Y)),
+            ("--allmodconfig", Some(patchbot::kconfig::eval::Tri::M)),
+        ] {
+            let (_d, dir) = fixture(k);
+            for m in [mode, "--syncconfig"] {
+                let st = Command::new(CONF)
+                    .current_dir(&dir)
+                    .args(["-s", m, "Kconfig"])
+                    .env_remove("srctree")
+                    .env_remove("KCONFIG_CONFIG")
+                    .status()
+                    .unwrap();
+                assert!(st.success());
+            }
+            let theirs = std::fs::read_to_string(dir.join("include/generated/autoconf.h")).unwrap();
+            let vfs = DirVfs::new(&dir).unwrap();
+            let tc = NoToolchain;
+            let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
+                .parse("Kconfig")
+                .unwrap();
+            let mut kc = Kconfig::new(&parsed);
+            if let Some(t) = tri {
+                kc.set_all(t);
+            }
+            let mine = kc.autoconf_text();
+            if theirs != mine {
+                failures.push(format!(
+                    "{name} {mode}:\n--- conf\n{theirs}\n--- patchbot\n{mine}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

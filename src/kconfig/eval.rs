@@ -858,9 +858,10 @@ impl Kconfig {
             "/*\n * Automatically generated file; DO NOT EDIT.\n * {}\n */\n",
             self.mainmenu
         );
-        let mut order = Vec::new();
-        let menu = self.menu.clone();
-        collect(&menu, &mut order);
+        // conf walks its symbol hash table: buckets of the FNV-1a hash of the
+        // name modulo 9973, newest symbol first within a bucket
+        let mut order: Vec<usize> = (0..self.syms.len()).collect();
+        order.sort_by_key(|&i| (conf_bucket(&self.syms[i].name), std::cmp::Reverse(i)));
         let mut seen = vec![false; self.syms.len()];
         for i in order {
             if seen[i] {
@@ -940,13 +941,13 @@ impl Kconfig {
     }
 }
 
-fn collect(nodes: &[MNode], out: &mut Vec<usize>) {
-    for n in nodes {
-        match n {
-            MNode::Sym(i) => out.push(*i),
-            MNode::Group(k) | MNode::Menu { children: k, .. } => collect(k, out),
-        }
+/// conf's `strhash(name) % SYMBOL_HASHSIZE` (32-bit FNV-1a, 9973 buckets).
+fn conf_bucket(name: &str) -> u32 {
+    let mut h: u32 = 2_166_136_261;
+    for &b in name.as_bytes() {
+        h = (u32::from(b) ^ h).wrapping_mul(0x0100_0193);
     }
+    h % 9973
 }
 
 fn escape(s: &str) -> String {
