@@ -37,6 +37,11 @@ pub struct Profile {
     pub toolchain: String,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// A makefile of the tree whose simple variable assignments (`NAME = value`,
+    /// `NAME ?= value`, `export NAME := value`) are added to `env`, overriding it
+    /// (e.g. Xen's `XEN_FULLVERSION` from `xen/Makefile`).
+    #[serde(default)]
+    pub env_from_makefile: Option<String>,
     pub arches: Vec<ArchProfile>,
     pub variants: BTreeMap<String, String>,
 }

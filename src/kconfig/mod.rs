@@ -100,6 +100,15 @@ pub fn evaluate(
     overlay: &str,
 ) -> Result<Evaluation, String> {
     let mut env = profile.env.clone();
+    let mut made_from = None;
+    if let Some(mk) = &profile.env_from_makefile {
+        if let Ok(bytes) = vfs.read(mk) {
+            for (k, v) in makefile_vars(&String::from_utf8_lossy(&bytes)) {
+                env.insert(k, v);
+            }
+            made_from = Some(mk.clone());
+        }
+    }
     env.insert("SRCARCH".into(), arch.srcarch.clone());
     env.insert("ARCH".into(), arch.name.clone());
     env.insert("srctree".into(), ".".into());
@@ -122,6 +131,7 @@ pub fn evaluate(
         format!("{}/{}", profile.srctree, arch.defconfig)
     };
     let mut files = parsed.inputs.files.clone();
+    files.extend(made_from);
     let mut missing = parsed.inputs.missing.clone();
     let defconfig = match crate::tree::vfs::read_in_tree(vfs, &defconfig_path) {
         Ok(b) => {
@@ -156,4 +166,71 @@ pub fn evaluate(
         missing,
         warnings,
     })
+}
+
+/// Simple variable assignments of a makefile (`[export] NAME [?:]= value`),
+/// with `$(NAME)` references between them expanded (unknown ones are empty, as
+/// in make). Conditionals and functions are not interpreted.
+pub fn makefile_vars(text: &str) -> BTreeMap<String, String> {
+    let mut raw: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        let l = line.trim();
+        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+        let name_end = l
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(l.len());
+        if name_end == 0 {
+            continue;
+        }
+        let (name, rest) = l.split_at(name_end);
+        let rest = rest.trim_start();
+        let value = if let Some(v) = rest.strip_prefix("?=") {
+            if raw.contains_key(name) {
+                continue;
+            }
+            v
+        } else if let Some(v) = rest.strip_prefix(":=").or_else(|| rest.strip_prefix('=')) {
+            v
+        } else {
+            continue;
+        };
+        raw.insert(name.to_string(), value.trim().to_string());
+    }
+    fn expand(v: &str, raw: &BTreeMap<String, String>, depth: usize) -> String {
+        if depth > 16 {
+            return String::new();
+        }
+        let mut out = String::new();
+        let mut rest = v;
+        while let Some(i) = rest.find("$(") {
+            out.push_str(&rest[..i]);
+            let Some(j) = rest[i..].find(')') else {
+                out.push_str(&rest[i..]);
+                return out;
+            };
+            let name = &rest[i + 2..i + j];
+            out.push_str(
+                &raw.get(name)
+                    .map(|x| expand(x, raw, depth + 1))
+                    .unwrap_or_default(),
+            );
+            rest = &rest[i + j + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+    raw.iter()
+        .map(|(k, v)| (k.clone(), expand(v, &raw, 0)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn makefile_variables() {
+        let v = super::makefile_vars(
+            "export XEN_VERSION       = 4\nexport XEN_SUBVERSION    = 23\nexport XEN_EXTRAVERSION ?= -unstable$(XEN_VENDORVERSION)\nexport XEN_FULLVERSION   = $(XEN_VERSION).$(XEN_SUBVERSION)$(XEN_EXTRAVERSION)\nifeq ($(X),y)\n",
+        );
+        assert_eq!(v["XEN_FULLVERSION"], "4.23-unstable");
+    }
 }
