@@ -75,6 +75,7 @@ fn main() {
         dialect: "linux-6.1".into(),
         toolchain: "t".into(),
         env: BTreeMap::new(),
+        env_from_makefile: None,
         arches: ARCHES
             .iter()
             .map(|(n, s)| ArchProfile {
