@@ -751,3 +751,119 @@ fn autoconf_h_matches_conf_syncconfig() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+const KCONFIGLIB_PY: &str = "/usr/bin/python3";
+
+/// Kconfiglib's view of a tree: every defined symbol's value, or null when it is
+/// not written to .config.
+fn kconfiglib_values(
+    dir: &Path,
+    defconfig: Option<&str>,
+) -> Option<BTreeMap<String, Option<String>>> {
+    let script = r#"
+import json, os, sys
+import kconfiglib
+k = kconfiglib.Kconfig("Kconfig", warn=False)
+if len(sys.argv) > 1:
+    k.load_config(sys.argv[1])
+out = {}
+for s in k.unique_defined_syms:
+    out[s.name] = s.str_value if s.config_string else None
+print(json.dumps(out))
+"#;
+    let mut c = Command::new(KCONFIGLIB_PY);
+    c.current_dir(dir)
+        .arg("-c")
+        .arg(script)
+        .env_remove("srctree");
+    if let Some(d) = defconfig {
+        c.arg(d);
+    }
+    let out = c.output().ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("No module named") {
+            return None;
+        }
+        panic!("kconfiglib failed: {err}");
+    }
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The Xen (5.4-era) dialect: `---help---`, `option defconfig_list`.
+const XEN_DIALECT_TREE: &str = r#"
+config DEFCONFIG_LIST
+	string
+	option defconfig_list
+	default "arch/x86/configs/x86_64_defconfig"
+
+config EXPERT
+	bool "Configure EXPERT features"
+	---help---
+	  Expert settings.
+
+config HAS_FAST
+	bool
+
+config FAST
+	bool "fast" if EXPERT
+	default y
+	select HAS_FAST
+	---help---
+	  Go fast.
+
+config NR_CPUS
+	int "Maximum number of CPUs"
+	range 1 4095
+	default 256
+
+config SCHED
+	string
+	default "credit2" if FAST
+	default "credit"
+
+choice
+	prompt "Default scheduler"
+	default SCHED_CREDIT2_DEFAULT
+
+config SCHED_CREDIT_DEFAULT
+	bool "credit"
+config SCHED_CREDIT2_DEFAULT
+	bool "credit2"
+endchoice
+"#;
+
+#[test]
+fn xen_dialect_matches_kconfiglib_symbol_for_symbol() {
+    if !Path::new(KCONFIGLIB_PY).exists() {
+        return;
+    }
+    let (_d, dir) = fixture(XEN_DIALECT_TREE);
+    std::fs::write(
+        dir.join("defconfig"),
+        "CONFIG_EXPERT=y\n# CONFIG_FAST is not set\nCONFIG_NR_CPUS=64\n",
+    )
+    .unwrap();
+    for defconfig in [None, Some("defconfig")] {
+        let Some(theirs) = kconfiglib_values(&dir, defconfig) else {
+            eprintln!("kconfiglib not installed; skipping");
+            return;
+        };
+        let vfs = DirVfs::new(&dir).unwrap();
+        let tc = NoToolchain;
+        let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Xen)
+            .parse("Kconfig")
+            .unwrap();
+        let mut k = Kconfig::new(&parsed);
+        if let Some(d) = defconfig {
+            k.read_config(&std::fs::read_to_string(dir.join(d)).unwrap());
+        }
+        let mut mine = k.symbols();
+        // Kconfiglib writes the defconfig_list symbol; conf (and patchbot) do not:
+        // follow conf
+        assert_eq!(mine.remove("DEFCONFIG_LIST"), Some(None));
+        let mut theirs = theirs;
+        theirs.remove("DEFCONFIG_LIST");
+        assert_eq!(mine, theirs, "defconfig {defconfig:?}");
+    }
+}
