@@ -82,6 +82,7 @@ fn main() {
                 name: n.to_string(),
                 srcarch: s.to_string(),
                 defconfig: format!("arch/{s}/configs/{n}_defconfig"),
+                target: None,
                 env: BTreeMap::new(),
             })
             .collect(),
@@ -96,6 +97,7 @@ fn main() {
         probe_default: "y".into(),
         probes: BTreeMap::new(),
         shell: BTreeMap::new(),
+        targets: BTreeMap::new(),
     };
     let vfs = DirVfs::new(dir.path()).unwrap();
     let run_all = || {

@@ -13,7 +13,10 @@ Kconfig.include would compute them with CC=gcc and LD=ld:
   ld-option,FLAGS   ld -v FLAGS
   as-instr,INSTR    printf "%b\\n" "INSTR" | gcc -c -x assembler -o /dev/null -
   success,CMD       sh -c CMD       (failure: the opposite)
-Set CC/LD in the environment to answer for another compiler.
+Set CC/LD in the environment to answer for another compiler (a cross compiler:
+CC=aarch64-linux-gnu-gcc LD=aarch64-linux-gnu-ld); in `success`/`failure` commands
+the words `gcc` and `ld` (the profile's CC and LD, as the tree saw them) are
+replaced by them, so the probe asks the target's tools.
 """
 import json
 import os
@@ -27,8 +30,17 @@ def ok(cmd, stdin=None):
     return r.returncode == 0
 
 
+def retarget(cmd, cc, ld):
+    """Replace the command words `gcc`/`ld` with the target's tools."""
+    out = []
+    for tok in cmd.split(" "):
+        out.append(cc if tok == "gcc" else ld if tok == "ld" else tok)
+    return " ".join(out)
+
+
 def answer(probe, cc, ld):
     name, _, arg = probe.partition(",")
+    arg_cmd = retarget(arg, cc, ld)
     if name == "cc-option":
         return ok(f"{cc} -Werror {arg} -E -x c /dev/null -o /dev/null")
     if name == "ld-option":
@@ -36,9 +48,9 @@ def answer(probe, cc, ld):
     if name == "as-instr":
         return ok(f"printf '%b\\n' {json.dumps(arg)} | {cc} -c -x assembler -o /dev/null -")
     if name == "success":
-        return ok(arg)
+        return ok(arg_cmd)
     if name == "failure":
-        return not ok(arg)
+        return not ok(arg_cmd)
     return None
 
 

@@ -53,6 +53,9 @@ pub struct ArchProfile {
     pub srcarch: String,
     /// Relative to the profile's srctree.
     pub defconfig: String,
+    /// The toolchain target whose answers apply (`[toolchains.NAME.targets.T]`).
+    #[serde(default)]
+    pub target: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }
@@ -61,6 +64,19 @@ pub struct ArchProfile {
 #[serde(deny_unknown_fields)]
 pub struct ToolchainConfig {
     pub probe_default: String,
+    /// Answers that hold for every target.
+    #[serde(default)]
+    pub probes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub shell: BTreeMap<String, String>,
+    /// Answers per target (x86_64, aarch64, arm, riscv64, ppc64le), looked up first.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetAnswers>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetAnswers {
     #[serde(default)]
     pub probes: BTreeMap<String, String>,
     #[serde(default)]

@@ -25,6 +25,8 @@ use crate::tree::vfs::Vfs;
 /// A toolchain answered from a profile's tables (`[toolchains.NAME]`).
 pub struct TableToolchain<'a> {
     pub table: &'a ToolchainConfig,
+    /// The target's own answers, looked up first.
+    pub target: Option<&'a crate::config::TargetAnswers>,
 }
 
 impl macros::Toolchain for TableToolchain<'_> {
@@ -37,7 +39,11 @@ impl macros::Toolchain for TableToolchain<'_> {
             _ => return None,
         };
         let key = format!("{name},{}", args.first().map(|a| a.trim()).unwrap_or(""));
-        if let Some(v) = self.table.probes.get(&key) {
+        if let Some(v) = self
+            .target
+            .and_then(|t| t.probes.get(&key))
+            .or_else(|| self.table.probes.get(&key))
+        {
             return Some(macros::Answer {
                 value: v.clone(),
                 guessed: false,
@@ -58,7 +64,12 @@ impl macros::Toolchain for TableToolchain<'_> {
     }
 
     fn shell(&self, cmd: &str) -> macros::Answer {
-        match self.table.shell.get(cmd.trim()) {
+        let cmd = cmd.trim();
+        match self
+            .target
+            .and_then(|t| t.shell.get(cmd))
+            .or_else(|| self.table.shell.get(cmd))
+        {
             Some(v) => macros::Answer {
                 value: v.clone(),
                 guessed: false,
@@ -115,7 +126,10 @@ pub fn evaluate(
     for (k, v) in &arch.env {
         env.insert(k.clone(), v.clone());
     }
-    let tc = TableToolchain { table: toolchain };
+    let tc = TableToolchain {
+        table: toolchain,
+        target: arch.target.as_ref().and_then(|t| toolchain.targets.get(t)),
+    };
     let dialect = if profile.dialect == "xen" {
         parse::Dialect::Xen
     } else {
