@@ -705,6 +705,18 @@ fn kconfig_cmd(
                 ));
                 continue;
             }
+            let defconfig = if prof.srctree.is_empty() {
+                a.defconfig.clone()
+            } else {
+                format!("{}/{}", prof.srctree, a.defconfig)
+            };
+            if patchbot::tree::vfs::read_in_tree(vfs.as_ref(), &defconfig).is_err() {
+                notes.push(format!(
+                    "{rev}: {} skipped: the tree has no {defconfig}",
+                    a.name
+                ));
+                continue;
+            }
             for (v, overlay) in prof
                 .variants
                 .iter()
