@@ -102,9 +102,16 @@ fn main() {
     let vfs = DirVfs::new(dir.path()).unwrap();
     let run_all = || {
         let mut n = 0;
+        let variants: Vec<(&str, &str)> = profile
+            .variants
+            .iter()
+            .map(|(v, o)| (v.as_str(), o.as_str()))
+            .collect();
         for a in &profile.arches {
-            for (v, o) in &profile.variants {
-                let e = patchbot::kconfig::evaluate(&vfs, &profile, &tc, a, v, o).unwrap();
+            for e in patchbot::kconfig::evaluate(&vfs, &profile, &tc, a, &variants)
+                .unwrap()
+                .unwrap()
+            {
                 n += e.symbols.len();
             }
         }

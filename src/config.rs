@@ -46,6 +46,17 @@ pub struct Profile {
     pub variants: BTreeMap<String, String>,
 }
 
+impl Profile {
+    /// A path relative to the profile's `srctree`, as a path in the tree.
+    pub fn tree_path(&self, p: &str) -> String {
+        if self.srctree.is_empty() {
+            p.to_string()
+        } else {
+            format!("{}/{p}", self.srctree)
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArchProfile {

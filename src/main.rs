@@ -697,33 +697,21 @@ fn kconfig_cmd(
             .iter()
             .filter(|a| arches.is_empty() || arches.contains(&a.name))
         {
-            let arch_kconfig = format!("{}/arch/{}/Kconfig", prof.srctree, a.srcarch);
-            if !vfs.exists(&arch_kconfig) {
-                notes.push(format!(
-                    "{rev}: {} skipped: the tree has no {arch_kconfig}",
-                    a.name
-                ));
-                continue;
-            }
-            let defconfig = if prof.srctree.is_empty() {
-                a.defconfig.clone()
-            } else {
-                format!("{}/{}", prof.srctree, a.defconfig)
-            };
-            if patchbot::tree::vfs::read_in_tree(vfs.as_ref(), &defconfig).is_err() {
-                notes.push(format!(
-                    "{rev}: {} skipped: the tree has no {defconfig}",
-                    a.name
-                ));
-                continue;
-            }
-            for (v, overlay) in prof
+            let wanted: Vec<(&str, &str)> = prof
                 .variants
                 .iter()
                 .filter(|(v, _)| variants.is_empty() || variants.contains(v))
-            {
-                match patchbot::kconfig::evaluate(vfs.as_ref(), prof, tc, a, v, overlay) {
-                    Ok(mut e) => {
+                .map(|(v, o)| (v.as_str(), o.as_str()))
+                .collect();
+            match patchbot::kconfig::evaluate(vfs.as_ref(), prof, tc, a, &wanted) {
+                Ok(None) => notes.push(format!(
+                    "{rev}: {} skipped: the tree has no {} or no {}",
+                    a.name,
+                    prof.tree_path(&format!("arch/{}/Kconfig", a.srcarch)),
+                    prof.tree_path(&a.defconfig)
+                )),
+                Ok(Some(evals)) => {
+                    for mut e in evals {
                         if !symbols.is_empty() {
                             e.symbols.retain(|k, _| symbols.contains(k));
                             for s in symbols {
@@ -732,10 +720,10 @@ fn kconfig_cmd(
                         }
                         results.push((rev.clone(), e));
                     }
-                    Err(err) => {
-                        eprintln!("patchbot: {rev} {} {v}: {err}", a.name);
-                        return INPUT;
-                    }
+                }
+                Err(err) => {
+                    eprintln!("patchbot: {rev} {}: {err}", a.name);
+                    return INPUT;
                 }
             }
         }

@@ -113,6 +113,7 @@ enum MNode {
 }
 
 /// A Kconfig tree ready to evaluate.
+#[derive(Clone)]
 pub struct Kconfig {
     syms: Vec<Sym>,
     by_name: HashMap<String, usize>,

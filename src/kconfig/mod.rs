@@ -101,31 +101,38 @@ pub struct Evaluation {
     pub warnings: Vec<String>,
 }
 
-/// Evaluate one architecture and variant of a tree through `vfs`.
+/// Evaluate one architecture of a tree through `vfs`, for each of `variants`
+/// (name, overlay fragment). The Kconfig files are parsed once per architecture;
+/// each variant starts from the same defconfig. `Ok(None)`: the tree does not
+/// have this architecture (no `arch/SRCARCH/Kconfig` or no defconfig).
 pub fn evaluate(
     vfs: &dyn Vfs,
     profile: &Profile,
     toolchain: &ToolchainConfig,
     arch: &ArchProfile,
-    variant: &str,
-    overlay: &str,
-) -> Result<Evaluation, String> {
+    variants: &[(&str, &str)],
+) -> Result<Option<Vec<Evaluation>>, String> {
+    let defconfig_path = profile.tree_path(&arch.defconfig);
+    if !vfs.exists(&profile.tree_path(&format!("arch/{}/Kconfig", arch.srcarch))) {
+        return Ok(None);
+    }
+    let defconfig = match crate::tree::vfs::read_in_tree(vfs, &defconfig_path) {
+        Ok(d) => String::from_utf8_lossy(&d).into_owned(),
+        Err(crate::tree::vfs::VfsError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", arch.name)),
+    };
     let mut env = profile.env.clone();
-    let mut made_from = None;
+    let mut files = Vec::new();
     if let Some(mk) = &profile.env_from_makefile {
         if let Ok(bytes) = vfs.read(mk) {
-            for (k, v) in makefile_vars(&String::from_utf8_lossy(&bytes)) {
-                env.insert(k, v);
-            }
-            made_from = Some(mk.clone());
+            env.extend(makefile_vars(&String::from_utf8_lossy(&bytes)));
+            files.push(mk.clone());
         }
     }
     env.insert("SRCARCH".into(), arch.srcarch.clone());
     env.insert("ARCH".into(), arch.name.clone());
     env.insert("srctree".into(), ".".into());
-    for (k, v) in &arch.env {
-        env.insert(k.clone(), v.clone());
-    }
+    env.extend(arch.env.clone());
     let tc = TableToolchain {
         table: toolchain,
         target: arch.target.as_ref().and_then(|t| toolchain.targets.get(t)),
@@ -138,48 +145,34 @@ pub fn evaluate(
     let parser = parse::Parser::new(vfs, macros::Macros::new(&tc, env), dialect)
         .with_srctree(&profile.srctree);
     let parsed = parser.parse(&profile.kconfig).map_err(|e| e.to_string())?;
-    let mut k = eval::Kconfig::new(&parsed);
-    let defconfig_path = if profile.srctree.is_empty() {
-        arch.defconfig.clone()
-    } else {
-        format!("{}/{}", profile.srctree, arch.defconfig)
-    };
-    let mut files = parsed.inputs.files.clone();
-    files.extend(made_from);
-    let mut missing = parsed.inputs.missing.clone();
-    let defconfig = match crate::tree::vfs::read_in_tree(vfs, &defconfig_path) {
-        Ok(b) => {
-            files.push(defconfig_path.clone());
-            String::from_utf8_lossy(&b).into_owned()
-        }
-        Err(e) => {
-            missing.push(defconfig_path.clone());
-            return Err(format!("{}: {e}", arch.name));
-        }
-    };
-    let overlay = overlay.replace("\\n", "\n");
-    let overlay = if overlay.is_empty() || overlay.ends_with('\n') {
-        overlay
-    } else {
-        format!("{overlay}\n")
-    };
-    k.read_config(&format!("{defconfig}\n{overlay}"));
-    let config = k.config_text();
-    let symbols = k.symbols();
-    let overlay_misses = k.overlay_misses(&overlay);
-    let mut warnings = parsed.warnings.clone();
-    warnings.extend(k.warnings.iter().cloned());
-    Ok(Evaluation {
-        arch: arch.name.clone(),
-        variant: variant.to_string(),
-        config,
-        symbols,
-        overlay_misses,
-        guessed: parsed.guessed.clone(),
-        files,
-        missing,
-        warnings,
-    })
+    files.extend(parsed.inputs.files.iter().cloned());
+    files.push(defconfig_path);
+    let base = eval::Kconfig::new(&parsed);
+    let mut out = Vec::with_capacity(variants.len());
+    for (variant, overlay) in variants {
+        let overlay = overlay.replace("\\n", "\n");
+        let overlay = if overlay.is_empty() || overlay.ends_with('\n') {
+            overlay
+        } else {
+            format!("{overlay}\n")
+        };
+        let mut k = base.clone();
+        k.read_config(&format!("{defconfig}\n{overlay}"));
+        let mut warnings = parsed.warnings.clone();
+        warnings.extend(k.warnings.iter().cloned());
+        out.push(Evaluation {
+            arch: arch.name.clone(),
+            variant: variant.to_string(),
+            config: k.config_text(),
+            symbols: k.symbols(),
+            overlay_misses: k.overlay_misses(&overlay),
+            guessed: parsed.guessed.clone(),
+            files: files.clone(),
+            missing: parsed.inputs.missing.clone(),
+            warnings,
+        });
+    }
+    Ok(Some(out))
 }
 
 /// Simple variable assignments of a makefile (`[export] NAME [?:]= value`),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::mail::{Address, Message, Origin, ReadError};
 use trailers::{BaseInfo, Trailer};
 
-/// Files a patch touches (post-image paths; pre-image too for renames and
+/// Files a patch names (post-image paths; pre-image too for renames, copies and
 /// deletions), from `diff --git`, `---`/`+++` pairs, `rename`/`copy` lines and CVS
 /// `Index:` lines. Paths lose their first component (`a/`, `b/`), as `-p1`.
 pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
@@ -37,11 +37,12 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
         if set.len() >= max {
             break;
         }
-        const PREFIXES: [&[u8]; 6] = [
+        const PREFIXES: [&[u8]; 7] = [
             b"diff --git ",
             b"+++ ",
             b"rename from ",
             b"rename to ",
+            b"copy from ",
             b"copy to ",
             b"Index: ",
         ];
@@ -73,7 +74,9 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
         } else if let Some(p) = l.strip_prefix("+++ ") {
             let prev = i.checked_sub(1).map(|j| lines[j]).unwrap_or_default();
             let next = lines.get(i + 1).copied().unwrap_or_default();
-            if prev.starts_with(b"--- ") && next.starts_with(b"@@") {
+            // a header pair, not a `-`/`+` pair of hunk lines: a hunk (or the
+            // end of the patch) follows
+            if prev.starts_with(b"--- ") && (next.starts_with(b"@@") || i + 2 >= lines.len()) {
                 if let Some(y) = strip1(p) {
                     set.insert(y);
                 }
@@ -86,7 +89,10 @@ pub fn files_touched(patch: &[u8], max: usize) -> Vec<String> {
             .or_else(|| l.strip_prefix("rename to "))
         {
             set.insert(p.trim_end().trim_matches('"').to_string());
-        } else if let Some(p) = l.strip_prefix("copy to ") {
+        } else if let Some(p) = l
+            .strip_prefix("copy from ")
+            .or_else(|| l.strip_prefix("copy to "))
+        {
             set.insert(p.trim_end().trim_matches('"').to_string());
         } else if let Some(p) = l.strip_prefix("Index: ") {
             set.insert(p.trim_end().to_string());
@@ -380,11 +386,10 @@ enum Loc {
 }
 
 const FLAG_REPLY: u8 = 1;
-const FLAG_FORWARD: u8 = 2;
-const FLAG_PATCH: u8 = 4;
+/// A patch or cover letter ([`subject::Subject::is_patch_message`]).
+const FLAG_PATCHLIKE: u8 = 2;
 const FLAG_RFC: u8 = 8;
 const FLAG_RESEND: u8 = 16;
-const FLAG_HAS_PATCH: u8 = 32;
 /// The key is a real Message-ID (not a synthetic one).
 const FLAG_HAS_ID: u8 = 64;
 
@@ -418,12 +423,7 @@ impl Entry {
         self.flags & f != 0
     }
     fn is_patch_like(&self) -> bool {
-        !self.has(FLAG_FORWARD)
-            && !self.has(FLAG_REPLY)
-            && (self.has(FLAG_PATCH)
-                || self.has(FLAG_RFC)
-                || self.counter.is_some()
-                || self.has(FLAG_HAS_PATCH))
+        self.has(FLAG_PATCHLIKE)
     }
     fn is_cover(&self) -> bool {
         self.is_patch_like() && self.counter == Some(0)
@@ -462,8 +462,7 @@ impl Prepared {
     pub fn new(m: Message, max_files: usize) -> Prepared {
         let subject = subject::parse(&m.subject);
         let has_patch = !m.info.patch.is_empty();
-        let is_patchlike =
-            (subject.is_patch_like() || (has_patch && !subject.reply)) && !subject.forward;
+        let is_patchlike = subject.is_patch_message(has_patch);
         let files = if has_patch {
             files_touched(&m.info.patch, max_files)
         } else {
@@ -620,11 +619,9 @@ impl Assembler {
         let mut flags = 0;
         for (on, f) in [
             (subject.reply, FLAG_REPLY),
-            (subject.forward, FLAG_FORWARD),
-            (subject.patch, FLAG_PATCH),
+            (subject.is_patch_message(has_patch), FLAG_PATCHLIKE),
             (subject.rfc, FLAG_RFC),
             (subject.resend, FLAG_RESEND),
-            (has_patch, FLAG_HAS_PATCH),
             (m.message_id.is_some(), FLAG_HAS_ID),
         ] {
             if on {

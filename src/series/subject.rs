@@ -38,6 +38,11 @@ impl Subject {
     pub fn is_cover(&self) -> bool {
         self.is_patch_like() && self.counter == Some(0)
     }
+    /// The message is a patch or cover letter: its subject says so, or it carries
+    /// a diff and is neither a reply nor a forward.
+    pub fn is_patch_message(&self, has_patch: bool) -> bool {
+        (self.is_patch_like() || (has_patch && !self.reply)) && !self.forward
+    }
 }
 
 fn parse_version(w: &str) -> Option<u32> {

@@ -144,48 +144,6 @@ pub struct Applied {
     pub commits: Vec<String>,
 }
 
-/// Paths a patch names (both sides), as git would read them with `-p1`.
-fn patch_paths(patch: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for raw in patch.split(|&c| c == b'\n') {
-        let l = String::from_utf8_lossy(raw);
-        let l = l.trim_end_matches('\r');
-        let strip = |p: &str| -> Option<String> {
-            let p = p.split('\t').next().unwrap_or("").trim_end();
-            let p = p.trim_matches('"');
-            if p == "/dev/null" || p.is_empty() {
-                return None;
-            }
-            Some(p.split_once('/').map_or(p, |(_, rest)| rest).to_string())
-        };
-        if let Some(rest) = l.strip_prefix("diff --git ") {
-            for part in rest.split(' ') {
-                if part.starts_with("a/")
-                    || part.starts_with("b/")
-                    || part.starts_with("\"a/")
-                    || part.starts_with("\"b/")
-                {
-                    if let Some(p) = strip(part) {
-                        out.push(p);
-                    }
-                }
-            }
-        } else if let Some(p) = l.strip_prefix("--- ").or_else(|| l.strip_prefix("+++ ")) {
-            if let Some(p) = strip(p) {
-                out.push(p);
-            }
-        } else if let Some(p) = ["rename from ", "rename to ", "copy from ", "copy to "]
-            .iter()
-            .find_map(|k| l.strip_prefix(k))
-        {
-            out.push(p.trim_matches('"').to_string());
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// Is `path` a plain relative path inside the tree (no `..`, not absolute, not
 /// into `.git`)?
 fn path_problem(path: &str) -> Option<&'static str> {
@@ -257,11 +215,11 @@ fn refuse(patch: &[u8], opts: &ApplyOptions) -> Option<String> {
             opts.max_patch_bytes
         ));
     }
-    let paths = patch_paths(patch);
+    // the same reading of a patch's paths as the series stage's (`-p1`)
+    let paths = crate::series::files_touched(patch, opts.max_files.saturating_add(1));
     if paths.len() > opts.max_files {
         return Some(format!(
-            "the patch names {} files, over the limit of {} (apply.max_files)",
-            paths.len(),
+            "the patch names more than {} files (apply.max_files)",
             opts.max_files
         ));
     }
@@ -703,6 +661,9 @@ mod tests {
         let ok_link = b"diff --git a/d/l b/d/l\nnew file mode 120000\n--- /dev/null\n+++ b/d/l\n@@ -0,0 +1 @@\n+../x\n";
         assert_eq!(refuse(ok_link, &o), None);
         assert!(!link_stays_inside("d/l", "../../x"));
+        // hunk lines that look like headers are content, not paths
+        let content = b"diff --git a/doc.txt b/doc.txt\n--- a/doc.txt\n+++ b/doc.txt\n@@ -1,3 +1,3 @@\n a\n--- ../../etc/passwd\n+++ .git/config\n b\n";
+        assert_eq!(refuse(content, &o), None);
     }
 
     #[test]
