@@ -525,12 +525,7 @@ fn apply(
     };
     let (series, base, patches) = (&ready.series, &ready.base, &ready.patches);
     let repo = ready.source.repo();
-    let opts = apply::ApplyOptions {
-        fuzz: cfg.apply.fuzz,
-        max_patch_bytes: cfg.apply.max_patch_bytes,
-        max_files: cfg.apply.max_files,
-        branch,
-    };
+    let opts = apply::ApplyOptions::from_config(&cfg.apply, branch);
     let applied = match apply::apply_series(repo, &base.commit, patches, &opts) {
         Ok(a) => a,
         Err(e) => {
@@ -564,7 +559,6 @@ fn kconfig_cmd(
     format: Format,
 ) -> u8 {
     use patchbot::tree::vfs::{DirVfs, GitTreeVfs, Vfs};
-    use patchbot::tree::TreeSource;
     if revs.len() > 2 {
         eprintln!("patchbot: at most two --rev");
         return USAGE;
@@ -578,12 +572,7 @@ fn kconfig_cmd(
             Ok(r) => r,
             Err(code) => return code,
         };
-        let opts = patchbot::tree::apply::ApplyOptions {
-            fuzz: cfg.apply.fuzz,
-            max_patch_bytes: cfg.apply.max_patch_bytes,
-            max_files: cfg.apply.max_files,
-            branch: None,
-        };
+        let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
         let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
             ready.source.repo(),
             &ready.base.commit,
@@ -616,16 +605,22 @@ fn kconfig_cmd(
         }
         _keep = Some((ready, ws));
     }
-    let source = match TreeSource::open(tree) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("patchbot: {e}");
-            return INPUT;
+    // a repository is read at its revisions; a plain directory directly (no
+    // snapshot is needed just to read it)
+    let repo = if views.is_empty() {
+        match patchbot::tree::Repo::at_root(tree) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("patchbot: {e}");
+                return INPUT;
+            }
         }
+    } else {
+        None
     };
-    match &source {
-        _ if !views.is_empty() => {}
-        TreeSource::Repo(repo) => {
+    match repo {
+        None => {}
+        Some(Some(repo)) => {
             let revs: Vec<String> = if revs.is_empty() {
                 vec!["HEAD".into()]
             } else {
@@ -636,7 +631,7 @@ fn kconfig_cmd(
                     eprintln!("patchbot: --rev {r}: no such commit");
                     return INPUT;
                 };
-                match GitTreeVfs::new(repo, &commit) {
+                match GitTreeVfs::new(&repo, &commit) {
                     Ok(v) => views.push((r.clone(), Box::new(v))),
                     Err(e) => {
                         eprintln!("patchbot: {e}");
@@ -645,7 +640,7 @@ fn kconfig_cmd(
                 }
             }
         }
-        TreeSource::Snapshot { .. } => {
+        Some(None) => {
             if !revs.is_empty() {
                 eprintln!(
                     "patchbot: --rev needs a git repository; {} is a plain directory",

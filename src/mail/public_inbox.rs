@@ -78,7 +78,7 @@ pub fn epochs(dir: &Path) -> Result<Vec<Epoch>, String> {
     ))
 }
 
-fn is_hex40(s: &str) -> bool {
+fn is_object_id(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
@@ -95,7 +95,7 @@ pub fn read(
     for epoch in epochs(dir)? {
         let since = cursor.get(&epoch.name).map(|s| s.as_str());
         if let Some(c) = since {
-            if !is_hex40(c) {
+            if !is_object_id(c) {
                 return Err(format!(
                     "cursor for epoch {} is not a commit id: {c:?}",
                     epoch.name

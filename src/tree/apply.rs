@@ -34,6 +34,18 @@ pub struct ApplyOptions {
     pub branch: Option<String>,
 }
 
+impl ApplyOptions {
+    /// The options `config.toml`'s `[apply]` gives, with an optional branch.
+    pub fn from_config(c: &crate::config::ApplyConfig, branch: Option<String>) -> Self {
+        ApplyOptions {
+            fuzz: c.fuzz,
+            max_patch_bytes: c.max_patch_bytes,
+            max_files: c.max_files,
+            branch,
+        }
+    }
+}
+
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {

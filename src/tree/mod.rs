@@ -62,26 +62,10 @@ impl TreeSource {
     /// repository); otherwise the directory's files, snapshotted. A subdirectory
     /// of a repository counts as a plain directory: what it holds is the tree.
     pub fn open(path: &Path) -> Result<TreeSource, TreeError> {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| TreeError::Other(format!("{}: {e}", path.display())))?;
-        if !meta.is_dir() {
-            return Err(TreeError::Other(format!(
-                "{}: not a directory",
-                path.display()
-            )));
+        match Repo::at_root(path)? {
+            Some(repo) => Ok(TreeSource::Repo(repo)),
+            None => Self::snapshot(path),
         }
-        if let Ok(repo) = Repo::open(path) {
-            let here = path.canonicalize()?;
-            let git_dir = repo.git_dir.canonicalize()?;
-            let top = crate::git::command_in(path)
-                .args(["rev-parse", "--show-toplevel"])
-                .output()?;
-            let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-            if git_dir == here || top.canonicalize().is_ok_and(|t| t == here) {
-                return Ok(TreeSource::Repo(repo));
-            }
-        }
-        Self::snapshot(path)
     }
 
     /// Copy a directory's files into a private bare repository and commit them.
@@ -155,6 +139,32 @@ impl TreeSource {
 }
 
 impl Repo {
+    /// The repository whose work tree root, `.git` or bare directory `path` is;
+    /// None for any other directory (a plain one, or a subdirectory of a
+    /// repository, whose files are then the tree).
+    pub fn at_root(path: &Path) -> Result<Option<Repo>, TreeError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| TreeError::Other(format!("{}: {e}", path.display())))?;
+        if !meta.is_dir() {
+            return Err(TreeError::Other(format!(
+                "{}: not a directory",
+                path.display()
+            )));
+        }
+        let Ok(repo) = Repo::open(path) else {
+            return Ok(None);
+        };
+        let here = path.canonicalize()?;
+        if repo.git_dir.canonicalize()? == here {
+            return Ok(Some(repo));
+        }
+        let top = crate::git::command_in(path)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()?;
+        let top = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
+        Ok(top.canonicalize().is_ok_and(|t| t == here).then_some(repo))
+    }
+
     /// Open the repository at `path`: a work tree, a `.git` directory or a bare
     /// repository.
     pub fn open(path: &Path) -> Result<Repo, TreeError> {
