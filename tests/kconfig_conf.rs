@@ -2,6 +2,8 @@
 //! installed by `.ci/run`): on every fixture tree here, in `--alldefconfig` and
 //! `--defconfig=FILE` modes, patchbot's `.config` equals conf's, byte for byte.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +16,7 @@ use patchbot::tree::vfs::DirVfs;
 const CONF: &str = "/usr/lib/linux-kbuild-6.1/scripts/kconfig/conf";
 
 fn conf_available() -> bool {
-    Path::new(CONF).exists()
+    common::reference_tool("conf (linux-kbuild-6.1)", Path::new(CONF).exists())
 }
 
 /// Run the real conf in `dir` and return the .config it wrote.
@@ -38,13 +40,19 @@ fn real_conf(dir: &Path, mode: &[&str]) -> String {
     c
 }
 
-fn ours(dir: &Path, defconfig: Option<&str>) -> (String, Kconfig) {
+/// Parse `dir/<srctree>/Kconfig` with no toolchain and the given environment.
+fn load(dir: &Path, dialect: Dialect, srctree: &str, env: BTreeMap<String, String>) -> Kconfig {
     let vfs = DirVfs::new(dir).unwrap();
     let tc = NoToolchain;
-    let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
+    let parsed = Parser::new(&vfs, Macros::new(&tc, env), dialect)
+        .with_srctree(srctree)
         .parse("Kconfig")
         .unwrap();
-    let mut k = Kconfig::new(&parsed);
+    Kconfig::new(&parsed)
+}
+
+fn ours(dir: &Path, defconfig: Option<&str>) -> (String, Kconfig) {
+    let mut k = load(dir, Dialect::Linux61, "", BTreeMap::new());
     if let Some(d) = defconfig {
         k.read_config(d);
     }
@@ -351,15 +359,8 @@ fn mini_xen() -> tempfile::TempDir {
 
 /// Evaluate `arch` with its defconfig and an overlay, as patchbot does.
 fn xen_eval(root: &Path, arch: &str, defconfig: &str, overlay: &str) -> Kconfig {
-    let vfs = DirVfs::new(root).unwrap();
-    let tc = NoToolchain;
-    let mut env = BTreeMap::new();
-    env.insert("SRCARCH".to_string(), arch.to_string());
-    let parsed = Parser::new(&vfs, Macros::new(&tc, env), Dialect::Linux61)
-        .with_srctree("xen")
-        .parse("Kconfig")
-        .unwrap();
-    let mut k = Kconfig::new(&parsed);
+    let env = BTreeMap::from([("SRCARCH".to_string(), arch.to_string())]);
+    let mut k = load(root, Dialect::Linux61, "xen", env);
     let base = std::fs::read_to_string(
         root.join("xen/arch")
             .join(arch)
@@ -460,23 +461,17 @@ fn mini_xen_full() -> tempfile::TempDir {
 #[test]
 fn kconfig_command_reports_values_per_architecture_and_changes_between_revisions() {
     let d = mini_xen_full();
-    let out = patchbot_bin()
-        .args([
-            "kconfig",
-            "--json",
-            "--symbol",
-            "FUNCTION_ALIGNMENT",
-            "--tree",
-        ])
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = common::json_of(
+        patchbot_bin()
+            .args([
+                "kconfig",
+                "--json",
+                "--symbol",
+                "FUNCTION_ALIGNMENT",
+                "--tree",
+            ])
+            .arg(d.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["profile"], "xen");
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 10, "5 architectures x 2 variants");
@@ -561,29 +556,23 @@ fn kconfig_command_reports_values_per_architecture_and_changes_between_revisions
     let mbox = d.path().join("../series.mbox");
     std::fs::write(&mbox, &out.stdout).unwrap();
     git(&["reset", "-q", "--hard", "HEAD~1"]);
-    let out = patchbot_bin()
-        .args([
-            "kconfig",
-            "--json",
-            "--symbol",
-            "FUNCTION_ALIGNMENT",
-            "--arch",
-            "riscv64",
-            "--variant",
-            "defconfig",
-            "--series",
-        ])
-        .arg(&mbox)
-        .arg("--tree")
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = common::json_of(
+        patchbot_bin()
+            .args([
+                "kconfig",
+                "--json",
+                "--symbol",
+                "FUNCTION_ALIGNMENT",
+                "--arch",
+                "riscv64",
+                "--variant",
+                "defconfig",
+                "--series",
+            ])
+            .arg(&mbox)
+            .arg("--tree")
+            .arg(d.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = v["results"].as_array().unwrap();
     assert_eq!(r.len(), 2);
     assert!(r[0]["rev"].as_str().unwrap().starts_with("base "));
@@ -603,12 +592,7 @@ fn option_defconfig_list_is_never_written() {
         "config DEFCONFIG_LIST\n\tstring\n\toption defconfig_list\n\tdefault \"arch/x/defconfig\"\nconfig A\n\tstring\n\tdefault \"a\"\n",
     )
     .unwrap();
-    let vfs = DirVfs::new(d.path()).unwrap();
-    let tc = NoToolchain;
-    let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Xen)
-        .parse("Kconfig")
-        .unwrap();
-    let mut k = Kconfig::new(&parsed);
+    let mut k = load(d.path(), Dialect::Xen, "", BTreeMap::new());
     let text = k.config_text();
     assert!(!text.contains("DEFCONFIG_LIST"), "{text}");
     assert!(text.contains("CONFIG_A=\"a\""), "{text}");
@@ -628,12 +612,7 @@ fn allno_allyes_allmod_match_conf() {
         ] {
             let (_d, dir) = fixture(k);
             let theirs = real_conf(&dir, &[mode]);
-            let vfs = DirVfs::new(&dir).unwrap();
-            let tc = NoToolchain;
-            let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
-                .parse("Kconfig")
-                .unwrap();
-            let mut kc = Kconfig::new(&parsed);
+            let mut kc = load(&dir, Dialect::Linux61, "", BTreeMap::new());
             kc.set_all(tri);
             let mine = kc.config_text();
             if theirs != mine {
@@ -732,12 +711,7 @@ fn autoconf_h_matches_conf_syncconfig() {
                 assert!(st.success());
             }
             let theirs = std::fs::read_to_string(dir.join("include/generated/autoconf.h")).unwrap();
-            let vfs = DirVfs::new(&dir).unwrap();
-            let tc = NoToolchain;
-            let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Linux61)
-                .parse("Kconfig")
-                .unwrap();
-            let mut kc = Kconfig::new(&parsed);
+            let mut kc = load(&dir, Dialect::Linux61, "", BTreeMap::new());
             if let Some(t) = tri {
                 kc.set_all(t);
             }
@@ -835,7 +809,7 @@ endchoice
 
 #[test]
 fn xen_dialect_matches_kconfiglib_symbol_for_symbol() {
-    if !Path::new(KCONFIGLIB_PY).exists() {
+    if !common::reference_tool("python3 for kconfiglib", Path::new(KCONFIGLIB_PY).exists()) {
         return;
     }
     let (_d, dir) = fixture(XEN_DIALECT_TREE);
@@ -846,15 +820,10 @@ fn xen_dialect_matches_kconfiglib_symbol_for_symbol() {
     .unwrap();
     for defconfig in [None, Some("defconfig")] {
         let Some(theirs) = kconfiglib_values(&dir, defconfig) else {
-            eprintln!("kconfiglib not installed; skipping");
+            common::reference_tool("kconfiglib (python3-kconfiglib)", false);
             return;
         };
-        let vfs = DirVfs::new(&dir).unwrap();
-        let tc = NoToolchain;
-        let parsed = Parser::new(&vfs, Macros::new(&tc, BTreeMap::new()), Dialect::Xen)
-            .parse("Kconfig")
-            .unwrap();
-        let mut k = Kconfig::new(&parsed);
+        let mut k = load(&dir, Dialect::Xen, "", BTreeMap::new());
         if let Some(d) = defconfig {
             k.read_config(&std::fs::read_to_string(dir.join(d)).unwrap());
         }

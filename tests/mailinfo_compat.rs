@@ -183,7 +183,6 @@ fn compare_nth(file: &Path, index: Option<usize>) -> Result<bool, String> {
 #[test]
 fn mail_matches_git_mailinfo_on_every_fixture() {
     if !git_available() {
-        eprintln!("git not installed; skipping the comparison with git mailinfo");
         return;
     }
     let mut failures = Vec::new();

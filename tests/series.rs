@@ -326,7 +326,7 @@ fn reference_loops_terminate_with_a_warning() {
 
 #[test]
 fn several_inputs_are_threaded_together() {
-    // the v4 thread and the example file share Message-IDs: duplicates are dropped
+    // two threads read together: 11 + 6 messages, two series
     let (v, _) = series_json(&[
         &fixture("threads/v4-with-cover.mbox"),
         &fixture("threads/deep-threaded.mbox"),

@@ -12,10 +12,37 @@ pub fn patchbot() -> Command {
 }
 
 pub fn git_available() -> bool {
-    Command::new("git")
+    let ok = Command::new("git")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    reference_tool("git", ok)
+}
+
+/// Whether a reference tool a test compares against is here. Outside CI a
+/// missing tool skips the comparison (with a note); in CI (`CI` set, as
+/// `.ci/run` runs) it is a failure, so a missing install cannot pass as green.
+pub fn reference_tool(name: &str, available: bool) -> bool {
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is missing; .ci/run must install it"
+        );
+        eprintln!("{name} is not installed; skipping the comparison with it");
+    }
+    available
+}
+
+/// Run a patchbot command that must succeed and print JSON; the JSON.
+pub fn json_of(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 pub fn fixture(rel: &str) -> PathBuf {
