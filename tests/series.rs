@@ -481,3 +481,36 @@ fn same_title_from_different_authors_is_not_another_version() {
     let bob = all.iter().find(|s| s["author"]["name"] == "bob").unwrap();
     assert!(bob["other_versions"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn a_message_in_two_inputs_counts_once() {
+    // the example shares its cover letter and four patches (same Message-IDs)
+    // with the v4 thread, and adds replies of its own
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = root.join("examples/xen-function-alignment.mbox");
+    let (both, _) = series_json(&[&fixture("threads/v4-with-cover.mbox"), &example]);
+    let (alone, _) = series_json(&[&fixture("threads/v4-with-cover.mbox")]);
+    assert_eq!(series(&both).len(), 1, "one series, not two copies");
+    assert_eq!(counters(&series(&both)[0]), vec![1, 2, 3, 4]);
+    assert!(series(&both)[0]["duplicates"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // as many messages as distinct Message-IDs in the two files
+    let ids = |p: &std::path::Path| -> std::collections::BTreeSet<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+            .map(|l| l[11..].trim().to_string())
+            .collect()
+    };
+    let a = ids(&fixture("threads/v4-with-cover.mbox"));
+    let b = ids(&example);
+    assert!(
+        a.intersection(&b).count() >= 5,
+        "the files share the series"
+    );
+    assert_eq!(alone["messages"].as_u64(), Some(a.len() as u64));
+    assert_eq!(both["messages"].as_u64(), Some(a.union(&b).count() as u64));
+}
