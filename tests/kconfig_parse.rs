@@ -403,3 +403,26 @@ fn parses_a_real_xen_tree_for_every_architecture() {
             .any(|e| e.name == "FUNCTION_ALIGNMENT" || e.name == "LIVEPATCH"));
     }
 }
+
+#[test]
+fn non_ascii_characters_are_ignored_with_a_warning_not_a_panic() {
+    // a stray non-ASCII character outside a string is skipped with a warning, as
+    // conf does; inside a string it is kept
+    let d = tree(&[(
+        "Kconfig",
+        "config A\n\tbool \"ünïcödé\"\n\tdepends on B §\n",
+    )]);
+    let p = parse(d.path(), "", "Kconfig", "x86", Dialect::Linux61).unwrap();
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("unsupported character")),
+        "{:?}",
+        p.warnings
+    );
+    let Node::Config(e) = &p.nodes[0] else {
+        panic!("{:?}", p.nodes)
+    };
+    assert_eq!(e.props[0].kind, PropKind::Prompt("ünïcödé".into()));
+    assert_eq!(e.depends, vec![Expr::Sym("B".into())]);
+}

@@ -220,6 +220,11 @@ const KEYWORDS: &[&str] = &[
     "---help---",
 ];
 
+/// Operators, longest first (so `!=` is not read as `!` then `=`).
+const OPS: [&str; 13] = [
+    "||", "&&", "!=", "<=", ">=", ":=", "+=", "!", "=", "<", ">", "(", ")",
+];
+
 fn is_n(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
@@ -459,49 +464,14 @@ impl<'a, 't> Parser<'a, 't> {
                     };
                     toks.push(Tok::Quote(s));
                 }
-                b'|' if b.get(i + 1) == Some(&b'|') => {
-                    toks.push(Tok::Op("||"));
-                    i += 2;
-                }
-                b'&' if b.get(i + 1) == Some(&b'&') => {
-                    toks.push(Tok::Op("&&"));
-                    i += 2;
-                }
-                b'!' if b.get(i + 1) == Some(&b'=') => {
-                    toks.push(Tok::Op("!="));
-                    i += 2;
-                }
-                b'<' | b'>' if b.get(i + 1) == Some(&b'=') => {
-                    toks.push(Tok::Op(if c == b'<' { "<=" } else { ">=" }));
-                    i += 2;
-                }
-                b':' | b'+' if b.get(i + 1) == Some(&b'=') => {
-                    toks.push(Tok::Op(if c == b':' { ":=" } else { "+=" }));
-                    i += 2;
-                }
-                b'!' => {
-                    toks.push(Tok::Op("!"));
-                    i += 1;
-                }
-                b'=' => {
-                    toks.push(Tok::Op("="));
-                    i += 1;
-                }
-                b'<' => {
-                    toks.push(Tok::Op("<"));
-                    i += 1;
-                }
-                b'>' => {
-                    toks.push(Tok::Op(">"));
-                    i += 1;
-                }
-                b'(' => {
-                    toks.push(Tok::Op("("));
-                    i += 1;
-                }
-                b')' => {
-                    toks.push(Tok::Op(")"));
-                    i += 1;
+                _ if OPS.iter().any(|op| b[i..].starts_with(op.as_bytes())) => {
+                    let op = OPS
+                        .iter()
+                        .find(|op| b[i..].starts_with(op.as_bytes()))
+                        .copied()
+                        .unwrap_or("");
+                    toks.push(Tok::Op(op));
+                    i += op.len();
                 }
                 c if is_n(c) || c == b'$' => {
                     let start = i;
