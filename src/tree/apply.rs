@@ -516,9 +516,9 @@ fn apply_one(
             Outcome::Applied
         });
     }
-    let malformed = classify_failure(&stderr);
-    if matches!(malformed, Outcome::Malformed { .. }) {
-        return Ok(malformed);
+    let mut outcome = classify_failure(&stderr);
+    if matches!(outcome, Outcome::Malformed { .. }) {
+        return Ok(outcome);
     }
     let reverse = git
         .git()
@@ -537,7 +537,6 @@ fn apply_one(
     // a failed 3-way merge may leave conflict stages: back to the last good tree
     git.run(&["read-tree", current])?;
     let three_err = String::from_utf8_lossy(&three.stderr);
-    let mut outcome = classify_failure(&stderr);
     if let Outcome::Conflict { at } = &mut outcome {
         for l in three_err.lines() {
             if let Some(f) = l.strip_prefix("U ") {
