@@ -426,3 +426,20 @@ fn non_ascii_characters_are_ignored_with_a_warning_not_a_panic() {
     assert_eq!(e.props[0].kind, PropKind::Prompt("ünïcödé".into()));
     assert_eq!(e.depends, vec![Expr::Sym("B".into())]);
 }
+
+#[test]
+fn links_inside_the_tree_are_followed_links_outside_are_refused() {
+    let d = tree(&[
+        ("Kconfig", "source \"sub/Kconfig.link\"\n"),
+        ("sub/Kconfig.real", "config A\n\tbool\n"),
+    ]);
+    std::os::unix::fs::symlink("Kconfig.real", d.path().join("sub/Kconfig.link")).unwrap();
+    let p = parse(d.path(), "", "Kconfig", "x86", Dialect::Linux61).unwrap();
+    assert_eq!(p.nodes.len(), 1);
+    let outside = tree(&[("Kconfig", "source \"evil\"\n")]);
+    std::os::unix::fs::symlink("/etc/passwd", outside.path().join("evil")).unwrap();
+    let e = parse(outside.path(), "", "Kconfig", "x86", Dialect::Linux61)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("leaves the tree"), "{e}");
+}

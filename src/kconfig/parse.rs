@@ -338,7 +338,7 @@ impl<'a, 't> Parser<'a, 't> {
                 "more than {MAX_FILES} Kconfig files"
             )));
         }
-        let bytes = match self.vfs.read(path) {
+        let bytes = match crate::tree::vfs::read_in_tree(self.vfs, path) {
             Ok(b) => b,
             Err(VfsError::NotFound(_)) if optional => {
                 self.inputs.missing.push(path.to_string());

@@ -61,7 +61,8 @@ pub trait Vfs {
 
 /// Read a file, following symbolic links only while they stay inside the tree
 /// (relative targets, at most 8 hops), the way a build that opens the path
-/// would. A link leaving the tree is an error.
+/// would. A link leaving the tree is an error. Build inputs (Kconfig files,
+/// defconfigs) are read this way; `Vfs::read` itself never follows a link.
 pub fn read_in_tree(vfs: &dyn Vfs, path: &str) -> Result<Vec<u8>, VfsError> {
     let mut p = normalize(path)?;
     for _ in 0..8 {
