@@ -109,6 +109,12 @@ fn main() {
     let (base, topic_tree) = build(&root);
     let repo = root.join("repo");
     let mbox = root.join("series.mbox");
+    // the same starting point for every run: everything packed, nothing left
+    // from earlier reference runs, and no automatic gc during `git am`
+    git(&repo, &["config", "gc.auto", "0"]);
+    git(&repo, &["worktree", "prune"]);
+    git(&repo, &["repack", "-adq"]);
+    git(&repo, &["prune", "--expire=now"]);
     let exe = env!("CARGO_BIN_EXE_patchbot");
 
     let mut best_ours = f64::INFINITY;
@@ -136,7 +142,9 @@ fn main() {
     let mut best_ref = f64::INFINITY;
     git(&repo, &["worktree", "prune"]);
     for n in 0..runs {
-        let wt = root.join(format!("wt{n}"));
+        // in the system temp directory: usually the fastest disk here, so the
+        // reference is not slowed by where target/ lives (a conservative ratio)
+        let wt = std::env::temp_dir().join(format!("patchbot-bench-wt{n}"));
         let _ = std::fs::remove_dir_all(&wt);
         let t = Instant::now();
         git(

@@ -778,3 +778,55 @@ fn a_bare_repository_works_and_gains_nothing() {
     assert_eq!(v["tree"], t.tree("topic"));
     assert_eq!(count(), before, "objects were written into the repository");
 }
+
+#[test]
+fn patches_that_build_on_each_other_apply_in_one_go_with_per_patch_offsets() {
+    // patch 1 adds new.c and inserts two lines in a.c; patch 2 edits new.c and
+    // a.c further down, where patch 1's insertion shifts it
+    let t = TestRepo::new();
+    t.write("a.c", lines(60, "a").as_bytes());
+    let base = t.commit("base");
+    t.git(&["checkout", "-q", "-b", "topic"]);
+    t.write("new.c", b"int x;\n");
+    t.write(
+        "a.c",
+        lines(60, "a")
+            .replace("a line 20\n", "a line 20\ninserted 1\ninserted 2\n")
+            .as_bytes(),
+    );
+    t.commit("one");
+    t.write("new.c", b"int x;\nint y;\n");
+    let two = lines(60, "a")
+        .replace("a line 20\n", "a line 20\ninserted 1\ninserted 2\n")
+        .replace("a line 50\n", "a line fifty\n");
+    t.write("a.c", two.as_bytes());
+    t.commit("two");
+    let mbox = t.format_patch(&format!("{base}..topic"));
+    let patches = inputs(&mbox);
+    let a = apply_series(&repo_api(&t), &base, &patches, &ApplyOptions::default()).unwrap();
+    assert_eq!(classes(&a.patches), vec!["applied", "applied"]);
+    assert_eq!(a.tree.as_deref(), Some(t.tree("topic").as_str()));
+    // on a base with two more lines at the very top, both patches land 2 lower
+    t.git(&["checkout", "-q", "-b", "shifted", &base]);
+    t.write("a.c", format!("x\ny\n{}", lines(60, "a")).as_bytes());
+    let shifted = t.commit("shifted");
+    let a = apply_series(&repo_api(&t), &shifted, &patches, &ApplyOptions::default()).unwrap();
+    assert_eq!(
+        classes(&a.patches),
+        vec!["applied-with-offset", "applied-with-offset"]
+    );
+    for p in &a.patches {
+        let Outcome::AppliedWithOffset { offsets } = &p.outcome else {
+            panic!()
+        };
+        assert!(offsets.iter().all(|o| o.offset == 2), "{offsets:?}");
+    }
+    // the patch-by-patch path (taken with --branch) reaches the same classes
+    let opts = ApplyOptions {
+        branch: Some("b".into()),
+        ..Default::default()
+    };
+    let b = apply_series(&repo_api(&t), &shifted, &patches, &opts).unwrap();
+    assert_eq!(a.patches, b.patches);
+    assert_eq!(a.tree, b.tree);
+}

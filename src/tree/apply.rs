@@ -423,35 +423,57 @@ pub fn apply_series_kept(
             )));
         }
     }
-    let mut current = base_tree.clone();
     let mut parent = base_commit.to_string();
     let mut commits = Vec::new();
     let mut results = Vec::new();
     let mut failed = false;
-    for (i, p) in patches.iter().enumerate() {
-        let result = |outcome| PatchResult {
-            counter: p.counter,
-            subject: p.subject.clone(),
-            message_id: p.message_id.clone(),
-            outcome,
-        };
-        if failed {
-            results.push(result(Outcome::NotAttempted));
-            continue;
-        }
-        let outcome = apply_one(&git, work.path(), i, p, opts, &current)?;
-        if outcome.ok() {
-            current = git.run(&["write-tree"])?;
-            if opts.branch.is_some() && !matches!(outcome, Outcome::AlreadyApplied) {
-                parent = commit(&git, &current, &parent, p)?;
-                commits.push(parent.clone());
+    let fast = match opts.branch {
+        None => apply_all_at_once(&git, work.path(), patches, opts, &base_tree)?,
+        Some(_) => None,
+    };
+    if let Some(outcomes) = fast {
+        results = patches
+            .iter()
+            .zip(outcomes)
+            .map(|(p, outcome)| PatchResult {
+                counter: p.counter,
+                subject: p.subject.clone(),
+                message_id: p.message_id.clone(),
+                outcome,
+            })
+            .collect();
+    } else {
+        for (i, p) in patches.iter().enumerate() {
+            let result = |outcome| PatchResult {
+                counter: p.counter,
+                subject: p.subject.clone(),
+                message_id: p.message_id.clone(),
+                outcome,
+            };
+            if failed {
+                results.push(result(Outcome::NotAttempted));
+                continue;
             }
-        } else {
-            failed = true;
+            let outcome = apply_one(&git, work.path(), i, p, opts)?;
+            if outcome.ok() {
+                if opts.branch.is_some() && !matches!(outcome, Outcome::AlreadyApplied) {
+                    let tree = git.run(&["write-tree"])?;
+                    parent = commit(&git, &tree, &parent, p)?;
+                    commits.push(parent.clone());
+                }
+            } else {
+                failed = true;
+            }
+            results.push(result(outcome));
         }
-        results.push(result(outcome));
     }
-    let tree = (!failed).then(|| current.clone());
+    // the index holds the last good state: a tree only when everything applied
+    let current = if failed {
+        None
+    } else {
+        Some(git.run(&["write-tree"])?)
+    };
+    let tree = current;
     let files = match &tree {
         Some(t) => changes(&git, &base_tree, t)?,
         None => Vec::new(),
@@ -479,13 +501,94 @@ pub fn apply_series_kept(
     Ok((applied, ws))
 }
 
+/// The common case in one git process: every patch applies cleanly (maybe at an
+/// offset). `git apply --cached --verbose` with all patches applies them in order,
+/// all or nothing, and reports per patch file a group of "Checking patch" lines,
+/// hunk offsets, then "Applied patch" lines; the groups give each patch its
+/// outcome. Any failure (or anything unexpected in the report) resets the index
+/// to the base and returns None: the patch-by-patch path then classifies each.
+fn apply_all_at_once(
+    git: &Repo,
+    work: &Path,
+    patches: &[PatchInput],
+    opts: &ApplyOptions,
+    base_tree: &str,
+) -> Result<Option<Vec<Outcome>>, TreeError> {
+    if patches.len() < 2
+        || patches.iter().any(|p| {
+            p.patch.iter().all(|c| c.is_ascii_whitespace()) || refuse(&p.patch, opts).is_some()
+        })
+    {
+        return Ok(None);
+    }
+    let mut files = Vec::with_capacity(patches.len());
+    for (i, p) in patches.iter().enumerate() {
+        let f = work.join(format!("all-{i}"));
+        std::fs::write(&f, &p.patch)?;
+        files.push(f);
+    }
+    let mut cmd = git.git();
+    cmd.args(["apply", "--cached", "--verbose"]);
+    if let Some(f) = fuzz_arg(opts) {
+        cmd.arg(f);
+    }
+    let out = cmd.args(&files).output()?;
+    let groups = split_verbose(&String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() || groups.len() != patches.len() {
+        git.run(&["read-tree", base_tree])?;
+        return Ok(None);
+    }
+    Ok(Some(
+        groups
+            .into_iter()
+            .map(|g| {
+                let offsets: Vec<Offset> = parse_offsets(&g)
+                    .into_iter()
+                    .filter(|o| o.offset != 0)
+                    .collect();
+                if offsets.is_empty() {
+                    Outcome::Applied
+                } else {
+                    Outcome::AppliedWithOffset { offsets }
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// git apply's `-C<n>` for the configured fuzz.
+fn fuzz_arg(opts: &ApplyOptions) -> Option<String> {
+    (opts.fuzz > 0).then(|| format!("-C{}", 3u32.saturating_sub(opts.fuzz)))
+}
+
+/// Split `git apply --verbose` output over several patch files into one text per
+/// file: a group starts at a "Checking patch" line that follows an "Applied
+/// patch" line (or the start).
+fn split_verbose(stderr: &str) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    let mut applied_seen = true;
+    for l in stderr.lines() {
+        if l.starts_with("Checking patch ") && applied_seen {
+            groups.push(String::new());
+            applied_seen = false;
+        }
+        if l.starts_with("Applied patch ") {
+            applied_seen = true;
+        }
+        if let Some(g) = groups.last_mut() {
+            g.push_str(l);
+            g.push('\n');
+        }
+    }
+    groups
+}
+
 fn apply_one(
     git: &Repo,
     work: &Path,
     i: usize,
     p: &PatchInput,
     opts: &ApplyOptions,
-    current: &str,
 ) -> Result<Outcome, TreeError> {
     if p.patch.iter().all(|c| c.is_ascii_whitespace()) {
         return Ok(Outcome::Malformed {
@@ -498,7 +601,7 @@ fn apply_one(
     let file = work.join(format!("patch-{i}"));
     std::fs::write(&file, &p.patch)?;
     let file_s = file.display().to_string();
-    let fuzz = (opts.fuzz > 0).then(|| format!("-C{}", 3u32.saturating_sub(opts.fuzz)));
+    let fuzz = fuzz_arg(opts);
     let mut direct = git.git();
     direct.args(["apply", "--cached", "--verbose"]);
     if let Some(f) = &fuzz {
@@ -527,6 +630,9 @@ fn apply_one(
     if reverse.status.success() {
         return Ok(Outcome::AlreadyApplied);
     }
+    // git apply is all or nothing: the index is still the state before this
+    // patch; keep it to come back to if the 3-way merge leaves conflicts
+    let checkpoint = git.run(&["write-tree"])?;
     let three = git
         .git()
         .args(["apply", "--cached", "--3way", &file_s])
@@ -535,7 +641,7 @@ fn apply_one(
         return Ok(Outcome::Applied3Way);
     }
     // a failed 3-way merge may leave conflict stages: back to the last good tree
-    git.run(&["read-tree", current])?;
+    git.run(&["read-tree", &checkpoint])?;
     let three_err = String::from_utf8_lossy(&three.stderr);
     if let Outcome::Conflict { at } = &mut outcome {
         for l in three_err.lines() {
@@ -675,6 +781,22 @@ mod tests {
         // hunk lines that look like headers are content, not paths
         let content = b"diff --git a/doc.txt b/doc.txt\n--- a/doc.txt\n+++ b/doc.txt\n@@ -1,3 +1,3 @@\n a\n--- ../../etc/passwd\n+++ .git/config\n b\n";
         assert_eq!(refuse(content, &o), None);
+    }
+
+    #[test]
+    fn verbose_output_of_several_patches_splits_per_patch() {
+        let out = "Checking patch a.c...\nChecking patch b.c...\nHunk #1 succeeded at 9 (offset 2 lines).\nApplied patch a.c cleanly.\nApplied patch b.c cleanly.\nChecking patch a.c...\nApplied patch a.c cleanly.\n";
+        let g = split_verbose(out);
+        assert_eq!(g.len(), 2);
+        assert_eq!(
+            parse_offsets(&g[0]),
+            vec![Offset {
+                hunk: 1,
+                line: 9,
+                offset: 2
+            }]
+        );
+        assert!(parse_offsets(&g[1]).is_empty());
     }
 
     #[test]
