@@ -8,6 +8,7 @@ pub mod config;
 pub mod git;
 pub mod input;
 pub mod kconfig;
+pub mod lds;
 pub mod mail;
 pub mod output;
 pub mod series;

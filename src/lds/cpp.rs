@@ -1,0 +1,1 @@
+//! The C preprocessor (assembler-with-cpp mode). See `super`.

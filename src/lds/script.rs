@@ -1,0 +1,1 @@
+//! The GNU ld script parser. See `super`.
