@@ -160,18 +160,35 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum KconfigSub {
-    /// A drop-in for scripts/kconfig/conf (non-interactive modes).
+    /// A drop-in for Linux 6.1's scripts/kconfig/conf.
     ///
-    /// Reads the Kconfig file (relative to $srctree, else the current directory)
-    /// and writes $KCONFIG_CONFIG (default .config) like conf, reading the
-    /// environment the way conf does. Nothing is run: `$(shell,...)` and probes
-    /// get empty or declared-default answers.
+    /// Reads the Kconfig file (relative to $srctree, else the current directory),
+    /// reads and writes $KCONFIG_CONFIG (default .config) like conf, and, like
+    /// conf, writes include/config/auto.conf, auto.conf.cmd, the per-symbol files
+    /// and include/generated/{autoconf.h,rustc_cfg} when auto.conf is missing
+    /// (always with --syncconfig). The environment is read as conf reads it
+    /// (KCONFIG_ALLCONFIG, KCONFIG_DEFCONFIG_LIST, KCONFIG_AUTOCONFIG, ...).
+    /// Without a mode conf asks every question (--oldaskconfig); answers are
+    /// read from stdin and echoed when stdin is not a terminal. Nothing is run:
+    /// `$(shell,...)` and probes get empty or declared-default answers.
     Conf(ConfArgs),
 }
 
 #[derive(Args, Debug)]
 #[group(multiple = false)]
 struct ConfModes {
+    /// Ask every visible option (the default).
+    #[arg(long)]
+    oldaskconfig: bool,
+    /// Update the existing configuration, asking for new options only.
+    #[arg(long)]
+    oldconfig: bool,
+    /// Like --oldconfig, quietly, and update auto.conf and the header files.
+    #[arg(long)]
+    syncconfig: bool,
+    /// List the new options with their values, ask nothing, write nothing.
+    #[arg(long)]
+    listnewconfig: bool,
     /// New config with all symbols set to default.
     #[arg(long)]
     alldefconfig: bool,
@@ -190,6 +207,9 @@ struct ConfModes {
     /// New config with defaults from FILE.
     #[arg(long, value_name = "FILE")]
     defconfig: Option<PathBuf>,
+    /// Save the minimal configuration (what differs from the defaults) to FILE.
+    #[arg(long, value_name = "FILE")]
+    savedefconfig: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -797,7 +817,8 @@ fn kconfig_cmd(
 
 /// `patchbot kconfig conf`: conf's non-interactive modes, file for file.
 fn conf_dropin(args: &ConfArgs) -> u8 {
-    use patchbot::kconfig::{eval::Kconfig, eval::Tri, macros::Macros, macros::NoToolchain, parse};
+    use patchbot::kconfig::conf::{run_dropin, Dropin, DropinMode};
+    use patchbot::kconfig::{eval::Kconfig, macros::Macros, macros::NoToolchain, parse};
     let srctree = std::env::var("srctree").unwrap_or_else(|_| ".".into());
     let vfs = match patchbot::tree::vfs::DirVfs::new(std::path::Path::new(&srctree)) {
         Ok(v) => v,
@@ -821,61 +842,66 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{e}");
-            return INPUT;
+            return 1;
         }
     };
+    for m in &parsed.messages {
+        println!("{m}");
+    }
     for w in &parsed.warnings {
         eprintln!("{w}");
     }
-    let config_name = std::env::var("KCONFIG_CONFIG").unwrap_or_else(|_| ".config".into());
-    let mut k = Kconfig::new(&parsed);
     let m = &args.mode;
-    if let Some(f) = &m.defconfig {
-        match std::fs::read_to_string(f) {
-            Ok(t) => {
-                k.read_config(&t);
-            }
-            Err(_) => {
-                eprintln!(
-                    "***\n*** Can't find default configuration \"{}\"!\n***",
-                    f.display()
-                );
-                return 1;
-            }
-        }
+    let mode = if let Some(f) = &m.defconfig {
+        DropinMode::Defconfig(f.clone())
+    } else if let Some(f) = &m.savedefconfig {
+        DropinMode::SaveDefconfig(f.clone())
+    } else if m.oldconfig {
+        DropinMode::Old
+    } else if m.syncconfig {
+        DropinMode::Sync
+    } else if m.listnewconfig {
+        DropinMode::ListNew
     } else if m.olddefconfig {
-        if let Ok(t) = std::fs::read_to_string(&config_name) {
-            k.read_config(&t);
-        }
+        DropinMode::OldDef
+    } else if m.alldefconfig {
+        DropinMode::AllDef
     } else if m.allnoconfig {
-        k.set_all(Tri::N);
+        DropinMode::AllNo
     } else if m.allyesconfig {
-        k.set_all(Tri::Y);
+        DropinMode::AllYes
     } else if m.allmodconfig {
-        k.set_all(Tri::M);
-    } else if !m.alldefconfig {
-        eprintln!("patchbot: interactive modes (oldconfig, oldaskconfig) are not implemented yet; choose a mode");
-        return USAGE;
+        DropinMode::AllMod
+    } else {
+        DropinMode::OldAsk
+    };
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = unsafe { libc::isatty(0) == 1 && libc::isatty(1) == 1 };
+    let getenv = |n: &str| std::env::var(n).ok();
+    let d = Dropin {
+        mode,
+        silent: args.silent,
+        env: &getenv,
+        tty,
+    };
+    let mut k = Kconfig::new(&parsed);
+    let cycles = k.recursive_dependencies();
+    if !cycles.is_empty() {
+        eprint!("{}", cycles.concat());
+        return 1;
     }
-    let text = k.config_text();
-    // like conf: an unchanged file is left alone; a changed one is kept as .old
-    if std::fs::read_to_string(&config_name).is_ok_and(|old| old == text) {
-        if !args.silent {
-            println!("#\n# No change to {config_name}\n#");
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    match run_dropin(&mut k, &parsed, &d, &mut input, &mut out, &mut err) {
+        Ok(code) => code as u8,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            INPUT
         }
-        return OK;
     }
-    if std::path::Path::new(&config_name).exists() {
-        let _ = std::fs::rename(&config_name, format!("{config_name}.old"));
-    }
-    if let Err(e) = std::fs::write(&config_name, text) {
-        eprintln!("patchbot: {config_name}: {e}");
-        return INPUT;
-    }
-    if !args.silent {
-        println!("#\n# configuration written to {config_name}\n#");
-    }
-    OK
 }
 
 fn main() -> ExitCode {

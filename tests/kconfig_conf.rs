@@ -836,3 +836,283 @@ fn xen_dialect_matches_kconfiglib_symbol_for_symbol() {
         assert_eq!(mine, theirs, "defconfig {defconfig:?}");
     }
 }
+
+/// A tree for conf's questions: automatic submenus (entries that depend on the
+/// symbol before them), menus, a comment, an `if` block, a choice with a value
+/// that can disappear, int/hex/string prompts with ranges and defaults.
+const INTERACTIVE: &str = r#"
+mainmenu "Interactive test"
+
+config MODULES
+	bool "Enable loadable modules"
+	default y
+	modules
+
+config NET
+	bool "Networking"
+	default y
+	help
+	  Networking support.
+
+config NET_EXTRA
+	bool "Extra networking"
+	depends on NET
+
+config NET_QUEUES
+	int "Queues"
+	depends on NET_EXTRA
+	range 1 16
+
+config SOUND
+	tristate "Sound"
+
+menu "Platform"
+
+config BASE_ADDR
+	hex "Base address"
+	default 0x8000
+
+config BOARD
+	string "Board name"
+	default "generic"
+
+choice
+	prompt "Scheduler"
+	default SCHED_FAIR
+
+config SCHED_RR
+	bool "round robin"
+
+config SCHED_FAIR
+	bool "fair"
+
+config SCHED_RT
+	bool "real time"
+	depends on NET
+
+endchoice
+
+if NET
+config NET_DEBUG
+	bool "Network debugging"
+endif
+
+comment "end of platform options"
+
+endmenu
+
+config DERIVED
+	int
+	default 3 if NET
+"#;
+
+/// Every file below `dir`, by relative path.
+fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, String>) {
+        let mut entries: Vec<_> = std::fs::read_dir(d).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(
+                    rel,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Run a conf-like program with `stdin` in `dir`: status, stdout, stderr.
+fn run_with_input(mut cmd: Command, dir: &Path, stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = cmd
+        .current_dir(dir)
+        .env_remove("srctree")
+        .env_remove("KCONFIG_CONFIG")
+        .env_remove("KCONFIG_ALLCONFIG")
+        .env_remove("KCONFIG_DEFCONFIG_LIST")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // a program that asks nothing may exit before reading: a closed pipe is fine
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The interactive and file-writing modes against the real conf: for each
+/// tree, mode, starting `.config` and scripted answers, the exit status,
+/// stdout (questions, `(NEW)` markers, echoed answers), stderr and every file
+/// left in the directory (`.config`, `.config.old`, `include/config/auto.conf`
+/// and `.cmd`, the per-symbol files, `autoconf.h`, `rustc_cfg`, the
+/// savedefconfig output) are conf's. Each scenario runs twice in the same
+/// directory with different answers, so updates of existing files (changed
+/// symbols touched in include/config/) are compared too.
+#[test]
+fn interactive_modes_and_written_files_match_conf() {
+    if !conf_available() {
+        return;
+    }
+    let old_config = "CONFIG_MODULES=y\nCONFIG_NET=y\n# CONFIG_NET_EXTRA is not set\nCONFIG_SOUND=m\nCONFIG_BASE_ADDR=0x9000\nCONFIG_SCHED_RR=y\n";
+    let full_config = "CONFIG_MODULES=y\nCONFIG_NET=y\n# CONFIG_NET_EXTRA is not set\nCONFIG_SOUND=m\nCONFIG_BASE_ADDR=0x9000\nCONFIG_BOARD=\"b\\\"q\"\nCONFIG_SCHED_RT=y\n# CONFIG_NET_DEBUG is not set\n";
+    // (mode, starting .config, answers round 1, answers round 2)
+    let scenarios: &[(&[&str], Option<&str>, &str, &str)] = &[
+        (&["--oldaskconfig"], None, "", "n\n"),
+        (&[], None, "y\ny\n5\nm\n0x20\nfoo\n3\ny\n", "n\nn\n\n"),
+        // answers that do not fit are asked again; a choice number out of range too
+        (
+            &["--oldaskconfig"],
+            None,
+            "y\ny\n99\nyes\n0\n12\nmaybe\nm\nxyz\n0x10\n\n9\n1\nno\n",
+            "\n",
+        ),
+        (&["--oldconfig"], Some(old_config), "", "y\n7\n3\n"),
+        (&["--oldconfig"], Some(old_config), "y\n7\nx\n2\ny\n", ""),
+        (&["--oldconfig"], Some(full_config), "", ""),
+        (&["--syncconfig"], Some(old_config), "", "y\n"),
+        (&["--syncconfig"], Some(full_config), "", ""),
+        (&["--listnewconfig"], Some(old_config), "", ""),
+        (&["--listnewconfig"], None, "", ""),
+        (
+            &["--savedefconfig=defconfig.out"],
+            Some(full_config),
+            "",
+            "",
+        ),
+        (&["--savedefconfig=defconfig.out"], Some(old_config), "", ""),
+        (&["--olddefconfig"], Some(old_config), "", ""),
+        (&["-s", "--oldconfig"], Some(old_config), "", ""),
+    ];
+    let mut trees: Vec<(&str, &str)> = TREES.to_vec();
+    trees.push(("interactive", INTERACTIVE));
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (name, k) in &trees {
+        for (mode, config, in1, in2) in scenarios {
+            let (_a, theirs_dir) = fixture(k);
+            let (_b, ours_dir) = fixture(k);
+            if let Some(c) = config {
+                std::fs::write(theirs_dir.join(".config"), c).unwrap();
+                std::fs::write(ours_dir.join(".config"), c).unwrap();
+            }
+            for (round, input) in [in1, in2].iter().enumerate() {
+                let mut c = Command::new(CONF);
+                c.args(*mode).arg("Kconfig");
+                let theirs = run_with_input(c, &theirs_dir, input);
+                let mut c = patchbot_bin();
+                c.args(["kconfig", "conf"]).args(*mode).arg("Kconfig");
+                let ours = run_with_input(c, &ours_dir, input);
+                let (tf, of) = (snapshot(&theirs_dir), snapshot(&ours_dir));
+                compared += 1;
+                if theirs != ours || tf != of {
+                    failures.push(format!(
+                        "{name} {mode:?} round {round} (input {input:?}):\nconf: {theirs:?}\n{tf:#?}\npatchbot: {ours:?}\n{of:#?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(compared, trees.len() * scenarios.len() * 2);
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// conf refuses a tree with a recursive dependency, naming every cycle with
+/// file and line; the drop-in prints the same report and status, and the
+/// evaluator's own check finds the same cycles (through `depends on`,
+/// `select`, `imply`, a default's value, a prompt's `if`, a menu and a choice).
+#[test]
+fn recursive_dependencies_are_reported_like_conf() {
+    if !conf_available() {
+        return;
+    }
+    let tree = r#"
+config SELF
+	bool "self"
+	depends on SELF
+
+config PING
+	bool "ping"
+	depends on PONG
+config PONG
+	bool "pong"
+	depends on PING
+
+config PICKER
+	bool
+	select PICKED
+config PICKED
+	bool "picked"
+	depends on PICKER
+
+config HINT
+	bool "hint"
+	depends on HINTED
+	imply HINTED
+config HINTED
+	bool "hinted"
+
+config VALUE_A
+	bool "value a"
+	default VALUE_B
+config VALUE_B
+	bool "value b"
+	depends on VALUE_A
+
+config SHOWN
+	bool "shown" if SHOWER
+config SHOWER
+	bool "shower"
+	depends on SHOWN
+
+menu "Inside"
+	depends on INNER
+config INNER
+	bool "inner"
+endmenu
+
+choice
+	prompt "loop choice"
+	depends on CHOSEN
+config CHOSEN
+	bool "chosen"
+endchoice
+
+config FINE
+	bool "fine"
+	default y
+"#;
+    let (_a, theirs_dir) = fixture(tree);
+    let (_b, ours_dir) = fixture(tree);
+    let mut c = Command::new(CONF);
+    c.args(["--alldefconfig", "Kconfig"]);
+    let theirs = run_with_input(c, &theirs_dir, "");
+    let mut c = patchbot_bin();
+    c.args(["kconfig", "conf", "--alldefconfig", "Kconfig"]);
+    let ours = run_with_input(c, &ours_dir, "");
+    assert_eq!(theirs.0, 1, "conf accepted the tree: {theirs:?}");
+    assert_eq!(ours, theirs);
+    assert_eq!(snapshot(&ours_dir), snapshot(&theirs_dir));
+    let k = load(&ours_dir, Dialect::Linux61, "", BTreeMap::new());
+    let found = k.recursive_dependencies();
+    assert_eq!(found.concat(), theirs.2);
+    // every cycle of the tree but the harmless select/depends pair
+    assert_eq!(found.len(), 7, "{found:#?}");
+}

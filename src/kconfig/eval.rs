@@ -87,6 +87,28 @@ struct Sym {
     val: String,
     visible: Tri,
     write: bool,
+    /// The reverse dependency's value (`select`), from the last calculation.
+    rev_tri: Tri,
+    /// What this symbol selects and implies (for the help text).
+    selects: Vec<String>,
+    implies: Vec<String>,
+    /// The properties conf checks for recursive dependencies, in conf's order
+    /// (per definition: the entry itself, then its prompt, defaults, ranges).
+    checks: Vec<CheckProp>,
+    /// conf's SYMBOL_DEF_USER set without a value of ours (a choice value made
+    /// "not new" by its choice, a promptless parent of visible children).
+    has_value_flag: bool,
+}
+
+/// A property as conf's `sym_check_deps` sees it.
+#[derive(Debug, Clone)]
+struct CheckProp {
+    /// `symbol` (the definition), `prompt`, `default`, `range`.
+    kind: &'static str,
+    loc: String,
+    visible: Option<Expr>,
+    /// A default's value.
+    value: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -123,6 +145,32 @@ pub struct Kconfig {
     modules: Option<usize>,
     /// Notes like conf's warnings (unmet dependencies, bad user values).
     pub warnings: Vec<String>,
+    /// The menu tree after conf's `menu_finalize` (index 0 is the root).
+    cmenus: Vec<CMenu>,
+    /// Whether the configuration differs from what was read (conf_get_changed).
+    changed: bool,
+}
+
+/// A node of conf's menu tree after `menu_finalize`: if blocks and promptless
+/// symbols flattened, and the entries that depend on a symbol right after it
+/// moved below it (the automatic submenus conf's prompts are indented by).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CMenu {
+    pub sym: Option<usize>,
+    pub prompt: Option<String>,
+    /// `menu`, `menuconfig` (or the root): P_MENU.
+    pub is_menu: bool,
+    /// The prompt's visibility (`prompt->visible.expr`); None: always.
+    pub prompt_vis: Option<Expr>,
+    /// `visible if` of a menu.
+    pub visibility: Option<Expr>,
+    /// The entry's dependencies, with its parents'.
+    pub dep: Option<Expr>,
+    pub help: Option<String>,
+    pub list: Vec<usize>,
+    pub parent: usize,
+    /// Where the entry was written (`file:line`).
+    pub loc: String,
 }
 
 impl Kconfig {
@@ -136,10 +184,202 @@ impl Kconfig {
             mainmenu: "Main menu".into(),
             modules: None,
             warnings: Vec::new(),
+            cmenus: Vec::new(),
+            changed: false,
         };
         let nodes = parsed.nodes.clone();
         k.menu = k.walk(&nodes, None, None, None);
+        k.cmenus.push(CMenu {
+            prompt: Some(k.mainmenu.clone()),
+            is_menu: true,
+            ..Default::default()
+        });
+        let mut choice_no = 0;
+        k.build_cmenus(&nodes, 0, None, None, &mut choice_no);
+        k.finalize(0);
         k
+    }
+
+    /// conf's menu tree, as the parser builds it (before `menu_finalize`).
+    fn build_cmenus(
+        &mut self,
+        nodes: &[Node],
+        parent: usize,
+        dep: Option<Expr>,
+        vis: Option<Expr>,
+        choice_no: &mut usize,
+    ) {
+        for n in nodes {
+            let idx = self.cmenus.len();
+            match n {
+                Node::MainMenu { .. } => continue,
+                Node::Config(e) => {
+                    let Some(&sym) = self.by_name.get(&e.name) else {
+                        continue;
+                    };
+                    let mut full = dep.clone();
+                    for d in &e.depends {
+                        full = and(full, Some(d.clone()));
+                    }
+                    let (prompt, prompt_vis) = entry_prompt(e, &full, &vis);
+                    self.cmenus.push(CMenu {
+                        loc: e.loc.as_ref().map(|l| l.to_string()).unwrap_or_default(),
+                        // a menuconfig's prompt is a menu prompt (P_MENU)
+                        is_menu: e.menuconfig && prompt.is_some(),
+                        sym: Some(sym),
+                        prompt,
+                        prompt_vis,
+                        dep: full,
+                        help: e.help.clone(),
+                        parent,
+                        ..Default::default()
+                    });
+                }
+                Node::Choice {
+                    entry, children, ..
+                } => {
+                    let c = *choice_no;
+                    *choice_no += 1;
+                    let sym = self.choices.get(c).map(|ch| ch.sym);
+                    let mut full = dep.clone();
+                    for d in &entry.depends {
+                        full = and(full, Some(d.clone()));
+                    }
+                    let (prompt, prompt_vis) = entry_prompt(entry, &full, &vis);
+                    self.cmenus.push(CMenu {
+                        loc: entry
+                            .loc
+                            .as_ref()
+                            .map(|l| l.to_string())
+                            .unwrap_or_default(),
+                        sym,
+                        prompt,
+                        prompt_vis,
+                        dep: full.clone(),
+                        help: entry.help.clone(),
+                        parent,
+                        ..Default::default()
+                    });
+                    self.build_cmenus(children, idx, full, vis.clone(), choice_no);
+                }
+                Node::Menu {
+                    prompt,
+                    depends,
+                    visible,
+                    children,
+                    ..
+                } => {
+                    let mut d = dep.clone();
+                    for x in depends {
+                        d = and(d, Some(x.clone()));
+                    }
+                    let mut visibility: Option<Expr> = None;
+                    for x in visible {
+                        visibility = and(visibility, Some(x.clone()));
+                    }
+                    self.cmenus.push(CMenu {
+                        prompt: Some(prompt.clone()),
+                        is_menu: true,
+                        prompt_vis: d.clone(),
+                        visibility: visibility.clone(),
+                        dep: d.clone(),
+                        parent,
+                        ..Default::default()
+                    });
+                    let v = and(vis.clone(), visibility);
+                    self.build_cmenus(children, idx, d, v, choice_no);
+                }
+                Node::Comment {
+                    prompt, depends, ..
+                } => {
+                    let mut d = dep.clone();
+                    for x in depends {
+                        d = and(d, Some(x.clone()));
+                    }
+                    self.cmenus.push(CMenu {
+                        prompt: Some(prompt.clone()),
+                        prompt_vis: d.clone(),
+                        dep: d,
+                        parent,
+                        ..Default::default()
+                    });
+                }
+                Node::If { cond, children, .. } => {
+                    let d = and(dep.clone(), Some(cond.clone()));
+                    self.cmenus.push(CMenu {
+                        dep: d.clone(),
+                        parent,
+                        ..Default::default()
+                    });
+                    self.build_cmenus(children, idx, d, vis.clone(), choice_no);
+                }
+            }
+            self.cmenus[parent].list.push(idx);
+        }
+    }
+
+    /// The restructuring part of conf's `menu_finalize`.
+    fn finalize(&mut self, m: usize) {
+        let mut list = std::mem::take(&mut self.cmenus[m].list);
+        let mut k = 0;
+        while k < list.len() {
+            self.finalize_at(&mut list, k);
+            k += 1;
+        }
+        self.cmenus[m].list = self.flatten(m, list);
+    }
+
+    /// Finalize `list[k]`: recurse into its children, or (a symbol without
+    /// children) take the entries right after it that depend on it.
+    fn finalize_at(&mut self, list: &mut Vec<usize>, k: usize) {
+        let m = list[k];
+        if !self.cmenus[m].list.is_empty() {
+            self.finalize(m);
+            return;
+        }
+        let Some(sym) = self.cmenus[m].sym else {
+            return;
+        };
+        let name = self.syms[sym].name.clone();
+        let base = self.cmenus[m].prompt_vis.clone();
+        let mut taken = Vec::new();
+        while k + 1 < list.len() {
+            let c = list[k + 1];
+            let dep = if self.cmenus[c].prompt.is_some() {
+                self.cmenus[c].prompt_vis.clone()
+            } else {
+                self.cmenus[c].dep.clone()
+            };
+            if name.is_empty() || !dep.as_ref().is_some_and(|d| contains_symbol(d, &name)) {
+                break;
+            }
+            let dep = dep.unwrap_or_else(|| Expr::Sym("y".into()));
+            if !depends_symbol(&dep, &name) && !superset(&dep, &base) {
+                break;
+            }
+            self.finalize_at(list, k + 1);
+            let c = list.remove(k + 1);
+            self.cmenus[c].parent = m;
+            taken.push(c);
+        }
+        self.cmenus[m].list = self.flatten(m, taken);
+    }
+
+    /// conf's flattening of `if` blocks and of submenus below promptless symbols.
+    fn flatten(&mut self, m: usize, list: Vec<usize>) -> Vec<usize> {
+        let mut out = Vec::with_capacity(list.len());
+        let mut work: std::collections::VecDeque<usize> = list.into();
+        while let Some(c) = work.pop_front() {
+            out.push(c);
+            if !self.cmenus[c].list.is_empty() && self.cmenus[c].prompt.is_none() {
+                let kids = std::mem::take(&mut self.cmenus[c].list);
+                for &g in kids.iter().rev() {
+                    self.cmenus[g].parent = m;
+                    work.push_front(g);
+                }
+            }
+        }
+        out
     }
 
     fn sym(&mut self, name: &str) -> usize {
@@ -200,8 +440,34 @@ impl Kconfig {
             s.choice = choice;
         }
         let me = Expr::Sym(e.name.clone());
+        let def_loc = e
+            .loc
+            .as_ref()
+            .or_else(|| e.props.first().map(|p| &p.loc))
+            .map(|l| l.to_string())
+            .unwrap_or_default();
+        self.syms[i].checks.push(CheckProp {
+            kind: "symbol",
+            loc: def_loc,
+            visible: full.clone(),
+            value: None,
+        });
         for p in &e.props {
             let cond = and(full.clone(), p.cond.clone());
+            let kind = match &p.kind {
+                PropKind::Prompt(_) => Some(("prompt", and(cond.clone(), vis.clone()), None)),
+                PropKind::Default(v) => Some(("default", cond.clone(), Some(v.clone()))),
+                PropKind::Range(..) => Some(("range", cond.clone(), None)),
+                _ => None,
+            };
+            if let Some((kind, visible, value)) = kind {
+                self.syms[i].checks.push(CheckProp {
+                    kind,
+                    loc: p.loc.to_string(),
+                    visible,
+                    value,
+                });
+            }
             match &p.kind {
                 PropKind::Prompt(_) => {
                     let v = and(cond, vis.clone());
@@ -210,6 +476,7 @@ impl Kconfig {
                 PropKind::Default(v) => self.syms[i].defaults.push((v.clone(), cond)),
                 PropKind::Range(lo, hi) => self.syms[i].ranges.push((lo.clone(), hi.clone(), cond)),
                 PropKind::Select(t) => {
+                    self.syms[i].selects.push(t.clone());
                     let j = self.sym(t);
                     let term = match cond {
                         Some(c) => Expr::And(Box::new(me.clone()), Box::new(c)),
@@ -218,6 +485,7 @@ impl Kconfig {
                     self.syms[j].rev_dep = or(self.syms[j].rev_dep.take(), term);
                 }
                 PropKind::Imply(t) => {
+                    self.syms[i].implies.push(t.clone());
                     let j = self.sym(t);
                     let term = match cond {
                         Some(c) => Expr::And(Box::new(me.clone()), Box::new(c)),
@@ -407,6 +675,12 @@ impl Kconfig {
 
     /// Read `.config`/defconfig text: `CONFIG_X=v` and `# CONFIG_X is not set`.
     pub fn read_config(&mut self, text: &str) {
+        // conf_read_simple: every choice counts as set once a file is read
+        for s in &mut self.syms {
+            if s.is_choice.is_some() {
+                s.has_value_flag = true;
+            }
+        }
         for line in text.lines() {
             let line = line.trim_end();
             if let Some(rest) = line.strip_prefix("# CONFIG_") {
@@ -460,6 +734,38 @@ impl Kconfig {
                 s.state = 0;
             }
         }
+        // conf_read: count what the file does not record as computed; when it
+        // records everything, values of invisible symbols are forgotten (so
+        // they are asked as new should they become visible)
+        self.evaluate();
+        let mut unsaved = usize::from(dropped);
+        for s in &self.syms {
+            if s.is_choice.is_some() || s.no_write || s.typ.is_none() {
+                continue;
+            }
+            match (&s.user, s.write) {
+                (Some(u), true) => {
+                    let same = match s.typ {
+                        Some(Type::Bool) | Some(Type::Tristate) => letter(u) == s.tri,
+                        _ => *u == s.val,
+                    };
+                    if same {
+                        continue;
+                    }
+                }
+                (None, false) => continue,
+                _ => {}
+            }
+            unsaved += 1;
+        }
+        if unsaved == 0 {
+            for s in &mut self.syms {
+                if s.user.is_some() && s.choice.is_none() && s.visible == Tri::N {
+                    s.user = None;
+                }
+            }
+        }
+        self.changed = unsaved > 0 || !self.warnings.is_empty();
     }
 
     fn within_range(&mut self, i: usize, val: &str) -> bool {
@@ -686,6 +992,7 @@ impl Kconfig {
         s.tri = tri;
         s.val = val.clone();
         s.write = write;
+        s.rev_tri = rev_dep;
         s.state = 2;
         (tri, val)
     }
@@ -734,6 +1041,13 @@ impl Kconfig {
         if ct == Tri::N {
             return None;
         }
+        self.choice_pick(c, true)
+    }
+
+    /// The user's pick when `use_user` and it is visible, else conf's
+    /// `sym_choice_default`: the first visible default, else the first visible value.
+    fn choice_pick(&mut self, c: usize, use_user: bool) -> Option<usize> {
+        let cs = self.choices[c].sym;
         // value visibilities (their prompts only: the choice is y)
         let values = self.choices[c].values.clone();
         let mut visible = Vec::new();
@@ -744,7 +1058,7 @@ impl Kconfig {
             }
             visible.push(vis != Tri::N);
         }
-        if let Some(sel) = self.choices[c].selected {
+        if let Some(sel) = self.choices[c].selected.filter(|_| use_user) {
             if let Some(k) = values.iter().position(|&v| v == sel) {
                 if visible[k] {
                     return Some(sel);
@@ -942,8 +1256,965 @@ impl Kconfig {
     }
 }
 
+/// conf's `sym_check_deps`: recursive dependencies, reported as conf does.
+struct DepCheck<'k> {
+    k: &'k Kconfig,
+    check: Vec<bool>,
+    checked: Vec<bool>,
+    /// (symbol, property index, which expression) per level, bottom first.
+    stack: Vec<(usize, Option<usize>, Dep)>,
+    out: Vec<String>,
+    depth: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dep {
+    None,
+    Dir,
+    Rev,
+    Implied,
+    /// A property's value expression (a default's).
+    Value,
+}
+
+/// The longest chain of dependencies followed (a bound for hostile trees).
+const MAX_DEP_CHAIN: usize = 4000;
+
+impl DepCheck<'_> {
+    fn expr(&mut self, e: &Option<Expr>) -> Option<usize> {
+        let e = e.as_ref()?;
+        match e {
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) => {
+                let a = Some((**a).clone());
+                if let Some(s) = self.expr(&a) {
+                    return Some(s);
+                }
+                self.expr(&Some((**b).clone()))
+            }
+            Expr::Not(a) => self.expr(&Some((**a).clone())),
+            Expr::Sym(w) => match self.k.by_name.get(w) {
+                Some(&i) => self.sym(i),
+                None => None,
+            },
+            Expr::Str(_) => None,
+        }
+    }
+
+    fn top(&mut self) -> &mut (usize, Option<usize>, Dep) {
+        let n = self.stack.len() - 1;
+        &mut self.stack[n]
+    }
+
+    fn sym_deps(&mut self, i: usize) -> Option<usize> {
+        let s = &self.k.syms[i];
+        let (dir, rev, imp) = (
+            s.dir_dep.clone().flatten(),
+            s.rev_dep.clone(),
+            s.implied.clone(),
+        );
+        self.stack.push((i, None, Dep::Dir));
+        let mut r = self.expr(&dir);
+        if r.is_none() {
+            self.top().2 = Dep::Rev;
+            r = self.expr(&rev);
+        }
+        if r.is_none() {
+            self.top().2 = Dep::Implied;
+            r = self.expr(&imp);
+        }
+        if r.is_none() {
+            self.top().2 = Dep::None;
+            let checks = self.k.syms[i].checks.clone();
+            for (n, p) in checks.iter().enumerate() {
+                self.top().1 = Some(n);
+                r = self.expr(&p.visible);
+                if r.is_some() {
+                    break;
+                }
+                if p.kind != "default" || self.k.syms[i].is_choice.is_some() {
+                    continue;
+                }
+                self.top().2 = Dep::Value;
+                r = self.expr(&p.value);
+                if r.is_some() {
+                    break;
+                }
+                self.top().2 = Dep::None;
+            }
+        }
+        self.stack.pop();
+        r
+    }
+
+    fn choice_deps(&mut self, cs: usize) -> Option<usize> {
+        let c = self.k.syms[cs].is_choice.unwrap_or(0);
+        let values = self.k.choices[c].values.clone();
+        self.stack.push((cs, None, Dep::None));
+        for &v in &values {
+            self.check[v] = true;
+            self.checked[v] = true;
+        }
+        self.check[cs] = true;
+        self.checked[cs] = true;
+        let mut r = self.sym_deps(cs);
+        self.check[cs] = false;
+        if r.is_none() {
+            for &v in &values {
+                r = self.sym_deps(v);
+                if r.is_some() {
+                    break;
+                }
+            }
+        }
+        for &v in &values {
+            self.check[v] = false;
+        }
+        if let Some(s2) = r {
+            if self.k.syms[s2].choice == Some(c) {
+                r = Some(cs);
+            }
+        }
+        self.stack.pop();
+        r
+    }
+
+    fn sym(&mut self, i: usize) -> Option<usize> {
+        if self.check[i] {
+            self.print(i);
+            return Some(i);
+        }
+        if self.checked[i] {
+            return None;
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEP_CHAIN {
+            self.depth -= 1;
+            self.checked[i] = true;
+            return None;
+        }
+        let r = if let Some(c) = self.k.syms[i].choice {
+            self.stack.push((i, None, Dep::None));
+            let cs = self.k.choices[c].sym;
+            let r = self.sym(cs);
+            self.stack.pop();
+            r
+        } else if self.k.syms[i].is_choice.is_some() {
+            self.choice_deps(i)
+        } else {
+            self.check[i] = true;
+            self.checked[i] = true;
+            let r = self.sym_deps(i);
+            self.check[i] = false;
+            r
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn name(&self, i: usize) -> String {
+        let n = &self.k.syms[i].name;
+        if n.is_empty() {
+            "<choice>".into()
+        } else {
+            n.clone()
+        }
+    }
+
+    fn print(&mut self, last: usize) {
+        let mut last = last;
+        let mut stack = self.stack.clone();
+        if let Some(c) = self.k.syms[last].choice {
+            stack.push((last, None, Dep::None));
+            last = self.k.choices[c].sym;
+        }
+        let Some(start) = stack.iter().rposition(|f| f.0 == last) else {
+            self.out
+                .push("unexpected recursive dependency error\n".into());
+            return;
+        };
+        let mut msg = String::new();
+        for n in start..stack.len() {
+            let (sym, prop, dep) = stack[n];
+            let next = stack.get(n + 1).map_or(last, |f| f.0);
+            let s = &self.k.syms[sym];
+            let first = s.checks.first().map(|p| p.loc.clone()).unwrap_or_default();
+            let p = prop.and_then(|k| s.checks.get(k));
+            let loc = p.map_or(first.clone(), |p| p.loc.clone());
+            if n == start {
+                msg.push_str(&format!("{loc}:error: recursive dependency detected!\n"));
+            }
+            let (me, other) = (self.name(sym), self.name(next));
+            let line = if s.is_choice.is_some() {
+                format!("{first}:\tchoice {me} contains symbol {other}\n")
+            } else if s.choice.is_some() {
+                format!("{first}:\tsymbol {me} is part of choice {other}\n")
+            } else {
+                match dep {
+                    Dep::Dir => format!("{loc}:\tsymbol {me} depends on {other}\n"),
+                    Dep::Rev => format!("{loc}:\tsymbol {me} is selected by {other}\n"),
+                    Dep::Implied => format!("{loc}:\tsymbol {me} is implied by {other}\n"),
+                    Dep::Value => format!(
+                        "{loc}:\tsymbol {me} {} value contains {other}\n",
+                        p.map_or("symbol", |p| p.kind)
+                    ),
+                    Dep::None => format!(
+                        "{loc}:\tsymbol {me} {} is visible depending on {other}\n",
+                        p.map_or("symbol", |p| p.kind)
+                    ),
+                }
+            };
+            msg.push_str(&line);
+        }
+        msg.push_str("For a resolution refer to Documentation/kbuild/kconfig-language.rst\nsubsection \"Kconfig recursive dependency limitations\"\n\n");
+        self.out.push(msg);
+    }
+}
+
+/// What conf's line-oriented front end (`conf.c`) and its writers need: the
+/// menu tree, symbol flags and the setters with conf's validation.
+impl Kconfig {
+    pub(crate) fn cmenu(&self, m: usize) -> &CMenu {
+        &self.cmenus[m]
+    }
+
+    pub(crate) fn sym_name(&self, i: usize) -> &str {
+        &self.syms[i].name
+    }
+
+    /// conf's `sym_get_type`: a tristate is a bool without modules or inside a choice.
+    pub(crate) fn get_type(&mut self, i: usize) -> Option<Type> {
+        self.eff_type(i)
+    }
+
+    pub(crate) fn tri(&mut self, i: usize) -> Tri {
+        self.calc(i).0
+    }
+
+    /// conf's `sym_get_string_value`.
+    pub(crate) fn string_value(&mut self, i: usize) -> String {
+        let (t, v) = self.calc(i);
+        match self.syms[i].typ {
+            Some(Type::Bool) | Some(Type::Tristate) => t.letter().to_string(),
+            _ => v,
+        }
+    }
+
+    /// conf's `sym_has_value` (SYMBOL_DEF_USER). A choice has a value only
+    /// while each of its visible values has one (`sym_calc_choice`).
+    pub(crate) fn has_value(&mut self, i: usize) -> bool {
+        let own = self.syms[i].user.is_some() || self.syms[i].has_value_flag;
+        let Some(c) = self.syms[i].is_choice else {
+            return own;
+        };
+        if !own {
+            return false;
+        }
+        for v in self.choices[c].values.clone() {
+            self.calc(v);
+            if self.syms[v].visible != Tri::N
+                && !(self.syms[v].user.is_some() || self.syms[v].has_value_flag)
+            {
+                self.syms[i].has_value_flag = false;
+                self.syms[i].user = None;
+                return false;
+            }
+        }
+        true
+    }
+
+    pub(crate) fn is_changeable(&mut self, i: usize) -> bool {
+        self.calc(i);
+        self.syms[i].visible > self.syms[i].rev_tri
+    }
+
+    pub(crate) fn is_choice(&self, i: usize) -> bool {
+        self.syms[i].is_choice.is_some()
+    }
+
+    /// conf's `sym_get_choice_value`: the value the choice has picked.
+    pub(crate) fn choice_value(&mut self, cs: usize) -> Option<usize> {
+        let c = self.syms[cs].is_choice?;
+        self.choice_selected(c)
+    }
+
+    /// Whether the configuration differs from what was read (conf_get_changed).
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// conf's `menu_is_visible` (with its side effect: a symbol shown only for
+    /// its visible children counts as having a value).
+    pub(crate) fn menu_is_visible(&mut self, m: usize) -> bool {
+        if self.cmenus[m].prompt.is_none() {
+            return false;
+        }
+        if let Some(v) = self.cmenus[m].visibility.clone() {
+            if self.eval(&v) == Tri::N {
+                return false;
+            }
+        }
+        let pv = self.cmenus[m].prompt_vis.clone();
+        let sym = self.cmenus[m].sym;
+        let mut visible = self.eval_opt(&pv, Tri::Y);
+        if let Some(i) = sym {
+            self.calc(i);
+            if let Some(c) = self.syms[i].choice {
+                let cs = self.choices[c].sym;
+                if self.calc(cs).0 == Tri::N {
+                    visible = Tri::N;
+                }
+            }
+        }
+        if visible != Tri::N {
+            return true;
+        }
+        let Some(i) = sym else { return false };
+        if self.calc(i).0 == Tri::N {
+            return false;
+        }
+        for c in self.cmenus[m].list.clone() {
+            if self.menu_is_visible(c) {
+                self.syms[i].has_value_flag = true;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// conf's `menu_get_parent_menu`: the nearest enclosing `menu` (or the root).
+    pub(crate) fn parent_menu(&self, mut m: usize) -> usize {
+        while m != 0 && !self.cmenus[m].is_menu {
+            m = self.cmenus[m].parent;
+        }
+        m
+    }
+
+    /// conf's `sym_tristate_within_range`.
+    pub(crate) fn tristate_within_range(&mut self, i: usize, val: Tri) -> bool {
+        self.calc(i);
+        let typ = self.eff_type(i);
+        let s = &self.syms[i];
+        if s.visible == Tri::N {
+            return false;
+        }
+        if !matches!(typ, Some(Type::Bool) | Some(Type::Tristate)) {
+            return false;
+        }
+        if typ == Some(Type::Bool) && val == Tri::M {
+            return false;
+        }
+        if s.visible <= s.rev_tri {
+            return false;
+        }
+        if s.choice.is_some() && s.visible == Tri::Y {
+            return val == Tri::Y;
+        }
+        val >= s.rev_tri && val <= s.visible
+    }
+
+    fn clear_all_valid(&mut self) {
+        for s in &mut self.syms {
+            s.state = 0;
+        }
+    }
+
+    /// conf's `sym_set_tristate_value`.
+    pub(crate) fn set_tristate(&mut self, i: usize, val: Tri) -> bool {
+        let old = self.tri(i);
+        if old != val && !self.tristate_within_range(i, val) {
+            return false;
+        }
+        if !self.has_value(i) {
+            self.changed = true;
+        }
+        self.syms[i].has_value_flag = true;
+        if let (Some(c), Tri::Y) = (self.syms[i].choice, val) {
+            self.choices[c].selected = Some(i);
+            let cs = self.choices[c].sym;
+            self.syms[cs].user = Some("y".into());
+            for v in self.choices[c].values.clone() {
+                if self.syms[v].visible != Tri::N {
+                    self.syms[v].has_value_flag = true;
+                }
+            }
+        }
+        self.syms[i].user = Some(val.letter().to_string());
+        if old != val {
+            self.changed = true;
+            self.clear_all_valid();
+        }
+        true
+    }
+
+    /// conf's `sym_string_valid`.
+    fn string_valid(&self, i: usize, v: &str) -> bool {
+        let b = v.as_bytes();
+        match self.syms[i].typ {
+            Some(Type::String) => true,
+            Some(Type::Int) => {
+                let d = b.strip_prefix(b"-").unwrap_or(b);
+                !d.is_empty() && d.iter().all(u8::is_ascii_digit) && !(d[0] == b'0' && d.len() > 1)
+            }
+            Some(Type::Hex) => {
+                let d = b
+                    .strip_prefix(b"0x")
+                    .or_else(|| b.strip_prefix(b"0X"))
+                    .unwrap_or(b);
+                // conf's do-while looks at the first character even when empty
+                !d.is_empty() && d.iter().all(u8::is_ascii_hexdigit)
+            }
+            Some(Type::Bool) | Some(Type::Tristate) => {
+                matches!(b.first(), Some(b'y' | b'Y' | b'm' | b'M' | b'n' | b'N'))
+            }
+            None => false,
+        }
+    }
+
+    /// conf's `sym_set_string_value`.
+    pub(crate) fn set_string(&mut self, i: usize, v: &str) -> bool {
+        match self.syms[i].typ {
+            Some(Type::Bool) | Some(Type::Tristate) => {
+                return match v.as_bytes().first() {
+                    Some(b'y' | b'Y') => self.set_tristate(i, Tri::Y),
+                    Some(b'm' | b'M') => self.set_tristate(i, Tri::M),
+                    Some(b'n' | b'N') => self.set_tristate(i, Tri::N),
+                    _ => false,
+                };
+            }
+            None => return false,
+            _ => {}
+        }
+        if !self.string_valid(i, v) {
+            return false;
+        }
+        if matches!(self.syms[i].typ, Some(Type::Int) | Some(Type::Hex)) {
+            self.calc(i);
+            if !self.within_range(i, v) {
+                return false;
+            }
+        }
+        if !self.has_value(i) {
+            self.changed = true;
+        }
+        self.syms[i].has_value_flag = true;
+        let v = if self.syms[i].typ == Some(Type::Hex)
+            && !(v.starts_with("0x") || v.starts_with("0X"))
+        {
+            format!("0x{v}")
+        } else {
+            v.to_string()
+        };
+        if self.syms[i].user.as_deref() != Some(v.as_str()) {
+            self.syms[i].user = Some(v);
+            self.changed = true;
+            self.clear_all_valid();
+        }
+        true
+    }
+
+    /// conf's `sym_get_string_default`.
+    fn string_default(&mut self, i: usize) -> String {
+        self.calc(i);
+        let typ = self.syms[i].typ;
+        let mut val = Tri::N;
+        let mut s = String::new();
+        if let Some((e, cond)) = self.default_prop(i) {
+            match typ {
+                Some(Type::Bool) | Some(Type::Tristate) => val = self.eval(&e).and(cond),
+                _ => s = self.value_of(&e).1,
+            }
+        }
+        val = val.or(self.syms[i].rev_tri);
+        if val == Tri::M && self.syms[i].choice.is_none() && !self.modules_on() {
+            val = Tri::Y;
+        }
+        if typ == Some(Type::Bool) && val == Tri::M {
+            val = Tri::Y;
+        }
+        let imp = self.syms[i].implied.clone();
+        let implied = {
+            let t = self.eval_opt(&imp, Tri::N);
+            self.bool_fold(i, t)
+        };
+        if val < implied {
+            val = implied;
+        }
+        match typ {
+            Some(Type::Bool) | Some(Type::Tristate) => val.letter().to_string(),
+            Some(_) => s,
+            None => String::new(),
+        }
+    }
+
+    /// conf's `expr_gstr_print`: symbols with their values (`A [=y] && B [=n]`),
+    /// parentheses only where precedence needs them.
+    fn expr_str(&mut self, e: &Option<Expr>) -> String {
+        fn prec(e: &Expr) -> u8 {
+            match e {
+                Expr::Or(..) => 1,
+                Expr::And(..) => 2,
+                Expr::Not(..) => 3,
+                _ => 4,
+            }
+        }
+        fn go(k: &mut Kconfig, e: &Expr, outer: u8, out: &mut String) {
+            let paren = outer > prec(e) && outer != 0;
+            if paren {
+                out.push('(');
+            }
+            match e {
+                Expr::Sym(w) | Expr::Str(w) => k.word_str(w, out),
+                Expr::Not(a) => {
+                    out.push('!');
+                    go(k, a, 3, out);
+                }
+                Expr::And(a, b) => {
+                    go(k, a, 2, out);
+                    out.push_str(" && ");
+                    go(k, b, 2, out);
+                }
+                Expr::Or(a, b) => {
+                    go(k, a, 1, out);
+                    out.push_str(" || ");
+                    go(k, b, 1, out);
+                }
+                Expr::Cmp(op, a, b) => {
+                    go(k, a, 4, out);
+                    out.push_str(match op {
+                        CmpOp::Eq => "=",
+                        CmpOp::Ne => "!=",
+                        CmpOp::Lt => "<",
+                        CmpOp::Le => "<=",
+                        CmpOp::Gt => ">",
+                        CmpOp::Ge => ">=",
+                    });
+                    go(k, b, 4, out);
+                }
+            }
+            if paren {
+                out.push(')');
+            }
+        }
+        let mut out = String::new();
+        match e {
+            None => out.push('y'),
+            Some(e) => go(self, e, 0, &mut out),
+        }
+        out
+    }
+
+    fn word_str(&mut self, w: &str, out: &mut String) {
+        out.push_str(w);
+        let typed = match w {
+            "y" | "m" | "n" => Some(w.to_string()),
+            _ => match self.by_name.get(w).copied() {
+                Some(i) if self.syms[i].typ.is_some() => Some(self.string_value(i)),
+                _ => None,
+            },
+        };
+        if let Some(v) = typed {
+            out.push_str(&format!(" [={v}]"));
+        }
+    }
+
+    /// conf's `menu_get_ext_help` for a menu entry: its help text (or conf's
+    /// "no help" line) and the symbol summary of `get_symbol_str`.
+    pub(crate) fn help_text(&mut self, m: usize) -> String {
+        let c = self.cmenus[m].clone();
+        let mut r = String::new();
+        match (&c.help, c.sym) {
+            (Some(h), Some(s)) => {
+                if !self.syms[s].name.is_empty() {
+                    r.push_str(&format!("CONFIG_{}:\n\n", self.syms[s].name));
+                }
+                r.push_str(h);
+                r.push('\n');
+            }
+            _ => r.push_str("There is no help available for this option.\n"),
+        }
+        let Some(sym) = c.sym else { return r };
+        let name = self.syms[sym].name.clone();
+        if !name.is_empty() {
+            let v = self.string_value(sym);
+            r.push_str(&format!("Symbol: {name} [={v}]\n"));
+            let t = match self.syms[sym].typ {
+                Some(Type::Bool) => "bool",
+                Some(Type::Tristate) => "tristate",
+                Some(Type::Int) => "integer",
+                Some(Type::Hex) => "hex",
+                Some(Type::String) => "string",
+                None => "unknown",
+            };
+            r.push_str(&format!("Type  : {t}\n"));
+            if matches!(self.syms[sym].typ, Some(Type::Int) | Some(Type::Hex)) {
+                let mut range = None;
+                for (lo, hi, cond) in self.syms[sym].ranges.clone() {
+                    if self.eval_opt(&cond, Tri::Y) != Tri::N {
+                        range = Some((lo, hi));
+                        break;
+                    }
+                }
+                if let Some((lo, hi)) = range {
+                    let (mut a, mut b) = (String::new(), String::new());
+                    self.word_str(&expr_word(&lo), &mut a);
+                    self.word_str(&expr_word(&hi), &mut b);
+                    r.push_str(&format!("Range : [{a} {b}]\n"));
+                }
+            }
+        }
+        // the definitions with prompts first, then the others
+        let entries: Vec<usize> = (1..self.cmenus.len())
+            .filter(|&i| self.cmenus[i].sym == Some(sym))
+            .collect();
+        for &e in &entries {
+            let em = self.cmenus[e].clone();
+            let Some(p) = &em.prompt else { continue };
+            r.push_str(&format!("Defined at {}\n", em.loc));
+            r.push_str(&format!("  Prompt: {p}\n"));
+            if em.dep.is_some() {
+                let d = self.expr_str(&em.dep);
+                r.push_str(&format!("  Depends on: {d}\n"));
+            }
+            if em.prompt_vis != em.dep {
+                let d = self.expr_str(&em.prompt_vis);
+                r.push_str(&format!("  Visible if: {d}\n"));
+            }
+            r.push_str("  Location:\n");
+            let mut chain = Vec::new();
+            let mut x = e;
+            while x != 0 && chain.len() < 8 {
+                chain.push(x);
+                x = self.cmenus[x].parent;
+            }
+            let mut j = 4;
+            for &x in chain.iter().rev() {
+                let xm = self.cmenus[x].clone();
+                let prompt = xm
+                    .prompt
+                    .clone()
+                    .or_else(|| xm.sym.map(|s| self.syms[s].name.clone()))
+                    .unwrap_or_default();
+                r.push_str(&format!("{}-> {prompt}", " ".repeat(j)));
+                if let Some(s) = xm.sym {
+                    let n = if self.syms[s].name.is_empty() {
+                        "<choice>".to_string()
+                    } else {
+                        self.syms[s].name.clone()
+                    };
+                    let v = self.string_value(s);
+                    r.push_str(&format!(" ({n} [={v}])"));
+                }
+                r.push('\n');
+                j += 2;
+            }
+        }
+        for &e in &entries {
+            let em = self.cmenus[e].clone();
+            if em.prompt.is_some() {
+                continue;
+            }
+            r.push_str(&format!("Defined at {}\n", em.loc));
+            if em.dep.is_some() {
+                let d = self.expr_str(&em.dep);
+                r.push_str(&format!("  Depends on: {d}\n"));
+            }
+        }
+        let lists = self.dep_lists(sym);
+        r.push_str(&lists);
+        r.push_str("\n\n");
+        r
+    }
+
+    /// The `Selects:`/`Selected by` and `Implies:`/`Implied by` parts.
+    fn dep_lists(&mut self, sym: usize) -> String {
+        let mut r = String::new();
+        let selects: Vec<String> = self.syms[sym].selects.clone();
+        if !selects.is_empty() {
+            let mut parts = Vec::new();
+            for t in &selects {
+                let mut o = String::new();
+                self.word_str(t, &mut o);
+                parts.push(o);
+            }
+            r.push_str(&format!("Selects: {}\n", parts.join(" && ")));
+        }
+        let rev = self.syms[sym].rev_dep.clone();
+        r.push_str(&self.revdep_str(&rev, "Selected by"));
+        let imps: Vec<String> = self.syms[sym].implies.clone();
+        if !imps.is_empty() {
+            let mut parts = Vec::new();
+            for t in &imps {
+                let mut o = String::new();
+                self.word_str(t, &mut o);
+                parts.push(o);
+            }
+            r.push_str(&format!("Implies: {}\n", parts.join(" && ")));
+        }
+        let imp = self.syms[sym].implied.clone();
+        r.push_str(&self.revdep_str(&imp, "Implied by"));
+        r
+    }
+
+    /// conf's `expr_gstr_print_revdep` for y, m and n: the top-level `||` terms
+    /// by their value, one `  - ` line each.
+    fn revdep_str(&mut self, e: &Option<Expr>, title: &str) -> String {
+        fn terms(e: &Expr, out: &mut Vec<Expr>) {
+            if let Expr::Or(a, b) = e {
+                terms(a, out);
+                terms(b, out);
+            } else {
+                out.push(e.clone());
+            }
+        }
+        let Some(e) = e else { return String::new() };
+        let mut ts = Vec::new();
+        terms(e, &mut ts);
+        let mut r = String::new();
+        for (t, l) in [(Tri::Y, "y"), (Tri::M, "m"), (Tri::N, "n")] {
+            let mut hit = false;
+            for term in &ts {
+                if self.eval(term) != t {
+                    continue;
+                }
+                if !hit {
+                    r.push_str(&format!("{title} [{l}]:\n"));
+                    hit = true;
+                }
+                let s = self.expr_str(&Some(term.clone()));
+                r.push_str(&format!("  - {s}\n"));
+            }
+        }
+        r
+    }
+
+    /// `--listnewconfig`'s line (`print_symbol_for_listconfig`: n is printed).
+    pub(crate) fn listconfig_line(&mut self, i: usize) -> String {
+        let v = self.string_value(i);
+        match self.syms[i].typ {
+            Some(Type::String) => format!("CONFIG_{}=\"{}\"\n", self.syms[i].name, escape(&v)),
+            _ => format!("CONFIG_{}={}\n", self.syms[i].name, v),
+        }
+    }
+
+    /// The minimal configuration conf's `--savedefconfig` writes.
+    pub fn savedefconfig_text(&mut self) -> String {
+        self.clear_all_valid();
+        let mut out = String::new();
+        let mut done = vec![false; self.syms.len()];
+        let mut stack: Vec<usize> = self.cmenus[0].list.iter().rev().copied().collect();
+        while let Some(m) = stack.pop() {
+            stack.extend(self.cmenus[m].list.iter().rev().copied());
+            let Some(i) = self.cmenus[m].sym else {
+                continue;
+            };
+            if self.is_choice(i) || done[i] {
+                continue;
+            }
+            self.calc(i);
+            done[i] = true;
+            if !self.syms[i].write || !self.is_changeable(i) {
+                continue;
+            }
+            if self.string_value(i) == self.string_default(i) {
+                continue;
+            }
+            if let Some(c) = self.syms[i].choice {
+                let ds = self.choice_pick(c, false);
+                if !self.choices[c].optional
+                    && ds == Some(i)
+                    && self.syms[i].typ == Some(Type::Bool)
+                    && self.tri(i) == Tri::Y
+                {
+                    continue;
+                }
+            }
+            out.push_str(&self.config_line(i));
+        }
+        out
+    }
+
+    /// conf's check for recursive dependencies (run by conf after parsing; any
+    /// finding makes conf stop with status 1): one message per cycle, exactly
+    /// as conf prints them, in conf's order.
+    pub fn recursive_dependencies(&self) -> Vec<String> {
+        let n = self.syms.len();
+        let mut c = DepCheck {
+            k: self,
+            check: vec![false; n],
+            checked: vec![false; n],
+            stack: Vec::new(),
+            out: Vec::new(),
+            depth: 0,
+        };
+        for i in self.table_order() {
+            if self.syms[i].typ.is_some() || self.syms[i].is_choice.is_some() {
+                c.sym(i);
+            }
+        }
+        c.out
+    }
+
+    /// Symbols in conf's `for_all_symbols` order (its hash table's buckets).
+    fn table_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.syms.len()).collect();
+        order.sort_by_key(|&i| (conf_bucket(&self.syms[i].name), std::cmp::Reverse(i)));
+        order
+    }
+
+    /// `include/config/auto.conf` as conf writes it.
+    pub fn auto_conf_text(&mut self) -> String {
+        self.evaluate();
+        let mut out = format!(
+            "#\n# Automatically generated file; DO NOT EDIT.\n# {}\n#\n",
+            self.mainmenu
+        );
+        for i in self.table_order() {
+            let s = &self.syms[i];
+            if !s.write || s.name.is_empty() || s.typ.is_none() || s.is_choice.is_some() {
+                continue;
+            }
+            match s.typ {
+                Some(Type::Bool) | Some(Type::Tristate) if s.tri == Tri::N => {}
+                Some(Type::Bool) | Some(Type::Tristate) => {
+                    out.push_str(&format!("CONFIG_{}={}\n", s.name, s.tri.letter()))
+                }
+                _ => out.push_str(&format!("CONFIG_{}={}\n", s.name, s.val)),
+            }
+        }
+        out
+    }
+
+    /// `include/generated/rustc_cfg` as conf writes it.
+    pub fn rustc_cfg_text(&mut self) -> String {
+        self.evaluate();
+        let mut out = String::new();
+        for i in self.table_order() {
+            let s = &self.syms[i];
+            if !s.write || s.name.is_empty() || s.typ.is_none() || s.is_choice.is_some() {
+                continue;
+            }
+            let val = match s.typ {
+                Some(Type::Bool) | Some(Type::Tristate) => {
+                    if s.tri == Tri::N {
+                        continue;
+                    }
+                    out.push_str(&format!("--cfg=CONFIG_{}\n", s.name));
+                    s.tri.letter().to_string()
+                }
+                Some(Type::Hex) if !(s.val.starts_with("0x") || s.val.starts_with("0X")) => {
+                    format!("0x{}", s.val)
+                }
+                _ => s.val.clone(),
+            };
+            out.push_str(&format!("--cfg=CONFIG_{}=\"{}\"\n", s.name, escape(&val)));
+        }
+        out
+    }
+
+    /// Every written symbol's value as `auto.conf` records it (n for unset
+    /// bools), keyed by name, for conf's `conf_touch_deps`.
+    pub fn auto_values(&mut self) -> BTreeMap<String, String> {
+        self.evaluate();
+        self.syms
+            .iter()
+            .filter(|s| s.write && !s.name.is_empty() && s.typ.is_some() && s.is_choice.is_none())
+            .map(|s| {
+                let v = match s.typ {
+                    Some(Type::Bool) | Some(Type::Tristate) => s.tri.letter().to_string(),
+                    _ => s.val.clone(),
+                };
+                (s.name.clone(), v)
+            })
+            .collect()
+    }
+}
+
+/// The word of a constant or symbol expression (a range bound).
+fn expr_word(e: &Expr) -> String {
+    match e {
+        Expr::Sym(w) | Expr::Str(w) => w.clone(),
+        _ => String::new(),
+    }
+}
+
+/// An entry's prompt (conf keeps the first) and its visibility: the entry's
+/// dependencies, the prompt's `if` and the enclosing menus' `visible if`.
+fn entry_prompt(
+    e: &ConfigEntry,
+    full: &Option<Expr>,
+    vis: &Option<Expr>,
+) -> (Option<String>, Option<Expr>) {
+    for p in &e.props {
+        if let PropKind::Prompt(text) = &p.kind {
+            let v = and(and(full.clone(), p.cond.clone()), vis.clone());
+            return (Some(text.clone()), v);
+        }
+    }
+    (None, full.clone())
+}
+
+/// conf's `expr_contains_symbol`.
+fn contains_symbol(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Sym(s) => s == name,
+        Expr::Str(_) => false,
+        Expr::Not(a) => contains_symbol(a, name),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b) => {
+            contains_symbol(a, name) || contains_symbol(b, name)
+        }
+    }
+}
+
+/// conf's `expr_depends_symbol`: `sym`, `sym=y`, `sym=m` or `sym!=n`, possibly
+/// as one term of a conjunction.
+fn depends_symbol(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::And(a, b) => depends_symbol(a, name) || depends_symbol(b, name),
+        Expr::Sym(s) => s == name,
+        Expr::Cmp(CmpOp::Eq, a, b) => {
+            matches!(&**a, Expr::Sym(s) if s == name)
+                && matches!(&**b, Expr::Sym(v) if v == "y" || v == "m")
+        }
+        Expr::Cmp(CmpOp::Ne, a, b) => {
+            matches!(&**a, Expr::Sym(s) if s == name) && matches!(&**b, Expr::Sym(v) if v == "n")
+        }
+        _ => false,
+    }
+}
+
+/// The terms of a conjunction, with `X != n` read as `X` (conf's
+/// `expr_trans_compare(..., E_UNEQUAL, &symbol_no)` and `expr_transform`).
+fn conj_terms(e: &Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::And(a, b) => {
+            conj_terms(a, out);
+            conj_terms(b, out);
+        }
+        Expr::Cmp(CmpOp::Ne, a, b) if matches!(&**b, Expr::Sym(v) if v == "n") => {
+            out.push((**a).clone())
+        }
+        Expr::Sym(s) if s == "y" => {}
+        other => out.push(other.clone()),
+    }
+}
+
+/// Whether `dep` is a "superset" of `base` in menu_finalize's sense: every term
+/// of `base` is a term of `dep` (what `expr_eliminate_eq` leaves of `base` is y).
+fn superset(dep: &Expr, base: &Option<Expr>) -> bool {
+    let Some(base) = base else { return true };
+    let mut d = Vec::new();
+    conj_terms(dep, &mut d);
+    let mut b = Vec::new();
+    conj_terms(base, &mut b);
+    b.iter().all(|t| d.contains(t))
+}
+
 /// conf's `strhash(name) % SYMBOL_HASHSIZE` (32-bit FNV-1a, 9973 buckets).
 fn conf_bucket(name: &str) -> u32 {
+    // an anonymous choice has no name and goes to bucket 0
+    if name.is_empty() {
+        return 0;
+    }
     let mut h: u32 = 2_166_136_261;
     for &b in name.as_bytes() {
         h = (u32::from(b) ^ h).wrapping_mul(0x0100_0193);

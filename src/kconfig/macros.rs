@@ -90,10 +90,17 @@ pub struct Macros<'t> {
     toolchain: &'t dyn Toolchain,
     /// Messages from `$(info)` and `$(warning-if)`, in order.
     pub messages: Vec<String>,
+    /// `$(warning-if)` messages (conf prints them to stderr), in order.
+    pub warnings: Vec<String>,
+    /// Recursive variables being expanded (a variable met again references itself).
+    expanding: Vec<String>,
     /// Probes answered with a guess (not from the table), for reports.
     pub guessed: Vec<String>,
     /// Environment variables that were read (inputs of the result).
     pub env_used: BTreeMap<String, Option<String>>,
+    /// Environment variables found, in the order first referenced (conf writes
+    /// them to `auto.conf.cmd` in this order).
+    pub env_order: Vec<(String, String)>,
     pub file: String,
     pub line: usize,
     work: usize,
@@ -155,8 +162,11 @@ impl<'t> Macros<'t> {
             env,
             toolchain,
             messages: Vec::new(),
+            warnings: Vec::new(),
+            expanding: Vec::new(),
             guessed: Vec::new(),
             env_used: BTreeMap::new(),
+            env_order: Vec::new(),
             file: String::new(),
             line: 0,
             work: 0,
@@ -307,7 +317,7 @@ impl<'t> Macros<'t> {
                     return Err(self.err("warning-if takes 2 arguments"));
                 }
                 if values[0].trim() == "y" {
-                    self.messages
+                    self.warnings
                         .push(format!("{}:{}: {}", self.file, self.line, values[1]));
                 }
                 return Ok(String::new());
@@ -342,11 +352,26 @@ impl<'t> Macros<'t> {
         if let Some(var) = self.vars.get(&name).cloned() {
             return match var.flavor {
                 Flavor::Simple if values.is_empty() => Ok(var.value),
-                _ => self.expand_depth(&var.value, &values, depth + 1),
+                _ => {
+                    if self.expanding.contains(&name) {
+                        return Err(self.err(format!(
+                            "Recursive variable '{name}' references itself (eventually)"
+                        )));
+                    }
+                    self.expanding.push(name.clone());
+                    let r = self.expand_depth(&var.value, &values, depth + 1);
+                    self.expanding.pop();
+                    r
+                }
             };
         }
         if values.is_empty() {
             let v = self.env.get(&name).cloned();
+            if let Some(val) = &v {
+                if !self.env_order.iter().any(|(n, _)| *n == name) {
+                    self.env_order.push((name.clone(), val.clone()));
+                }
+            }
             self.env_used.insert(name.clone(), v.clone());
             return Ok(v.unwrap_or_default());
         }

@@ -11,6 +11,7 @@
 //! The toolchain tables, the tree profiles and the `kconfig` command are still to
 //! come (issue 4).
 
+pub mod conf;
 pub mod eval;
 pub mod macros;
 pub mod parse;
@@ -148,6 +149,9 @@ pub fn evaluate(
     files.extend(parsed.inputs.files.iter().cloned());
     files.push(defconfig_path);
     let base = eval::Kconfig::new(&parsed);
+    // conf refuses such a tree (status 1); the values below are what our
+    // evaluator makes of it, and the report goes with every variant
+    let cycles = base.recursive_dependencies();
     let mut out = Vec::with_capacity(variants.len());
     for (variant, overlay) in variants {
         let overlay = overlay.replace("\\n", "\n");
@@ -159,6 +163,7 @@ pub fn evaluate(
         let mut k = base.clone();
         k.read_config(&format!("{defconfig}\n{overlay}"));
         let mut warnings = parsed.warnings.clone();
+        warnings.extend(cycles.iter().map(|c| c.trim_end().to_string()));
         warnings.extend(k.warnings.iter().cloned());
         out.push(Evaluation {
             arch: arch.name.clone(),

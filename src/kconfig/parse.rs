@@ -179,6 +179,8 @@ pub struct Parsed {
     /// Toolchain questions answered with a guess, and `$(info)` messages.
     pub guessed: Vec<String>,
     pub messages: Vec<String>,
+    /// Environment variables the tree read, in first-reference order.
+    pub env: Vec<(String, String)>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -552,7 +554,10 @@ impl<'a, 't> Parser<'a, 't> {
         guessed.sort();
         guessed.dedup();
         let messages = self.macros.messages.clone();
+        self.warnings.extend(self.macros.warnings.iter().cloned());
+        let env = self.macros.env_order.clone();
         Ok(Parsed {
+            env,
             nodes,
             inputs: self.inputs,
             warnings: self.warnings,
