@@ -208,6 +208,56 @@ config AFTER
 "#,
     ),
     (
+        "tristate-choices",
+        r#"
+config MODULES
+	bool "modules"
+	default y
+	modules
+
+config HELPER
+	tristate
+	default m
+
+choice
+	prompt "Codec"
+	default CODEC_B
+
+config CODEC_A
+	tristate "codec a"
+
+config CODEC_B
+	tristate "codec b"
+	depends on HELPER
+
+config CODEC_C
+	bool "codec c"
+
+endchoice
+
+choice
+	prompt "Extra codecs"
+	optional
+
+config EXTRA_A
+	tristate "extra a"
+
+config EXTRA_B
+	tristate "extra b"
+
+endchoice
+
+config AFTER_CODEC
+	tristate "after"
+	depends on CODEC_A
+	imply HELPER2
+
+config HELPER2
+	tristate "helper 2"
+	depends on HELPER
+"#,
+    ),
+    (
         "xen-like-function-alignment",
         r#"
 config X86
@@ -296,7 +346,11 @@ fn defconfig_input_matches_conf() {
 #[test]
 fn an_int_without_prompt_or_active_default_has_no_value() {
     // the seed story: RISC-V selects no FUNCTION_ALIGNMENT_* option
-    let (_d, dir) = fixture(TREES[4].1);
+    let tree = TREES
+        .iter()
+        .find(|(n, _)| *n == "xen-like-function-alignment")
+        .unwrap();
+    let (_d, dir) = fixture(tree.1);
     let (_, mut k) = ours(&dir, None);
     let s = k.symbols();
     assert_eq!(s["FUNCTION_ALIGNMENT"], Some("16".to_string()));
@@ -982,6 +1036,13 @@ fn interactive_modes_and_written_files_match_conf() {
         (&["--oldconfig"], Some(old_config), "", "y\n7\n3\n"),
         (&["--oldconfig"], Some(old_config), "y\n7\nx\n2\ny\n", ""),
         (&["--oldconfig"], Some(full_config), "", ""),
+        // choice modes: m, then y with a pick, then n of an optional one
+        (
+            &["--oldaskconfig"],
+            None,
+            "y\nm\nm\nm\nm\nm\ny\n",
+            "y\ny\n1\nm\n2\nn\n",
+        ),
         (&["--syncconfig"], Some(old_config), "", "y\n"),
         (&["--syncconfig"], Some(full_config), "", ""),
         (&["--listnewconfig"], Some(old_config), "", ""),

@@ -525,15 +525,15 @@ impl Kconfig {
                     self.choices[c].sym = i;
                     self.choices[c].optional = *optional;
                     // a choice that is not optional is as set as its prompt is visible
+                    // (menu_finalize: a reverse dependency `<prompt visibility> && m`,
+                    // so a visible choice is at least m, and y when it is a bool)
                     if !*optional {
-                        let mut v: Option<Expr> = None;
-                        for p in self.syms[i].prompts.clone() {
-                            v = match (v, p) {
-                                (Some(a), Some(b)) => Some(Expr::Or(Box::new(a), Box::new(b))),
-                                _ => Some(Expr::Sym("y".into())),
+                        if let Some(p) = self.syms[i].prompts.first().cloned() {
+                            let m = Expr::Sym("m".into());
+                            let v = match p {
+                                Some(p) => Expr::And(Box::new(p), Box::new(m)),
+                                None => m,
                             };
-                        }
-                        if let Some(v) = v {
                             self.syms[i].rev_dep = or(self.syms[i].rev_dep.take(), v);
                         }
                     }
@@ -638,12 +638,15 @@ impl Kconfig {
                 if ok {
                     s.user = Some(value.to_string());
                     if let Some(c) = s.choice {
-                        // a value set to y sets its choice, as conf_read does
+                        // conf_read_simple: a value set to y is the choice's
+                        // pick, and the choice's mode is the highest value read
                         if value == "y" {
                             self.choices[c].selected = Some(i);
-                            let cs = self.choices[c].sym;
-                            self.syms[cs].user = Some("y".into());
                         }
+                        let cs = self.choices[c].sym;
+                        let t =
+                            letter(value).or(self.syms[cs].user.as_deref().map_or(Tri::N, letter));
+                        self.syms[cs].user = Some(t.letter().into());
                     }
                 } else {
                     self.warnings
@@ -794,7 +797,12 @@ impl Kconfig {
 
     fn eff_type(&mut self, i: usize) -> Option<Type> {
         let t = self.syms[i].typ;
-        if t == Some(Type::Tristate) && (self.syms[i].choice.is_some() || !self.modules_on()) {
+        // sym_get_type: a tristate value of a y choice, or any tristate without
+        // modules, is a bool
+        if t == Some(Type::Tristate)
+            && ((self.syms[i].choice.is_some() && self.syms[i].visible == Tri::Y)
+                || !self.modules_on())
+        {
             return Some(Type::Bool);
         }
         t
@@ -879,6 +887,51 @@ impl Kconfig {
         }
     }
 
+    /// conf's `sym_calc_visibility` (the `visible` part): a choice value's
+    /// prompts depend on its choice, and a tristate value's m prompt is hidden
+    /// under a y choice.
+    fn visibility(&mut self, i: usize) -> Tri {
+        let typ = self.syms[i].typ;
+        let choice_tri = match self.syms[i].choice {
+            Some(c) => {
+                let cs = self.choices[c].sym;
+                let ct = self.calc(cs).0;
+                Some((self.value_bound(cs, ct, typ), ct))
+            }
+            None => None,
+        };
+        let mut vis = Tri::N;
+        for p in self.syms[i].prompts.clone() {
+            let mut t = self.eval_opt(&p, Tri::Y);
+            if let Some((bound, ct)) = choice_tri {
+                t = t.and(bound);
+                if typ == Some(Type::Tristate) && t == Tri::M && ct == Tri::Y {
+                    t = Tri::N;
+                }
+            }
+            vis = vis.or(t);
+        }
+        if vis == Tri::M && (typ != Some(Type::Tristate) || !self.modules_on()) {
+            vis = Tri::Y;
+        }
+        vis
+    }
+
+    /// How far a choice value's prompts can be visible: the choice's mode, and
+    /// for a value that is not a tristate in a tristate choice, only a y choice
+    /// (menu_finalize adds `choice = y` to such values' dependencies).
+    fn value_bound(&self, cs: usize, ct: Tri, value_type: Option<Type>) -> Tri {
+        if self.syms[cs].typ == Some(Type::Tristate) && value_type != Some(Type::Tristate) {
+            if ct == Tri::Y {
+                Tri::Y
+            } else {
+                Tri::N
+            }
+        } else {
+            ct
+        }
+    }
+
     /// conf's `sym_calc_value`: (tristate, string value). Memoised; a recursive
     /// reference sees the value so far, as in conf.
     fn calc(&mut self, i: usize) -> (Tri, String) {
@@ -887,21 +940,10 @@ impl Kconfig {
         }
         self.syms[i].state = 1;
         let typ = self.syms[i].typ;
-        // visibility
-        let mut vis = Tri::N;
-        for p in self.syms[i].prompts.clone() {
-            vis = vis.or(self.eval_opt(&p, Tri::Y));
-        }
-        if vis == Tri::M && (typ != Some(Type::Tristate) || !self.modules_on()) {
-            vis = Tri::Y;
-        }
+        // visibility (sym_calc_visibility); a choice value's prompts depend on
+        // its choice, and a tristate value's m prompt is hidden under a y choice
+        let vis = self.visibility(i);
         let is_choice_value = self.syms[i].choice.is_some();
-        if let Some(c) = self.syms[i].choice {
-            // a value is visible only as far as its choice is
-            let cs = self.choices[c].sym;
-            let (ct, _) = self.calc(cs);
-            vis = vis.and(if ct == Tri::N { Tri::N } else { Tri::Y });
-        }
         self.syms[i].visible = vis;
         let dir_dep = match self.syms[i].dir_dep.clone() {
             Some(Some(e)) => {
@@ -950,8 +992,9 @@ impl Kconfig {
                                 }
                             }
                             if implied != Tri::N {
+                                // an imply obeys the direct dependencies (since 5.2)
                                 write = true;
-                                tri = tri.or(implied);
+                                tri = tri.or(implied).and(dir_dep);
                             }
                         }
                     }
@@ -963,7 +1006,7 @@ impl Kconfig {
                     }
                     tri = tri.or(rev_dep);
                 }
-                if tri == Tri::M && (self.eff_type(i) == Some(Type::Bool) || implied == Tri::Y) {
+                if tri == Tri::M && self.eff_type(i) == Some(Type::Bool) {
                     tri = Tri::Y;
                 }
                 val = tri.letter().to_string();
@@ -1038,7 +1081,8 @@ impl Kconfig {
     fn choice_selected(&mut self, c: usize) -> Option<usize> {
         let cs = self.choices[c].sym;
         let (ct, _) = self.calc(cs);
-        if ct == Tri::N {
+        // only a y choice picks one value; under an m choice each is free
+        if ct != Tri::Y {
             return None;
         }
         self.choice_pick(c, true)
@@ -1052,10 +1096,7 @@ impl Kconfig {
         let values = self.choices[c].values.clone();
         let mut visible = Vec::new();
         for &v in &values {
-            let mut vis = Tri::N;
-            for p in self.syms[v].prompts.clone() {
-                vis = vis.or(self.eval_opt(&p, Tri::Y));
-            }
+            let vis = self.visibility(v);
             visible.push(vis != Tri::N);
         }
         if let Some(sel) = self.choices[c].selected.filter(|_| use_user) {
@@ -1506,8 +1547,9 @@ impl Kconfig {
         let Some(c) = self.syms[i].is_choice else {
             return own;
         };
-        if !own {
-            return false;
+        // (sym_calc_choice runs for a y choice only)
+        if !own || self.calc(i).0 != Tri::Y {
+            return own;
         }
         for v in self.choices[c].values.clone() {
             self.calc(v);
@@ -1558,9 +1600,13 @@ impl Kconfig {
         let mut visible = self.eval_opt(&pv, Tri::Y);
         if let Some(i) = sym {
             self.calc(i);
+            // as sym_calc_visibility computes prompt->visible.tri
             if let Some(c) = self.syms[i].choice {
                 let cs = self.choices[c].sym;
-                if self.calc(cs).0 == Tri::N {
+                let ct = self.calc(cs).0;
+                let typ = self.syms[i].typ;
+                visible = visible.and(self.value_bound(cs, ct, typ));
+                if self.syms[i].typ == Some(Type::Tristate) && visible == Tri::M && ct == Tri::Y {
                     visible = Tri::N;
                 }
             }
@@ -1871,7 +1917,22 @@ impl Kconfig {
             let Some(p) = &em.prompt else { continue };
             r.push_str(&format!("Defined at {}\n", em.loc));
             r.push_str(&format!("  Prompt: {p}\n"));
-            if em.dep.is_some() {
+            if let Some(c) = self.syms[sym].choice {
+                // conf's dependencies of a choice value start with the choice
+                let cs = self.choices[c].sym;
+                let mut d = String::new();
+                if self.syms[cs].name.is_empty() {
+                    d.push_str("<choice>");
+                } else {
+                    let n = self.syms[cs].name.clone();
+                    self.word_str(&n, &mut d);
+                }
+                if em.dep.is_some() {
+                    d.push_str(" && ");
+                    d.push_str(&self.expr_str(&em.dep));
+                }
+                r.push_str(&format!("  Depends on: {d}\n"));
+            } else if em.dep.is_some() {
                 let d = self.expr_str(&em.dep);
                 r.push_str(&format!("  Depends on: {d}\n"));
             }
