@@ -189,6 +189,9 @@ struct ConfModes {
     /// List the new options with their values, ask nothing, write nothing.
     #[arg(long)]
     listnewconfig: bool,
+    /// Print the new options' help texts, ask nothing, write nothing.
+    #[arg(long)]
+    helpnewconfig: bool,
     /// New config with all symbols set to default.
     #[arg(long)]
     alldefconfig: bool,
@@ -862,6 +865,8 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
         DropinMode::Sync
     } else if m.listnewconfig {
         DropinMode::ListNew
+    } else if m.helpnewconfig {
+        DropinMode::HelpNew
     } else if m.olddefconfig {
         DropinMode::OldDef
     } else if m.alldefconfig {

@@ -1036,6 +1036,13 @@ fn interactive_modes_and_written_files_match_conf() {
         (&["--oldconfig"], Some(old_config), "", "y\n7\n3\n"),
         (&["--oldconfig"], Some(old_config), "y\n7\nx\n2\ny\n", ""),
         (&["--oldconfig"], Some(full_config), "", ""),
+        // help asked for everywhere: `?` at each kind of question, `2?` in a choice
+        (
+            &["--oldaskconfig"],
+            None,
+            "?\ny\n?\ny\n?\n?\n3\n?\n\n?\n\n?\n\n2?\n?\n2\n?\n\n",
+            "?\n\n",
+        ),
         // choice modes: m, then y with a pick, then n of an optional one
         (
             &["--oldaskconfig"],
@@ -1047,6 +1054,8 @@ fn interactive_modes_and_written_files_match_conf() {
         (&["--syncconfig"], Some(full_config), "", ""),
         (&["--listnewconfig"], Some(old_config), "", ""),
         (&["--listnewconfig"], None, "", ""),
+        (&["--helpnewconfig"], Some(old_config), "", ""),
+        (&["--helpnewconfig"], None, "", ""),
         (
             &["--savedefconfig=defconfig.out"],
             Some(full_config),
@@ -1176,4 +1185,57 @@ config FINE
     assert_eq!(found.concat(), theirs.2);
     // every cycle of the tree but the harmless select/depends pair
     assert_eq!(found.len(), 7, "{found:#?}");
+}
+
+/// Every fixture tree, rewritten in the Xen (5.4-era) dialect (`option modules`,
+/// `---help---`), against Kconfiglib symbol for symbol, with no configuration
+/// and with a defconfig.
+#[test]
+fn every_fixture_in_the_xen_dialect_matches_kconfiglib() {
+    if !common::reference_tool("python3 for kconfiglib", Path::new(KCONFIGLIB_PY).exists()) {
+        return;
+    }
+    let mut trees: Vec<(&str, &str)> = TREES.to_vec();
+    trees.push(("interactive", INTERACTIVE));
+    let mut failures = Vec::new();
+    for (name, k) in &trees {
+        let xen = k
+            .replace("\tmodules\n", "\toption modules\n")
+            .replace("\thelp\n", "\t---help---\n");
+        let (_d, dir) = fixture(&xen);
+        std::fs::write(
+            dir.join("defconfig"),
+            "CONFIG_D=7\nCONFIG_MODE_A=y\n# CONFIG_FEATURE_A is not set\nCONFIG_NET_EXTRA=y\nCONFIG_CODEC_A=m\nCONFIG_SOUND=m\n",
+        )
+        .unwrap();
+        for defconfig in [None, Some("defconfig")] {
+            let Some(theirs) = kconfiglib_values(&dir, defconfig) else {
+                common::reference_tool("kconfiglib (python3-kconfiglib)", false);
+                return;
+            };
+            let mut k = load(&dir, Dialect::Xen, "", BTreeMap::new());
+            if let Some(d) = defconfig {
+                k.read_config(&std::fs::read_to_string(dir.join(d)).unwrap());
+            }
+            let mine = k.symbols();
+            if mine != theirs {
+                let diff: Vec<String> = mine
+                    .keys()
+                    .chain(theirs.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .filter(|s| mine.get(*s) != theirs.get(*s))
+                    .map(|s| {
+                        format!(
+                            "{s}: ours {:?}, kconfiglib {:?}",
+                            mine.get(s),
+                            theirs.get(s)
+                        )
+                    })
+                    .collect();
+                failures.push(format!("{name} {defconfig:?}: {}", diff.join("; ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -24,6 +24,8 @@ pub enum Mode {
     Sync,
     /// Print the new symbols with their values, ask nothing (`--listnewconfig`).
     ListNew,
+    /// Print the new symbols' help texts, ask nothing (`--helpnewconfig`).
+    HelpNew,
 }
 
 /// One run of the front end over a configuration.
@@ -425,6 +427,10 @@ impl<'a> Frontend<'a> {
                         let l = self.k.listconfig_line(sym);
                         self.out.write_all(l.as_bytes())?;
                     }
+                } else if self.mode == Mode::HelpNew {
+                    writeln!(self.out, "-----")?;
+                    self.print_help(m)?;
+                    writeln!(self.out, "-----")?;
                 } else if self.asked <= MAX_QUESTIONS {
                     if self.conf_cnt == 0 {
                         write!(self.out, "*\n* Restart config...\n*\n")?;
@@ -464,6 +470,7 @@ pub enum DropinMode {
     Old,
     Sync,
     ListNew,
+    HelpNew,
     OldDef,
     AllDef,
     AllNo,
@@ -574,11 +581,16 @@ pub fn run_dropin(
         DropinMode::AllNo => k.set_all(Tri::N),
         DropinMode::AllYes => k.set_all(Tri::Y),
         DropinMode::AllMod => k.set_all(Tri::M),
-        DropinMode::OldAsk | DropinMode::Old | DropinMode::Sync | DropinMode::ListNew => {
+        DropinMode::OldAsk
+        | DropinMode::Old
+        | DropinMode::Sync
+        | DropinMode::ListNew
+        | DropinMode::HelpNew => {
             let mode = match d.mode {
                 DropinMode::OldAsk => Mode::OldAsk,
                 DropinMode::Old => Mode::Old,
                 DropinMode::Sync => Mode::Sync,
+                DropinMode::HelpNew => Mode::HelpNew,
                 _ => Mode::ListNew,
             };
             Frontend::new(k, mode, input, out, err, d.tty).run()?;
@@ -598,7 +610,7 @@ pub fn run_dropin(
             }
             return Ok(0);
         }
-        DropinMode::ListNew => return Ok(0),
+        DropinMode::ListNew | DropinMode::HelpNew => return Ok(0),
         _ => {}
     }
     if !no_write {
