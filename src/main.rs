@@ -890,6 +890,9 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
         tty,
     };
     let mut k = Kconfig::new(&parsed);
+    for w in &k.menu_warnings {
+        eprintln!("{w}");
+    }
     let cycles = k.recursive_dependencies();
     if !cycles.is_empty() {
         eprint!("{}", cycles.concat());

@@ -1239,3 +1239,83 @@ fn every_fixture_in_the_xen_dialect_matches_kconfiglib() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// conf's warnings about the tree itself (type and prompt redefinitions,
+/// entries without a type, choice values with defaults or without a prompt,
+/// selects of non-bool symbols) and about a symbol selected past its direct
+/// dependencies: the drop-in's stderr is conf's, in several modes.
+#[test]
+fn conf_warnings_match() {
+    if !conf_available() {
+        return;
+    }
+    let tree = r#"
+config A
+	bool "a"
+
+config A
+	int "a2"
+
+config NOTYPE
+	prompt "no type"
+
+config DEP
+	bool "dep"
+
+config FORCED
+	bool
+	depends on DEP
+
+config SELECTOR
+	bool "selector"
+	default y
+	select FORCED
+	select NUM
+
+config NUM
+	int "num"
+	default 3
+
+config STR
+	string "str"
+	select DEP
+
+choice
+	prompt "c"
+config CV
+	bool "cv"
+	default y
+config CV2
+	bool
+endchoice
+
+config TWO_PROMPTS
+	bool "one"
+	prompt "two"
+
+config RANGED_BOOL
+	bool "ranged"
+	range 1 2
+"#;
+    let mut failures = Vec::new();
+    for mode in [
+        &["--alldefconfig"][..],
+        &["--allyesconfig"],
+        &["--listnewconfig"],
+        &["--savedefconfig=d"],
+    ] {
+        let (_a, theirs_dir) = fixture(tree);
+        let (_b, ours_dir) = fixture(tree);
+        let mut c = Command::new(CONF);
+        c.args(mode).arg("Kconfig");
+        let theirs = run_with_input(c, &theirs_dir, "");
+        let mut c = patchbot_bin();
+        c.args(["kconfig", "conf"]).args(mode).arg("Kconfig");
+        let ours = run_with_input(c, &ours_dir, "");
+        assert!(theirs.2.contains("warning"), "{theirs:?}");
+        if theirs != ours || snapshot(&theirs_dir) != snapshot(&ours_dir) {
+            failures.push(format!("{mode:?}:\nconf: {theirs:?}\npatchbot: {ours:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

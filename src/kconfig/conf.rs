@@ -600,6 +600,9 @@ pub fn run_dropin(
     match &d.mode {
         DropinMode::SaveDefconfig(f) => {
             let text = k.savedefconfig_text();
+            for w in k.unmet_dependencies() {
+                err.write_all(w.as_bytes())?;
+            }
             if std::fs::write(f, text).is_err() {
                 write!(
                     err,
@@ -610,7 +613,12 @@ pub fn run_dropin(
             }
             return Ok(0);
         }
-        DropinMode::ListNew | DropinMode::HelpNew => return Ok(0),
+        DropinMode::ListNew | DropinMode::HelpNew => {
+            for w in k.unmet_dependencies() {
+                err.write_all(w.as_bytes())?;
+            }
+            return Ok(0);
+        }
         _ => {}
     }
     if !no_write {
@@ -632,6 +640,9 @@ pub fn run_dropin(
             }
             message(out, &format!("configuration written to {config_name}"))?;
         }
+    }
+    for w in k.unmet_dependencies() {
+        err.write_all(w.as_bytes())?;
     }
     let auto_conf = env("KCONFIG_AUTOCONFIG").unwrap_or_else(|| "include/config/auto.conf".into());
     if sync || !Path::new(&auto_conf).exists() {

@@ -149,6 +149,16 @@ pub struct Kconfig {
     cmenus: Vec<CMenu>,
     /// Whether the configuration differs from what was read (conf_get_changed).
     changed: bool,
+    /// The parsed config and choice entries the menu tree refers to (only
+    /// while the tree is built).
+    entries: Vec<ConfigEntry>,
+    /// Symbols conf has already checked in `menu_finalize` (SYMBOL_WARNED).
+    warned: Vec<bool>,
+    /// Symbols selected past their direct dependencies, in the order found.
+    unmet: Vec<usize>,
+    /// conf's warnings from `menu_finalize` (entries without a type, choice
+    /// values with defaults, selects of non-bool symbols, ...), in conf's order.
+    pub menu_warnings: Vec<String>,
 }
 
 /// A node of conf's menu tree after `menu_finalize`: if blocks and promptless
@@ -171,6 +181,8 @@ pub(crate) struct CMenu {
     pub parent: usize,
     /// Where the entry was written (`file:line`).
     pub loc: String,
+    /// The parsed entry (index into `Kconfig::entries`), for conf's warnings.
+    pub entry: Option<usize>,
 }
 
 impl Kconfig {
@@ -186,6 +198,10 @@ impl Kconfig {
             warnings: Vec::new(),
             cmenus: Vec::new(),
             changed: false,
+            entries: Vec::new(),
+            warned: Vec::new(),
+            unmet: Vec::new(),
+            menu_warnings: Vec::new(),
         };
         let nodes = parsed.nodes.clone();
         k.menu = k.walk(&nodes, None, None, None);
@@ -196,7 +212,9 @@ impl Kconfig {
         });
         let mut choice_no = 0;
         k.build_cmenus(&nodes, 0, None, None, &mut choice_no);
+        k.warned = vec![false; k.syms.len()];
         k.finalize(0);
+        k.entries = Vec::new();
         k
     }
 
@@ -222,7 +240,9 @@ impl Kconfig {
                         full = and(full, Some(d.clone()));
                     }
                     let (prompt, prompt_vis) = entry_prompt(e, &full, &vis);
+                    self.entries.push(e.clone());
                     self.cmenus.push(CMenu {
+                        entry: Some(self.entries.len() - 1),
                         loc: e.loc.as_ref().map(|l| l.to_string()).unwrap_or_default(),
                         // a menuconfig's prompt is a menu prompt (P_MENU)
                         is_menu: e.menuconfig && prompt.is_some(),
@@ -246,7 +266,9 @@ impl Kconfig {
                         full = and(full, Some(d.clone()));
                     }
                     let (prompt, prompt_vis) = entry_prompt(entry, &full, &vis);
+                    self.entries.push(entry.clone());
                     self.cmenus.push(CMenu {
+                        entry: Some(self.entries.len() - 1),
                         loc: entry
                             .loc
                             .as_ref()
@@ -327,6 +349,125 @@ impl Kconfig {
             k += 1;
         }
         self.cmenus[m].list = self.flatten(m, list);
+        self.finalize_warnings(m);
+    }
+
+    /// The warnings conf's `menu_finalize` gives at the end of an entry: for a
+    /// choice, about its values; then, once per symbol, `sym_check_prop`'s.
+    fn finalize_warnings(&mut self, m: usize) {
+        let Some(sym) = self.cmenus[m].sym else {
+            return;
+        };
+        if let Some(c) = self.syms[sym].is_choice {
+            for child in self.cmenus[m].list.clone() {
+                let Some(v) = self.cmenus[child].sym else {
+                    continue;
+                };
+                if !self.choices[c].values.contains(&v) {
+                    continue;
+                }
+                if self.cmenus[child].prompt.is_none() {
+                    let loc = self.cmenus[child].loc.clone();
+                    self.menu_warnings
+                        .push(format!("{loc}:warning: choice value must have a prompt"));
+                }
+                for e in self.entries_of(v) {
+                    for p in &e.props {
+                        if matches!(p.kind, PropKind::Default(_)) {
+                            self.menu_warnings.push(format!(
+                                "{}:warning: defaults for choice values not supported",
+                                p.loc
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if self.warned.get(sym).copied().unwrap_or(true) {
+            return;
+        }
+        self.warned[sym] = true;
+        let loc = self.cmenus[m].loc.clone();
+        if self.syms[sym].typ.is_none() {
+            self.menu_warnings
+                .push(format!("{loc}:warning: config symbol defined without type"));
+        }
+        if self.syms[sym].is_choice.is_some() && self.cmenus[m].prompt.is_none() {
+            self.menu_warnings
+                .push(format!("{loc}:warning: choice must have a prompt"));
+        }
+        let typ = self.syms[sym].typ;
+        let name = self.syms[sym].name.clone();
+        for e in self.entries_of(sym) {
+            for p in &e.props {
+                let (target, what) = match &p.kind {
+                    PropKind::Select(t) => (t, "select"),
+                    PropKind::Imply(t) => (t, "imply"),
+                    PropKind::Range(lo, hi) => {
+                        if !matches!(typ, Some(Type::Int) | Some(Type::Hex)) {
+                            self.menu_warnings.push(format!(
+                                "{}:warning: range is only allowed for int or hex symbols",
+                                p.loc
+                            ));
+                        }
+                        if !self.valid_number(sym, lo) || !self.valid_number(sym, hi) {
+                            self.menu_warnings
+                                .push(format!("{}:warning: range is invalid", p.loc));
+                        }
+                        continue;
+                    }
+                    PropKind::Default(Expr::Sym(w))
+                        if matches!(typ, Some(Type::Int) | Some(Type::Hex))
+                            && !self.valid_number(sym, &Expr::Sym(w.clone())) =>
+                    {
+                        self.menu_warnings
+                            .push(format!("{}:warning: '{name}': number is invalid", p.loc));
+                        continue;
+                    }
+                    _ => continue,
+                };
+                if !matches!(typ, Some(Type::Bool) | Some(Type::Tristate)) {
+                    self.menu_warnings.push(format!(
+                        "{}:warning: config symbol '{name}' uses {what}, but is not bool or tristate",
+                        p.loc
+                    ));
+                } else if let Some(&j) = self.by_name.get(target) {
+                    if matches!(
+                        self.syms[j].typ,
+                        Some(Type::Int) | Some(Type::Hex) | Some(Type::String)
+                    ) {
+                        self.menu_warnings.push(format!(
+                            "{}:warning: '{target}' has wrong type. '{what}' only accept arguments of bool and tristate type",
+                            p.loc
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    /// conf's `menu_validate_number`: an int or hex symbol, or a constant
+    /// that is a valid value of `sym`'s type.
+    fn valid_number(&self, sym: usize, e: &Expr) -> bool {
+        let w = match e {
+            Expr::Sym(w) | Expr::Str(w) => w,
+            _ => return false,
+        };
+        match self.by_name.get(w.as_str()) {
+            Some(&j) if self.syms[j].typ.is_some() => {
+                matches!(self.syms[j].typ, Some(Type::Int) | Some(Type::Hex))
+            }
+            _ => self.string_valid(sym, w),
+        }
+    }
+
+    /// Every parsed entry (definition) of a symbol, in order.
+    fn entries_of(&self, sym: usize) -> Vec<ConfigEntry> {
+        self.cmenus
+            .iter()
+            .filter(|c| c.sym == Some(sym))
+            .filter_map(|c| c.entry.and_then(|e| self.entries.get(e).cloned()))
+            .collect()
     }
 
     /// Finalize `list[k]`: recurse into its children, or (a symbol without
@@ -363,6 +504,7 @@ impl Kconfig {
             taken.push(c);
         }
         self.cmenus[m].list = self.flatten(m, taken);
+        self.finalize_warnings(m);
     }
 
     /// conf's flattening of `if` blocks and of submenus below promptless symbols.
@@ -998,11 +1140,8 @@ impl Kconfig {
                             }
                         }
                     }
-                    if dir_dep < rev_dep {
-                        self.warnings.push(format!(
-                            "unmet direct dependencies for {}",
-                            self.syms[i].name
-                        ));
+                    if dir_dep < rev_dep && !self.unmet.contains(&i) {
+                        self.unmet.push(i);
                     }
                     tri = tri.or(rev_dep);
                 }
@@ -1025,7 +1164,9 @@ impl Kconfig {
                 val = self.validate_range(i, val);
             }
             None => {
+                // a symbol without a type is never written (conf returns early)
                 val = self.syms[i].name.clone();
+                write = false;
             }
         }
         if self.syms[i].is_choice.is_some() || self.syms[i].no_write {
@@ -2048,10 +2189,39 @@ impl Kconfig {
         r
     }
 
+    /// conf's "unmet direct dependencies" warnings (`sym_warn_unmet_dep`), one
+    /// per symbol selected past its direct dependencies, in the order found,
+    /// among the symbols calculated so far (conf warns when it calculates).
+    pub fn unmet_dependencies(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in self.unmet.clone() {
+            let mut r = format!(
+                "\nWARNING: unmet direct dependencies detected for {}\n",
+                self.syms[i].name
+            );
+            let dir = self.syms[i].dir_dep.clone().flatten();
+            let t = self.eval_opt(&dir, Tri::Y);
+            let t = self.bool_fold(i, t);
+            let d = self.expr_str(&dir);
+            r.push_str(&format!(
+                "  Depends on [{}]: {d}\n",
+                if t == Tri::M { 'm' } else { 'n' }
+            ));
+            let rev = self.syms[i].rev_dep.clone();
+            let full = self.revdep_str(&rev, "Selected by");
+            // conf prints the y and m groups here, not n
+            let cut = full.find("Selected by [n]:").unwrap_or(full.len());
+            r.push_str(&full[..cut].replace("Selected by [", "  Selected by ["));
+            out.push(r);
+        }
+        out
+    }
+
     /// `--listnewconfig`'s line (`print_symbol_for_listconfig`: n is printed).
     pub(crate) fn listconfig_line(&mut self, i: usize) -> String {
         let v = self.string_value(i);
         match self.syms[i].typ {
+            None => String::new(),
             Some(Type::String) => format!("CONFIG_{}=\"{}\"\n", self.syms[i].name, escape(&v)),
             _ => format!("CONFIG_{}={}\n", self.syms[i].name, v),
         }

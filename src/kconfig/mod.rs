@@ -162,9 +162,12 @@ pub fn evaluate(
         };
         let mut k = base.clone();
         k.read_config(&format!("{defconfig}\n{overlay}"));
+        k.evaluate();
         let mut warnings = parsed.warnings.clone();
         warnings.extend(cycles.iter().map(|c| c.trim_end().to_string()));
         warnings.extend(k.warnings.iter().cloned());
+        warnings.extend(base.menu_warnings.iter().cloned());
+        warnings.extend(k.unmet_dependencies().iter().map(|w| w.trim().to_string()));
         out.push(Evaluation {
             arch: arch.name.clone(),
             variant: variant.to_string(),

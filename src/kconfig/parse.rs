@@ -227,6 +227,17 @@ const OPS: [&str; 13] = [
     "||", "&&", "!=", "<=", ">=", ":=", "+=", "!", "=", "<", ">", "(", ")",
 ];
 
+/// conf's `sym_type_name`.
+fn type_name(t: Type) -> &'static str {
+    match t {
+        Type::Bool => "bool",
+        Type::Tristate => "tristate",
+        Type::Int => "integer",
+        Type::Hex => "hex",
+        Type::String => "string",
+    }
+}
+
 fn is_n(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
@@ -257,6 +268,9 @@ pub struct Parser<'a, 't> {
     file_count: usize,
     inputs: Inputs,
     warnings: Vec<String>,
+    /// Each symbol's type as first declared (a later different one is ignored
+    /// with conf's warning).
+    types: std::collections::HashMap<String, Type>,
     /// The line of the statement being read.
     line_no: usize,
     /// The Kconfig tree's root inside the view (`xen` for Xen, "" for Linux):
@@ -275,6 +289,7 @@ impl<'a, 't> Parser<'a, 't> {
             file_count: 0,
             inputs: Inputs::default(),
             warnings: Vec::new(),
+            types: std::collections::HashMap::new(),
             line_no: 0,
             srctree: String::new(),
         }
@@ -806,15 +821,22 @@ impl<'a, 't> Parser<'a, 't> {
                 _ => None,
             };
             if let Some(t) = typ {
-                if e.typ.is_some_and(|old| old != t) {
-                    self.warnings.push(format!(
-                        "{loc}:warning: ignoring type redefinition of '{}' from '{:?}' to '{:?}'",
+                let old = e.typ.or_else(|| self.types.get(&e.name).copied());
+                match old {
+                    // conf names the entry's `config` line (menu_warn on the entry)
+                    Some(old) if old != t => self.warnings.push(format!(
+                        "{}:warning: ignoring type redefinition of '{}' from '{}' to '{}'",
+                        e.loc.as_ref().unwrap_or(&loc),
                         e.name,
-                        e.typ.unwrap(),
-                        t
-                    ));
-                } else {
-                    e.typ = Some(t);
+                        type_name(old),
+                        type_name(t)
+                    )),
+                    _ => {
+                        e.typ = Some(t);
+                        if !e.name.is_empty() {
+                            self.types.insert(e.name.clone(), t);
+                        }
+                    }
                 }
                 let (rest, cond) = self.split_if(&toks[1..])?;
                 if kw.starts_with("def_") {
@@ -827,6 +849,7 @@ impl<'a, 't> Parser<'a, 't> {
                         loc,
                     });
                 } else if let Some(Tok::Quote(p)) = rest.first() {
+                    self.check_prompt(e, &loc);
                     e.props.push(Prop {
                         kind: PropKind::Prompt(p.clone()),
                         cond,
@@ -841,6 +864,7 @@ impl<'a, 't> Parser<'a, 't> {
                     let Some(Tok::Quote(p)) = rest.first() else {
                         return Err(self.syntax("'prompt' takes a quoted string"));
                     };
+                    self.check_prompt(e, &loc);
                     e.props.push(Prop {
                         kind: PropKind::Prompt(p.clone()),
                         cond,
@@ -910,6 +934,17 @@ impl<'a, 't> Parser<'a, 't> {
                 "optional" => optional = true,
                 _ => return Err(self.syntax(format!("unexpected '{kw}'"))),
             }
+        }
+    }
+
+    /// conf's warning for a second prompt in one entry (menu_add_prompt).
+    fn check_prompt(&mut self, e: &ConfigEntry, loc: &Loc) {
+        if e.props
+            .iter()
+            .any(|p| matches!(p.kind, PropKind::Prompt(_)))
+        {
+            self.warnings
+                .push(format!("{loc}:warning: prompt redefined"));
         }
     }
 
