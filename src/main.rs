@@ -905,6 +905,10 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
     match run_dropin(&mut k, &parsed, &d, &mut input, &mut out, &mut err) {
         Ok(code) => code as u8,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            eprintln!("patchbot: {e}");
+            1
+        }
         Err(e) => {
             eprintln!("patchbot: {e}");
             INPUT

@@ -1066,12 +1066,19 @@ fn interactive_modes_and_written_files_match_conf() {
         (&["--olddefconfig"], Some(old_config), "", ""),
         (&["-s", "--oldconfig"], Some(old_config), "", ""),
     ];
+    // an answer longer than conf's line buffer is read in pieces, each an answer
+    let long_line = format!("{}\n\n", "y".repeat(10_000));
+    let scenarios: Vec<(&[&str], Option<&str>, &str, &str)> = scenarios
+        .iter()
+        .copied()
+        .chain([(&["--oldaskconfig"][..], None, long_line.as_str(), "")])
+        .collect();
     let mut trees: Vec<(&str, &str)> = TREES.to_vec();
     trees.push(("interactive", INTERACTIVE));
     let mut failures = Vec::new();
     let mut compared = 0;
     for (name, k) in &trees {
-        for (mode, config, in1, in2) in scenarios {
+        for (mode, config, in1, in2) in &scenarios {
             let (_a, theirs_dir) = fixture(k);
             let (_b, ours_dir) = fixture(k);
             if let Some(c) = config {
@@ -1318,4 +1325,22 @@ config RANGED_BOOL
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// conf asks forever when the input has ended and the default of a question
+/// is not a valid answer (an int with no default); the drop-in gives up after
+/// a bounded number of questions, says why and exits 1.
+#[test]
+fn an_unanswerable_question_at_end_of_input_stops() {
+    let (_d, dir) = fixture("config N\n\tint \"n\"\n");
+    let start = std::time::Instant::now();
+    let mut c = patchbot_bin();
+    c.args(["kconfig", "conf", "--oldaskconfig", "Kconfig"]);
+    let (code, out, err) = run_with_input(c, &dir, "");
+    assert_eq!(code, 1);
+    assert!(err.contains("conf would ask forever"), "{err}");
+    assert!(out.matches("n (N) [] (NEW)").count() > 1, "{out}");
+    assert!(out.len() < 100_000);
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert!(!dir.join(".config").exists(), "nothing written");
 }

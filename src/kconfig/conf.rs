@@ -43,10 +43,14 @@ pub struct Frontend<'a> {
     line: Vec<u8>,
     /// Questions asked (a bound against answers that never fit).
     asked: usize,
+    /// Questions asked since the input ended.
+    after_eof: usize,
 }
 
 /// The most questions one run asks before giving up on its input.
 const MAX_QUESTIONS: usize = 1_000_000;
+/// Questions answered by end of input before giving up.
+const MAX_ASKS_AFTER_EOF: usize = 100;
 /// conf reads answers into a PATH_MAX buffer.
 const LINE_MAX: usize = 4096;
 
@@ -71,6 +75,7 @@ impl<'a> Frontend<'a> {
             root_entry: 0,
             line: Vec::new(),
             asked: 0,
+            after_eof: 0,
         }
     }
 
@@ -122,6 +127,15 @@ impl<'a> Frontend<'a> {
         if buf.is_empty() {
             self.err
                 .write_all(b"\nError in reading or end of file.\n")?;
+            // conf asks forever when the default does not fit and the input is
+            // gone; we stop
+            self.after_eof += 1;
+            if self.after_eof > MAX_ASKS_AFTER_EOF {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the input ended and a question has no valid default (conf would ask forever)",
+                ));
+            }
         } else {
             self.line = buf;
         }
