@@ -844,7 +844,8 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
     {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("{e}");
+            let e = e.to_string();
+            eprint!("{e}{}", if e.ends_with('\n') { "" } else { "\n" });
             return 1;
         }
     };

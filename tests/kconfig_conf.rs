@@ -1344,3 +1344,124 @@ fn an_unanswerable_question_at_end_of_input_stops() {
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
     assert!(!dir.join(".config").exists(), "nothing written");
 }
+
+/// The environment conf reads: `srctree` (the tree elsewhere than the current
+/// directory, `source` relative to it), `KCONFIG_CONFIG`, `KCONFIG_ALLCONFIG`
+/// (a file, or `1` for `allyes.config`/`all.config`), `KCONFIG_DEFCONFIG_LIST`,
+/// `KCONFIG_AUTOCONFIG`/`KCONFIG_AUTOHEADER`/`KCONFIG_RUSTCCFG`, and a
+/// recursive `source`: stdout, stderr, status and every file equal conf's.
+#[test]
+fn environment_and_sourcing_match_conf() {
+    if !conf_available() {
+        return;
+    }
+    let tree: &[(&str, &str)] = &[
+        (
+            "src/Kconfig",
+            "mainmenu \"Env test\"\nsource \"sub/Kconfig\"\nconfig TOP\n\tbool \"top\"\n\tdefault y\n",
+        ),
+        (
+            "src/sub/Kconfig",
+            "config SUB\n\tbool \"sub\"\nconfig SUB_N\n\tint \"sub n\"\n\tdefault 4\n",
+        ),
+        ("src/loop/Kconfig", "source \"loop/Kconfig2\"\n"),
+        ("src/loop/Kconfig2", "source \"loop/Kconfig\"\n"),
+        ("seed.config", "CONFIG_SUB=n\nCONFIG_SUB_N=9\n"),
+        ("allyes.config", "# CONFIG_TOP is not set\n"),
+        ("defaults.config", "CONFIG_SUB=y\n"),
+    ];
+    // (args, environment)
+    let runs: &[(&[&str], &[(&str, &str)])] = &[
+        (&["--alldefconfig", "Kconfig"], &[("srctree", "src")]),
+        (
+            &["--olddefconfig", "Kconfig"],
+            &[("srctree", "src"), ("KCONFIG_CONFIG", "out/my.config")],
+        ),
+        (
+            &["--allyesconfig", "Kconfig"],
+            &[("srctree", "src"), ("KCONFIG_ALLCONFIG", "seed.config")],
+        ),
+        (
+            &["--allyesconfig", "Kconfig"],
+            &[("srctree", "src"), ("KCONFIG_ALLCONFIG", "1")],
+        ),
+        (
+            &["--allnoconfig", "Kconfig"],
+            &[("srctree", "src"), ("KCONFIG_ALLCONFIG", "1")],
+        ),
+        (
+            &["--allnoconfig", "Kconfig"],
+            &[("srctree", "src"), ("KCONFIG_ALLCONFIG", "missing.config")],
+        ),
+        (
+            &["--oldconfig", "Kconfig"],
+            &[
+                ("srctree", "src"),
+                ("KCONFIG_DEFCONFIG_LIST", "nothere.config defaults.config"),
+            ],
+        ),
+        (
+            &["--syncconfig", "Kconfig"],
+            &[
+                ("srctree", "src"),
+                ("KCONFIG_AUTOCONFIG", "gen/auto.conf"),
+                ("KCONFIG_AUTOHEADER", "gen/autoconf.h"),
+                ("KCONFIG_RUSTCCFG", "gen/rustc_cfg"),
+            ],
+        ),
+        (&["--alldefconfig", "loop/Kconfig"], &[("srctree", "src")]),
+        (&["--defconfig=nothere", "Kconfig"], &[("srctree", "src")]),
+    ];
+    let mut failures = Vec::new();
+    for (args, env) in runs {
+        let mut dirs = Vec::new();
+        for _ in 0..2 {
+            let d = tempfile::tempdir().unwrap();
+            for (path, text) in tree {
+                let p = d.path().join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, text).unwrap();
+            }
+            dirs.push(d);
+        }
+        let mut c = Command::new(CONF);
+        c.args(*args);
+        let mut o = patchbot_bin();
+        o.args(["kconfig", "conf"]).args(*args);
+        for (k, v) in *env {
+            c.env(k, v);
+            o.env(k, v);
+        }
+        let theirs = run_env(c, dirs[0].path());
+        let ours = run_env(o, dirs[1].path());
+        let (tf, of) = (snapshot(dirs[0].path()), snapshot(dirs[1].path()));
+        if theirs != ours || tf != of {
+            failures.push(format!(
+                "{args:?} {env:?}:\nconf: {theirs:?}\n{tf:#?}\npatchbot: {ours:?}\n{of:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Run with the environment as given (only srctree and KCONFIG_* set by the caller).
+fn run_env(mut cmd: Command, dir: &Path) -> (i32, String, String) {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KCONFIG_") && cmd.get_envs().all(|(n, _)| n != k.as_str()) {
+            cmd.env_remove(&k);
+        }
+    }
+    if cmd.get_envs().all(|(n, _)| n != "srctree") {
+        cmd.env_remove("srctree");
+    }
+    let out = cmd
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
