@@ -1370,8 +1370,9 @@ fn environment_and_sourcing_match_conf() {
         ("allyes.config", "# CONFIG_TOP is not set\n"),
         ("defaults.config", "CONFIG_SUB=y\n"),
     ];
-    // (args, environment)
-    let runs: &[(&[&str], &[(&str, &str)])] = &[
+    /// (args, environment)
+    type Run<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let runs: &[Run] = &[
         (&["--alldefconfig", "Kconfig"], &[("srctree", "src")]),
         (
             &["--olddefconfig", "Kconfig"],
