@@ -1466,3 +1466,45 @@ fn run_env(mut cmd: Command, dir: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The 5.4-era statements Linux 6.1 dropped (`option modules`,
+/// `option defconfig_list`, `option allnoconfig_y`, `---help---`) are refused
+/// in the Linux 6.1 dialect as conf refuses them (status 1, the line named),
+/// and accepted in the Xen dialect.
+#[test]
+fn statements_linux_6_1_dropped_are_refused_in_its_dialect() {
+    if !conf_available() {
+        return;
+    }
+    for (stmt, line) in [
+        ("\toption modules\n", 3),
+        ("\toption defconfig_list\n", 3),
+        ("\toption allnoconfig_y\n", 3),
+        ("\t---help---\n\t  text\n", 3),
+    ] {
+        let tree = format!("config M\n\tbool \"m\"\n{stmt}");
+        let (_a, theirs_dir) = fixture(&tree);
+        let (_b, ours_dir) = fixture(&tree);
+        let mut c = Command::new(CONF);
+        c.args(["--alldefconfig", "Kconfig"]);
+        let theirs = run_with_input(c, &theirs_dir, "");
+        let mut c = patchbot_bin();
+        c.args(["kconfig", "conf", "--alldefconfig", "Kconfig"]);
+        let ours = run_with_input(c, &ours_dir, "");
+        assert_eq!(theirs.0, 1, "{stmt:?}: {theirs:?}");
+        assert_eq!(ours.0, 1, "{stmt:?}: {ours:?}");
+        assert!(ours.2.starts_with(&format!("Kconfig:{line}:")), "{ours:?}");
+        assert!(!ours_dir.join(".config").exists());
+        let mut c = patchbot_bin();
+        c.args([
+            "kconfig",
+            "conf",
+            "--dialect",
+            "xen",
+            "--alldefconfig",
+            "Kconfig",
+        ]);
+        let xen = run_with_input(c, &ours_dir, "");
+        assert_eq!(xen.0, 0, "{stmt:?} in the Xen dialect: {xen:?}");
+    }
+}

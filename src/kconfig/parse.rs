@@ -921,6 +921,12 @@ impl<'a, 't> Parser<'a, 't> {
                     }
                     e.help = Some(self.help_text());
                 }
+                // Linux 6.1 has no `option` statement (`modules` is a keyword)
+                "option" if self.dialect == Dialect::Linux61 => {
+                    return Err(
+                        self.syntax("unknown statement \"option\" (not Kconfig in Linux 6.1)")
+                    );
+                }
                 "option" => match toks.get(1) {
                     Some(Tok::Word(w)) if w == "modules" => e.modules = true,
                     Some(Tok::Word(w)) if w == "defconfig_list" => e.defconfig_list = true,
