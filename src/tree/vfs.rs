@@ -431,9 +431,137 @@ impl Vfs for DirVfs {
     }
 }
 
+/// A view with generated files laid over a tree: the files a real build would
+/// write before it reads them (the `autoconf.h` the Kconfig evaluator computed),
+/// found at their paths as if they were in the tree. Everything else is the
+/// base view's, with its confinement.
+pub struct OverlayVfs<'a> {
+    base: &'a dyn Vfs,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl<'a> OverlayVfs<'a> {
+    pub fn new(base: &'a dyn Vfs) -> Self {
+        OverlayVfs {
+            base,
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Add (or replace) a generated file at a tree path.
+    pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), VfsError> {
+        let p = normalize(path)?;
+        if p.is_empty() {
+            return Err(VfsError::IsDir(path.into()));
+        }
+        self.files.insert(p, bytes);
+        Ok(())
+    }
+
+    /// Whether `dir` holds an overlaid file somewhere below it.
+    fn overlay_dir(&self, dir: &str) -> bool {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }
+}
+
+impl Vfs for OverlayVfs<'_> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
+        let p = normalize(path)?;
+        match self.files.get(&p) {
+            Some(b) => Ok(b.clone()),
+            None if self.overlay_dir(&p) => Err(VfsError::IsDir(p)),
+            None => self.base.read(&p),
+        }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        match normalize(path) {
+            Ok(p) => self.files.contains_key(&p) || self.overlay_dir(&p) || self.base.exists(&p),
+            Err(_) => false,
+        }
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError> {
+        let d = normalize(dir)?;
+        let mut out: BTreeMap<String, Kind> = match self.base.list(&d) {
+            Ok(v) => v.into_iter().collect(),
+            Err(e) if !self.overlay_dir(&d) => return Err(e),
+            Err(_) => BTreeMap::new(),
+        };
+        let prefix = if d.is_empty() {
+            String::new()
+        } else {
+            format!("{d}/")
+        };
+        for k in self.files.keys() {
+            let Some(rest) = k.strip_prefix(&prefix) else {
+                continue;
+            };
+            match rest.split_once('/') {
+                Some((sub, _)) => out.insert(sub.to_string(), Kind::Dir),
+                None => out.insert(rest.to_string(), Kind::File),
+            };
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    fn read_link(&self, path: &str) -> Result<String, VfsError> {
+        let p = normalize(path)?;
+        if self.files.contains_key(&p) {
+            return Err(VfsError::Io(format!("{p}: not a symbolic link")));
+        }
+        self.base.read_link(&p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlay_files_are_found_and_the_rest_is_the_base() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("include/xen")).unwrap();
+        std::fs::write(d.path().join("include/xen/config.h"), "base").unwrap();
+        let base = DirVfs::new(d.path()).unwrap();
+        let mut o = OverlayVfs::new(&base);
+        o.add(
+            "include/generated/autoconf.h",
+            b"#define CONFIG_X 1\n".to_vec(),
+        )
+        .unwrap();
+        assert_eq!(
+            o.read("include/generated/autoconf.h").unwrap(),
+            b"#define CONFIG_X 1\n"
+        );
+        assert_eq!(o.read("include/xen/config.h").unwrap(), b"base");
+        assert!(o.exists("include/generated"));
+        assert!(o.exists("include/generated/autoconf.h"));
+        assert!(!o.exists("include/generated/other.h"));
+        assert!(matches!(
+            o.read("include/generated"),
+            Err(VfsError::IsDir(_))
+        ));
+        let names: Vec<String> = o
+            .list("include")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(names, ["generated", "xen"]);
+        // confinement is the base's
+        assert!(matches!(o.read("../x"), Err(VfsError::Escapes(_))));
+        assert!(matches!(o.read("/etc/passwd"), Err(VfsError::Absolute(_))));
+        assert!(o.add("../escape.h", Vec::new()).is_err());
+    }
 
     #[test]
     fn normalisation() {
