@@ -10,6 +10,7 @@ pub mod input;
 pub mod kconfig;
 pub mod lds;
 pub mod mail;
+pub mod maintainers;
 pub mod output;
 pub mod series;
 pub mod tree;
