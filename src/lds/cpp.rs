@@ -450,8 +450,6 @@ struct Engine<'a> {
     in_directive: bool,
     parsing_args: u8,
     prevent_expansion: u32,
-    about_to_expand: bool,
-    invocation: (u32, u32),
     counter: u64,
     work: u64,
     chains: Vec<Chain>,
@@ -466,6 +464,8 @@ struct Engine<'a> {
     missing: Vec<String>,
     missing_set: HashSet<String>,
     warnings: Vec<Diagnostic>,
+    /// `#pragma push_macro`: saved definitions per name
+    pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
 }
 
 type Res<T> = Result<T, CppError>;
@@ -512,8 +512,6 @@ impl<'a> Engine<'a> {
             in_directive: false,
             parsing_args: 0,
             prevent_expansion: 0,
-            about_to_expand: false,
-            invocation: (0, 0),
             counter: 0,
             work: 0,
             chains: vec![Chain {
@@ -543,6 +541,7 @@ impl<'a> Engine<'a> {
             missing: Vec::new(),
             missing_set: HashSet::new(),
             warnings: Vec::new(),
+            pushed: HashMap::new(),
         }
     }
 
@@ -934,6 +933,12 @@ impl<'a> Engine<'a> {
                 chain_from(self, 0, &mut cands);
             }
         }
+        if cands.is_empty() {
+            return Err(self.err(
+                ErrorKind::NotFound,
+                format!("no include path in which to search for {name}"),
+            ));
+        }
         for (prefix, dir) in cands {
             let display = format!("{prefix}{name}");
             let norm = match normalize(&display) {
@@ -1051,7 +1056,8 @@ impl<'a> Engine<'a> {
                 if self.stack.is_empty() {
                     return Ok(t);
                 }
-                if self.out.markers {
+                let pseudo = self.files[done.lexer.file as usize].norm.starts_with('<');
+                if self.out.markers && !pseudo {
                     if let Some(top) = self.stack.last() {
                         let f = top.lexer.file;
                         let name = self.presumed_name(f);
@@ -1086,10 +1092,6 @@ impl<'a> Engine<'a> {
     }
 
     // ---- macro expansion -----------------------------------------------------
-
-    fn in_macro_expansion(&self) -> bool {
-        self.about_to_expand || self.contexts.last().is_some_and(|c| c.macro_id.is_some())
-    }
 
     /// cpplib's `cpp_get_token`.
     fn get_token(&mut self) -> Res<Tok> {
@@ -1134,10 +1136,6 @@ impl<'a> Engine<'a> {
                 t.flags |= NO_EXPAND;
                 return Ok(t);
             }
-            if !self.in_macro_expansion() {
-                self.about_to_expand = true;
-                self.invocation = (t.file, t.line);
-            }
             if self.prevent_expansion > 0 {
                 return Ok(t);
             }
@@ -1178,7 +1176,6 @@ impl<'a> Engine<'a> {
     /// cpplib's `enter_macro_context`: true when the macro was expanded.
     fn enter_macro(&mut self, mid: usize, name: &Tok) -> Res<bool> {
         if let Some(b) = self.macros[mid].builtin {
-            self.about_to_expand = false;
             let mut tok = self.builtin(b, name)?;
             let mname = self.macros[mid].name.clone();
             tok.chain = self.new_chain(&mname, name);
@@ -1194,7 +1191,6 @@ impl<'a> Engine<'a> {
             self.parsing_args = 0;
             self.prevent_expansion -= 1;
             let Some(mut args) = args? else {
-                self.about_to_expand = false;
                 return Ok(false);
             };
             let chain = self.new_chain(&mname, name);
@@ -1211,7 +1207,6 @@ impl<'a> Engine<'a> {
         self.check_list(body.len(), "a macro expansion")?;
         self.macros[mid].disabled = true;
         self.push_context(body, Some(mid));
-        self.about_to_expand = false;
         Ok(true)
     }
 
@@ -1308,9 +1303,7 @@ impl<'a> Engine<'a> {
         };
         let mname = self.macros[mid].name.clone();
         if !closed {
-            return Err(self.err_at(
-                name.file,
-                name.line,
+            return Err(self.err(
                 ErrorKind::Syntax,
                 format!("unterminated argument list invoking macro \"{mname}\""),
             ));
@@ -1481,6 +1474,8 @@ impl<'a> Engine<'a> {
                             i += 1;
                         }
                     } else {
+                        // the space before __VA_OPT__ stays
+                        out.push(self.pad(Some(src)));
                         vaopt_start = Some(out.len());
                     }
                     i += 1;
@@ -1606,7 +1601,15 @@ impl<'a> Engine<'a> {
             ),
             Builtin::BaseFile => (Kind::Str, format!("\"{}\"", quote(&self.main_display))),
             Builtin::Line => {
-                let (f, l) = self.invocation;
+                // gcc: the line of the outermost expansion the name came from,
+                // else where the name is written
+                let (mut f, mut l) = (name.file, name.line);
+                let mut c = name.chain;
+                while c != 0 {
+                    let ch = &self.chains[c as usize];
+                    (f, l) = (ch.file, ch.line);
+                    c = ch.parent;
+                }
                 (Kind::Number, self.presumed_line(f, l).to_string())
             }
             Builtin::Counter => {
@@ -1872,18 +1875,70 @@ impl<'a> Engine<'a> {
             "pragma" => {
                 let t = self.raw()?;
                 let t2 = self.raw()?;
-                if &*t.text == "once" {
-                    let norm = self.files[file as usize].norm.clone();
-                    self.once.insert(norm);
-                } else if &*t.text == "GCC" && matches!(&*t2.text, "error" | "warning") {
-                    let text = self.rest_of_directive()?;
-                    let msg = format!("#pragma GCC {} {text}", t2.text);
-                    if &*t2.text == "error" {
-                        return Err(self.err_at(file, line, ErrorKind::User, msg));
-                    }
-                    self.warn(file, line, msg);
+                let ns = &*t.text == "GCC";
+                let op = if ns { &*t2.text } else { &*t.text };
+                let known = matches!(op, "once" | "push_macro" | "pop_macro")
+                    || (ns
+                        && matches!(
+                            op,
+                            "poison" | "system_header" | "dependency" | "warning" | "error"
+                        ));
+                if known {
+                    // gcc -E: cpplib's own pragmas start an (empty) output line
+                    let pl = self.presumed_line(t.file, t.line);
+                    let name = self.presumed_name(t.file);
+                    self.out.line_change(&t, pl, &name);
                 }
-                // other pragmas are not printed (gcc prints them on a line of their own)
+                match (ns, op) {
+                    (false, "once") => {
+                        let norm = self.files[file as usize].norm.clone();
+                        self.once.insert(norm);
+                    }
+                    (false, "push_macro" | "pop_macro") => {
+                        let s = self.raw()?;
+                        let close = self.raw()?;
+                        if !t2.is("(") || s.kind != Kind::Str || !close.is(")") {
+                            return Err(self.err_at(
+                                file,
+                                line,
+                                ErrorKind::Syntax,
+                                format!("invalid #pragma {op} directive"),
+                            ));
+                        }
+                        let m = self.names.get(&unquote(&s.text));
+                        if op == "push_macro" {
+                            let cur = self.table.get(&m).copied();
+                            self.pushed.entry(m).or_default().push(cur);
+                        } else if let Some(v) = self.pushed.get_mut(&m).and_then(|v| v.pop()) {
+                            match v {
+                                Some(id) => self.table.insert(m, id),
+                                None => self.table.remove(&m),
+                            };
+                        }
+                    }
+                    (true, "warning" | "error") => {
+                        let s = self.raw()?;
+                        let text = if s.kind == Kind::Str {
+                            unquote(&s.text)
+                        } else {
+                            format!("{} {}", s.text, self.rest_of_directive()?)
+                        };
+                        if op == "error" {
+                            return Err(self.err_at(file, line, ErrorKind::User, text));
+                        }
+                        self.warn(file, line, text);
+                    }
+                    (true, "poison") => {
+                        return Err(self.err_at(
+                            file,
+                            line,
+                            ErrorKind::Syntax,
+                            "#pragma GCC poison is not supported",
+                        ))
+                    }
+                    // other pragmas: gcc -E in assembler mode prints nothing for them
+                    _ => {}
+                }
             }
             "ident" | "sccs" => {}
             "assert" | "unassert" => {
