@@ -48,6 +48,8 @@ pub struct CppLimits {
     pub max_list: usize,
     /// Bytes of output.
     pub max_output: usize,
+    /// Files entered by `#include` in one run.
+    pub max_includes: usize,
 }
 
 impl Default for CppLimits {
@@ -57,6 +59,7 @@ impl Default for CppLimits {
             max_work: 20_000_000,
             max_list: 1 << 18,
             max_output: 64 << 20,
+            max_includes: 100_000,
         }
     }
 }
@@ -452,7 +455,9 @@ struct Engine<'a> {
     prevent_expansion: u32,
     counter: u64,
     work: u64,
+    includes: usize,
     chains: Vec<Chain>,
+    chain_ids: HashMap<(Rc<str>, u32, u32, u32), u32>,
     chain: Vec<SearchDir>,
     bracket_start: usize,
     main_display: String,
@@ -514,12 +519,14 @@ impl<'a> Engine<'a> {
             prevent_expansion: 0,
             counter: 0,
             work: 0,
+            includes: 0,
             chains: vec![Chain {
                 name: Rc::from(""),
                 file: 0,
                 line: 0,
                 parent: 0,
             }],
+            chain_ids: HashMap::new(),
             chain,
             bracket_start,
             main_display: String::new(),
@@ -634,14 +641,22 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The expansion chain of a macro invoked at `at` (shared by every
+    /// invocation of the same macro from the same line and chain).
     fn new_chain(&mut self, name: &Rc<str>, at: &Tok) -> u32 {
+        let key = (name.clone(), at.file, at.line, at.chain);
+        if let Some(&id) = self.chain_ids.get(&key) {
+            return id;
+        }
         self.chains.push(Chain {
             name: name.clone(),
             file: at.file,
             line: at.line,
             parent: at.chain,
         });
-        (self.chains.len() - 1) as u32
+        let id = (self.chains.len() - 1) as u32;
+        self.chain_ids.insert(key, id);
+        id
     }
 
     fn origin(&mut self, t: &Tok) -> u32 {
@@ -971,6 +986,13 @@ impl<'a> Engine<'a> {
             ));
         }
         self.charge(1)?;
+        self.includes += 1;
+        if self.includes > self.opts.limits.max_includes {
+            return Err(self.err(
+                ErrorKind::Limit,
+                format!("more than {} includes", self.opts.limits.max_includes),
+            ));
+        }
         if self.once.contains(&norm) {
             if forced {
                 return self.push_next_pending();
