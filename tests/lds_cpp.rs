@@ -168,6 +168,54 @@ fn same_as_gcc(dir: &str, file: &str, flags: &[&str]) {
     );
 }
 
+/// Without -P: the linemarkers and blank lines too.
+fn same_as_gcc_with_markers(dir: &str, file: &str, flags: &[&str]) {
+    let root = fixtures().join(dir);
+    let vfs = DirVfs::new(&root).unwrap();
+    let mut opts = options(flags);
+    opts.undef = true;
+    opts.line_markers = true;
+    let ours = cpp::preprocess(&vfs, file, &opts).unwrap_or_else(|e| panic!("{file}: {e}"));
+    if !gcc_available() {
+        return;
+    }
+    let out = Command::new("gcc")
+        .current_dir(&root)
+        .args(["-E", "-undef", "-nostdinc", "-x", "assembler-with-cpp"])
+        .args(flags)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        ours.text,
+        String::from_utf8(out.stdout).unwrap(),
+        "{file} {flags:?}"
+    );
+}
+
+#[test]
+fn linemarkers_match_gcc() {
+    for f in [
+        "rescan.S",
+        "paste.S",
+        "ifexpr.S",
+        "asm.S",
+        "spacing.S",
+        "variadic.S",
+        "line.S",
+        "include.S",
+        "misc.S",
+        "crlf.S",
+        "cmdline.S",
+    ] {
+        same_as_gcc_with_markers("edge", f, &["-Iinc1", "-Iinc2", "-include", "forced.h"]);
+    }
+    same_as_gcc_with_markers("edge", "include.S", &["-iquote", "inc2", "-Iinc1", "-Iinc2"]);
+    same_as_gcc_with_markers("xen-mini", "xen/arch/x86/xen.lds.S", &X86);
+    same_as_gcc_with_markers("xen-mini", "xen/arch/arm/xen.lds.S", &ARM);
+}
+
 #[test]
 fn edge_cases_match_gcc() {
     for f in [
@@ -178,6 +226,8 @@ fn edge_cases_match_gcc() {
         "spacing.S",
         "variadic.S",
         "line.S",
+        "misc.S",
+        "crlf.S",
     ] {
         same_as_gcc("edge", f, &[]);
     }

@@ -267,8 +267,19 @@ struct Cond {
     directive: &'static str,
 }
 
+/// cpplib's multiple-include optimisation: is the whole file one
+/// `#ifndef GUARD ... #endif`?
+#[derive(Clone, PartialEq, Eq)]
+enum Guard {
+    Start,
+    Inside(Rc<str>),
+    After(Rc<str>),
+    No,
+}
+
 struct Include {
     lexer: Lexer,
+    guard: Guard,
     ifs: Vec<Cond>,
     /// when this buffer ends, push the next pending one (command line, -include)
     then_pending: bool,
@@ -398,7 +409,8 @@ impl Printer {
     }
 
     /// gcc's `cb_line_change`: a new source line starts with token `t`.
-    fn line_change(&mut self, t: &Tok, line: i64, file: &str) {
+    /// gcc's `maybe_print_line`: end the line; with linemarkers, get to `line`.
+    fn maybe_print_line(&mut self, line: i64, file: &str) {
         self.end_line();
         if self.markers {
             if file == self.src_file && line >= self.src_line && line < self.src_line + 8 {
@@ -410,6 +422,11 @@ impl Printer {
                 self.marker(line, file, "");
             }
         }
+    }
+
+    /// gcc's `cb_line_change`: a new source line starts with token `t`.
+    fn line_change(&mut self, t: &Tok, line: i64, file: &str) {
+        self.maybe_print_line(line, file);
         self.prev = None;
         self.source = None;
         for _ in 2..t.col.min(4096) {
@@ -469,6 +486,8 @@ struct Engine<'a> {
     missing: Vec<String>,
     missing_set: HashSet<String>,
     warnings: Vec<Diagnostic>,
+    /// files that are one `#ifndef GUARD` group: not entered again while GUARD is defined
+    guards: HashMap<String, Rc<str>>,
     /// `#pragma push_macro`: saved definitions per name
     pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
 }
@@ -549,6 +568,7 @@ impl<'a> Engine<'a> {
             missing_set: HashSet::new(),
             warnings: Vec::new(),
             pushed: HashMap::new(),
+            guards: HashMap::new(),
         }
     }
 
@@ -727,6 +747,7 @@ impl<'a> Engine<'a> {
         let lexer = Lexer::new(id, Rc::new(Source::new(&text)));
         self.stack.push(Include {
             lexer,
+            guard: Guard::No,
             ifs: Vec::new(),
             then_pending: true,
         });
@@ -824,10 +845,13 @@ impl<'a> Engine<'a> {
             self.out.marker(0, file, "");
             self.out.marker(0, "<built-in>", "");
             self.out.marker(0, "<command-line>", "");
-            self.out.marker(1, file, "");
+            if self.opts.forced_includes.is_empty() {
+                self.out.marker(1, file, "");
+            }
         }
         self.stack.push(Include {
             lexer: Lexer::new(id, src),
+            guard: Guard::Start,
             ifs: Vec::new(),
             then_pending: false,
         });
@@ -993,7 +1017,11 @@ impl<'a> Engine<'a> {
                 format!("more than {} includes", self.opts.limits.max_includes),
             ));
         }
-        if self.once.contains(&norm) {
+        let guarded = self
+            .guards
+            .get(&norm)
+            .is_some_and(|g| self.table.contains_key(g));
+        if self.once.contains(&norm) || guarded {
             if forced {
                 return self.push_next_pending();
             }
@@ -1015,6 +1043,7 @@ impl<'a> Engine<'a> {
         }
         self.stack.push(Include {
             lexer: Lexer::new(id, src),
+            guard: Guard::Start,
             ifs: Vec::new(),
             then_pending: forced,
         });
@@ -1074,12 +1103,23 @@ impl<'a> Engine<'a> {
                 let Some(done) = self.stack.pop() else {
                     return Ok(t);
                 };
+                if let Guard::After(g) = &done.guard {
+                    let norm = self.files[done.lexer.file as usize].norm.clone();
+                    self.guards.insert(norm, g.clone());
+                }
                 self.skipping = false;
                 if self.stack.is_empty() {
                     return Ok(t);
                 }
                 let pseudo = self.files[done.lexer.file as usize].norm.starts_with('<');
-                if self.out.markers && !pseudo {
+                if self.out.markers && !pseudo && done.then_pending {
+                    // a forced include returns to the command line
+                    self.out.marker(0, "<command-line>", " 2");
+                    if !self.pending.iter().any(|p| matches!(p, Pending::Forced(_))) {
+                        let main = self.main_display.clone();
+                        self.out.marker(1, &main, "");
+                    }
+                } else if self.out.markers && !pseudo {
                     if let Some(top) = self.stack.last() {
                         let f = top.lexer.file;
                         let name = self.presumed_name(f);
@@ -1108,6 +1148,13 @@ impl<'a> Engine<'a> {
             }
             if self.skipping && !self.in_directive {
                 continue;
+            }
+            if !self.in_directive {
+                if let Some(top) = self.stack.last_mut() {
+                    if matches!(top.guard, Guard::Start | Guard::After(_)) {
+                        top.guard = Guard::No;
+                    }
+                }
             }
             return Ok(t);
         }
@@ -1300,7 +1347,8 @@ impl<'a> Engine<'a> {
                     {
                         break Some(false)
                     }
-                    Kind::Punct if &*t.text == "#" && t.flags & BOL != 0 => break None,
+                    // an assembler `#` line ends the argument, as in cpplib
+                    Kind::Punct if &*t.text == "#" && t.flags & BOL != 0 => break Some(false),
                     _ => {}
                 }
                 self.charge(1)?;
@@ -1756,6 +1804,11 @@ impl<'a> Engine<'a> {
         self.prevent_expansion = was_prevent;
         let (handled, then) = r?;
         if let Some(Then::Include(norm, display, dir)) = then {
+            if self.out.markers {
+                let l = self.presumed_line(hash.file, hash.line);
+                let name = self.presumed_name(hash.file);
+                self.out.maybe_print_line(l, &name);
+            }
             self.push_file(norm, display, dir, false)?;
         }
         Ok(handled)
@@ -1793,6 +1846,19 @@ impl<'a> Engine<'a> {
         let file = hash.file;
         let line = hash.line;
         let mut then = None;
+        if let Some(top) = self.stack.last_mut() {
+            match (&top.guard, name) {
+                (Guard::Start, "ifndef") if top.ifs.is_empty() => {}
+                // an #else or #elif of the guarding group: not a guard
+                (Guard::Inside(_), "else" | "elif" | "elifdef" | "elifndef")
+                    if top.ifs.len() == 1 =>
+                {
+                    top.guard = Guard::No
+                }
+                (Guard::Inside(_), _) => {}
+                _ => top.guard = Guard::No,
+            }
+        }
         match name {
             "define" => self.do_define()?,
             "undef" => {
@@ -1813,6 +1879,13 @@ impl<'a> Engine<'a> {
                     self.eval_if()?
                 } else {
                     let n = self.macro_name(&format!("#{name}"))?;
+                    if name == "ifndef" {
+                        if let Some(top) = self.stack.last_mut() {
+                            if top.guard == Guard::Start {
+                                top.guard = Guard::Inside(n.clone());
+                            }
+                        }
+                    }
                     self.table.contains_key(&n) == (name == "ifdef")
                 };
                 let was = self.skipping;
@@ -1880,6 +1953,11 @@ impl<'a> Engine<'a> {
                     return Err(self.err_at(file, line, ErrorKind::Syntax, "#endif without #if"));
                 };
                 self.skipping = c.was_skipping;
+                if let Some(top) = self.stack.last_mut() {
+                    if let (true, Guard::Inside(g)) = (top.ifs.is_empty(), &top.guard) {
+                        top.guard = Guard::After(g.clone());
+                    }
+                }
             }
             "error" | "warning" => {
                 let text = self.rest_of_directive()?;
