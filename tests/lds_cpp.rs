@@ -211,7 +211,11 @@ fn linemarkers_match_gcc() {
     ] {
         same_as_gcc_with_markers("edge", f, &["-Iinc1", "-Iinc2", "-include", "forced.h"]);
     }
-    same_as_gcc_with_markers("edge", "include.S", &["-iquote", "inc2", "-Iinc1", "-Iinc2"]);
+    same_as_gcc_with_markers(
+        "edge",
+        "include.S",
+        &["-iquote", "inc2", "-Iinc1", "-Iinc2"],
+    );
     same_as_gcc_with_markers("xen-mini", "xen/arch/x86/xen.lds.S", &X86);
     same_as_gcc_with_markers("xen-mini", "xen/arch/arm/xen.lds.S", &ARM);
 }

@@ -193,8 +193,31 @@ impl std::error::Error for CppError {}
 
 /// Preprocess `file` (a tree path) as `gcc -E -P -x assembler-with-cpp` would.
 pub fn preprocess(vfs: &dyn Vfs, file: &str, opts: &CppOptions) -> Result<CppOutput, CppError> {
+    preprocess_cached(vfs, file, opts, &mut CppCache::default())
+}
+
+/// The files of one tree as read and decoded by earlier runs, so that several
+/// runs over the same tree (every architecture of a revision) read each file
+/// once. Use one cache with one view of one tree only: it is keyed by path.
+/// What each run reads and looks for is still reported by that run.
+#[derive(Default)]
+pub struct CppCache {
+    /// tree path -> the text, or None when it is not there
+    files: HashMap<String, Option<Rc<Source>>>,
+}
+
+/// [`preprocess`] with files shared through `cache`.
+pub fn preprocess_cached(
+    vfs: &dyn Vfs,
+    file: &str,
+    opts: &CppOptions,
+    cache: &mut CppCache,
+) -> Result<CppOutput, CppError> {
     let mut e = Engine::new(vfs, opts);
-    e.run(file)?;
+    e.cache = std::mem::take(cache);
+    let r = e.run(file);
+    *cache = std::mem::take(&mut e.cache);
+    r?;
     Ok(e.finish())
 }
 
@@ -219,7 +242,7 @@ struct Macro {
     fun_like: bool,
     params: Vec<Rc<str>>,
     variadic: bool,
-    body: Rc<[Tok]>,
+    body: Rc<Vec<Tok>>,
     builtin: Option<Builtin>,
     disabled: bool,
 }
@@ -452,20 +475,58 @@ fn quote(s: &str) -> String {
     o
 }
 
+/// A macro table key: an interned name, hashed and compared by address (every
+/// name is interned, so equal names are the same pointer; no string hashing).
+#[derive(Clone)]
+struct Name(Rc<str>);
+
+impl PartialEq for Name {
+    fn eq(&self, o: &Name) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
+    }
+}
+impl Eq for Name {}
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(Rc::as_ptr(&self.0) as *const u8 as usize);
+    }
+}
+
+#[derive(Default)]
+struct AddrHasher(u64);
+impl std::hash::Hasher for AddrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ (n as u64 >> 3)).wrapping_mul(0x9e3779b97f4a7c15);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n)).wrapping_mul(0x9e3779b97f4a7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type Table = HashMap<Name, usize, std::hash::BuildHasherDefault<AddrHasher>>;
+
 struct Engine<'a> {
     vfs: &'a dyn Vfs,
     opts: &'a CppOptions,
     names: Interner,
     empty: Rc<str>,
     files: Vec<FileInfo>,
-    cache: HashMap<String, Rc<Source>>,
+    cache: CppCache,
     once: HashSet<String>,
     stack: Vec<Include>,
     pending: VecDeque<Pending>,
     lookahead: Vec<Tok>,
     contexts: Vec<Context>,
     macros: Vec<Macro>,
-    table: HashMap<Rc<str>, usize>,
+    table: Table,
     skipping: bool,
     in_directive: bool,
     parsing_args: u8,
@@ -474,13 +535,13 @@ struct Engine<'a> {
     work: u64,
     includes: usize,
     chains: Vec<Chain>,
-    chain_ids: HashMap<(Rc<str>, u32, u32, u32), u32>,
+    chain_ids: HashMap<(Name, u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
     chain: Vec<SearchDir>,
     bracket_start: usize,
     main_display: String,
     out: Printer,
     origins: Vec<Origin>,
-    origin_ids: HashMap<(u32, u32, u32), u32>,
+    origin_ids: HashMap<(u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
     files_read: Vec<String>,
     read_set: HashSet<String>,
     missing: Vec<String>,
@@ -524,14 +585,14 @@ impl<'a> Engine<'a> {
             names: Interner::default(),
             empty: Rc::from(""),
             files: Vec::new(),
-            cache: HashMap::new(),
+            cache: CppCache::default(),
             once: HashSet::new(),
             stack: Vec::new(),
             pending: VecDeque::new(),
             lookahead: Vec::new(),
             contexts: Vec::new(),
             macros: Vec::new(),
-            table: HashMap::new(),
+            table: Table::default(),
             skipping: false,
             in_directive: false,
             parsing_args: 0,
@@ -545,7 +606,7 @@ impl<'a> Engine<'a> {
                 line: 0,
                 parent: 0,
             }],
-            chain_ids: HashMap::new(),
+            chain_ids: HashMap::default(),
             chain,
             bracket_start,
             main_display: String::new(),
@@ -561,7 +622,7 @@ impl<'a> Engine<'a> {
                 src_file: String::new(),
             },
             origins: Vec::new(),
-            origin_ids: HashMap::new(),
+            origin_ids: HashMap::default(),
             files_read: Vec::new(),
             read_set: HashSet::new(),
             missing: Vec::new(),
@@ -664,7 +725,7 @@ impl<'a> Engine<'a> {
     /// The expansion chain of a macro invoked at `at` (shared by every
     /// invocation of the same macro from the same line and chain).
     fn new_chain(&mut self, name: &Rc<str>, at: &Tok) -> u32 {
-        let key = (name.clone(), at.file, at.line, at.chain);
+        let key = (Name(name.clone()), at.file, at.line, at.chain);
         if let Some(&id) = self.chain_ids.get(&key) {
             return id;
         }
@@ -724,11 +785,11 @@ impl<'a> Engine<'a> {
             fun_like: false,
             params: Vec::new(),
             variadic: false,
-            body: Rc::from(Vec::new()),
+            body: Rc::new(Vec::new()),
             builtin: Some(b),
             disabled: false,
         });
-        self.table.insert(name, self.macros.len() - 1);
+        self.table.insert(Name(name), self.macros.len() - 1);
     }
 
     fn add_file(&mut self, norm: String, display: String, dir: DirRef) -> u32 {
@@ -896,20 +957,38 @@ impl<'a> Engine<'a> {
 
     /// Read a tree file: Some(text), None when it is not there (recorded as missing).
     fn read(&mut self, norm: &str) -> Result<Option<Rc<Source>>, (ErrorKind, String)> {
-        if let Some(s) = self.cache.get(norm) {
-            return Ok(Some(s.clone()));
+        if let Some(entry) = self.cache.files.get(norm) {
+            let entry = entry.clone();
+            match &entry {
+                Some(_) => {
+                    if !self.read_set.contains(norm) {
+                        self.read_set.insert(norm.to_string());
+                        self.files_read.push(norm.to_string());
+                    }
+                }
+                None => {
+                    if !self.missing_set.contains(norm) {
+                        self.missing_set.insert(norm.to_string());
+                        self.missing.push(norm.to_string());
+                    }
+                }
+            }
+            return Ok(entry);
         }
         match read_in_tree(self.vfs, norm) {
             Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let src = Rc::new(Source::new(&text));
-                self.cache.insert(norm.to_string(), src.clone());
+                let src = Rc::new(match std::str::from_utf8(&bytes) {
+                    Ok(t) => Source::new(t),
+                    Err(_) => Source::new(&String::from_utf8_lossy(&bytes)),
+                });
+                self.cache.files.insert(norm.to_string(), Some(src.clone()));
                 if self.read_set.insert(norm.to_string()) {
                     self.files_read.push(norm.to_string());
                 }
                 Ok(Some(src))
             }
             Err(VfsError::NotFound(_)) | Err(VfsError::IsDir(_)) | Err(VfsError::NotDir(_)) => {
+                self.cache.files.insert(norm.to_string(), None);
                 if self.missing_set.insert(norm.to_string()) {
                     self.missing.push(norm.to_string());
                 }
@@ -1020,7 +1099,7 @@ impl<'a> Engine<'a> {
         let guarded = self
             .guards
             .get(&norm)
-            .is_some_and(|g| self.table.contains_key(g));
+            .is_some_and(|g| self.table.contains_key(&Name(g.clone())));
         if self.once.contains(&norm) || guarded {
             if forced {
                 return self.push_next_pending();
@@ -1081,8 +1160,20 @@ impl<'a> Engine<'a> {
             let t = match self.lookahead.pop() {
                 Some(t) => t,
                 None => {
-                    let t = self.raw()?;
+                    if self.skipping && !self.in_directive {
+                        let file = self.stack.last().map_or(0, |i| i.lexer.file);
+                        if let Some(top) = self.stack.last_mut() {
+                            top.lexer.skip_group().map_err(|(line, m)| {
+                                self.err_at(file, line, ErrorKind::Syntax, m)
+                            })?;
+                        }
+                    }
+                    let mut t = self.raw()?;
                     self.charge(1)?;
+                    // cpplib: a new line inside macro arguments is white space
+                    if self.parsing_args == 2 && t.flags & BOL != 0 {
+                        t.flags |= PREV_WHITE;
+                    }
                     t
                 }
             };
@@ -1198,7 +1289,7 @@ impl<'a> Engine<'a> {
             if t.kind != Kind::Name || t.flags & NO_EXPAND != 0 {
                 return Ok(t);
             }
-            let Some(&mid) = self.table.get(&t.text) else {
+            let Some(&mid) = self.table.get(&Name(t.text.clone())) else {
                 return Ok(t);
             };
             if self.macros[mid].disabled {
@@ -1863,7 +1954,7 @@ impl<'a> Engine<'a> {
             "define" => self.do_define()?,
             "undef" => {
                 let n = self.macro_name("#undef")?;
-                if let Some(m) = self.table.remove(&n) {
+                if let Some(m) = self.table.remove(&Name(n.clone())) {
                     if self.macros[m].builtin.is_some() {
                         self.warn(file, line, format!("undefining \"{n}\""));
                     }
@@ -1886,7 +1977,7 @@ impl<'a> Engine<'a> {
                             }
                         }
                     }
-                    self.table.contains_key(&n) == (name == "ifdef")
+                    self.table.contains_key(&Name(n.clone())) == (name == "ifdef")
                 };
                 let was = self.skipping;
                 let d: &'static str = match name {
@@ -1929,7 +2020,7 @@ impl<'a> Engine<'a> {
                         self.eval_if()?
                     } else {
                         let n = self.macro_name(&format!("#{name}"))?;
-                        self.table.contains_key(&n) == (name == "elifdef")
+                        self.table.contains_key(&Name(n.clone())) == (name == "elifdef")
                     };
                     self.skipping = !value;
                     if let Some(c) = self.stack.last_mut().and_then(|i| i.ifs.last_mut()) {
@@ -2007,12 +2098,12 @@ impl<'a> Engine<'a> {
                         }
                         let m = self.names.get(&unquote(&s.text));
                         if op == "push_macro" {
-                            let cur = self.table.get(&m).copied();
+                            let cur = self.table.get(&Name(m.clone())).copied();
                             self.pushed.entry(m).or_default().push(cur);
                         } else if let Some(v) = self.pushed.get_mut(&m).and_then(|v| v.pop()) {
                             match v {
-                                Some(id) => self.table.insert(m, id),
-                                None => self.table.remove(&m),
+                                Some(id) => self.table.insert(Name(m), id),
+                                None => self.table.remove(&Name(m)),
                             };
                         }
                     }
@@ -2136,7 +2227,7 @@ impl<'a> Engine<'a> {
                         format!("expected parameter name, found \"{}\"", p.text),
                     ));
                 }
-                if params.contains(&p.text) {
+                if params.iter().any(|x| Rc::ptr_eq(x, &p.text)) {
                     return Err(self.err(
                         ErrorKind::Syntax,
                         format!("duplicate macro parameter \"{}\"", p.text),
@@ -2173,7 +2264,7 @@ impl<'a> Engine<'a> {
         while t.kind != Kind::Eol && t.kind != Kind::Eof {
             let mut tok = t;
             if fun_like && tok.kind == Kind::Name {
-                if let Some(i) = params.iter().position(|p| *p == tok.text) {
+                if let Some(i) = params.iter().position(|p| Rc::ptr_eq(p, &tok.text)) {
                     tok.kind = Kind::Arg(i as u16);
                 } else if variadic && &*tok.text == "__VA_OPT__" {
                     let open = self.raw()?;
@@ -2241,7 +2332,7 @@ impl<'a> Engine<'a> {
         if let Some(f) = body.first_mut() {
             f.flags &= !PREV_WHITE;
         }
-        if let Some(&old) = self.table.get(&name) {
+        if let Some(&old) = self.table.get(&Name(name.clone())) {
             let o = &self.macros[old];
             let same = o.builtin.is_none()
                 && o.fun_like == fun_like
@@ -2267,11 +2358,11 @@ impl<'a> Engine<'a> {
             fun_like,
             params,
             variadic,
-            body: Rc::from(body),
+            body: Rc::new(body),
             builtin: None,
             disabled: false,
         });
-        self.table.insert(name, self.macros.len() - 1);
+        self.table.insert(Name(name), self.macros.len() - 1);
         Ok(())
     }
 
@@ -2410,7 +2501,7 @@ impl<'a> Engine<'a> {
                 return Err(self.err(ErrorKind::Syntax, "missing ')' after \"defined\""));
             }
         }
-        Ok(self.table.contains_key(&t.text))
+        Ok(self.table.contains_key(&Name(t.text.clone())))
     }
 }
 

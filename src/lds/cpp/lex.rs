@@ -64,21 +64,44 @@ impl Tok {
 }
 
 /// Interned token spellings: one allocation per distinct spelling.
-#[derive(Default)]
+/// Interned spellings: a hash set (SipHash, so crafted names cannot make it
+/// slow) behind a small direct-mapped cache with a cheap hash (a collision
+/// there only costs a set lookup).
 pub(super) struct Interner {
     set: HashSet<Rc<str>>,
+    cache: Vec<Option<Rc<str>>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            set: HashSet::with_capacity(4096),
+            cache: vec![None; 4096],
+        }
+    }
 }
 
 impl Interner {
+    /// The one shared copy of a spelling: every name is interned, so the macro
+    /// table can be keyed by the pointer.
     pub fn get(&mut self, s: &str) -> Rc<str> {
-        if let Some(r) = self.set.get(s) {
-            return r.clone();
+        let mut h: u32 = 0x811c9dc5;
+        for &b in s.as_bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x01000193);
         }
-        if self.set.len() > 1 << 20 {
-            // many distinct spellings (a generated file): stop interning
-            return Rc::from(s);
+        let slot = (h ^ (h >> 12)) as usize & 4095;
+        if let Some(r) = &self.cache[slot] {
+            if &**r == s {
+                return r.clone();
+            }
+        }
+        if let Some(r) = self.set.get(s) {
+            let r = r.clone();
+            self.cache[slot] = Some(r.clone());
+            return r;
         }
         let r: Rc<str> = Rc::from(s);
+        self.cache[slot] = Some(r.clone());
         self.set.insert(r.clone());
         r
     }
@@ -93,6 +116,17 @@ pub(super) struct Source {
 
 impl Source {
     pub fn new(raw: &str) -> Source {
+        if !raw.contains(['\\', '\r']) {
+            let mut text = String::with_capacity(raw.len() + 1);
+            text.push_str(raw);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            return Source {
+                text,
+                splices: Vec::new(),
+            };
+        }
         let b = raw.as_bytes();
         let mut text = String::with_capacity(raw.len() + 1);
         let mut splices = Vec::new();
@@ -160,13 +194,6 @@ fn is_ident_start(c: u8) -> bool {
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
 }
-
-const PUNCT3: [&str; 3] = ["...", "<<=", ">>="];
-const PUNCT2: [&str; 19] = [
-    "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=", "/=", "%=", "+=", "-=",
-    "&=", "^=", "|=",
-];
-const PUNCT1: &[u8] = b"[](){}.&*+-~!/%<>^|?:;=,#";
 
 impl Lexer {
     pub fn new(file: u32, src: Rc<Source>) -> Lexer {
@@ -237,18 +264,80 @@ impl Lexer {
         }
     }
 
+    /// The next token, names and punctuators interned.
     pub fn lex_with(&mut self, names: &mut Interner) -> Result<Tok, LexError> {
-        let t = self.lex()?;
-        Ok(match t.kind {
-            Kind::Name | Kind::Punct => Tok {
-                text: names.get(&t.text),
-                ..t
-            },
-            _ => t,
-        })
+        self.lex_in(Some(names))
     }
 
     pub fn lex(&mut self) -> Result<Tok, LexError> {
+        self.lex_in(None)
+    }
+
+    /// In a skipped group: move to the next line that starts with `#` (or the
+    /// end), without making tokens. Literals and comments are followed so a
+    /// `#` inside them is not taken for a directive.
+    pub fn skip_group(&mut self) -> Result<(), LexError> {
+        let src = self.src.clone();
+        let b = src.text.as_bytes();
+        let mut bol = self.bol;
+        while self.pos < b.len() {
+            match b[self.pos] {
+                b'\n' => {
+                    self.newline();
+                    bol = true;
+                }
+                b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0 => self.pos += 1,
+                b'/' if b.get(self.pos + 1) == Some(&b'*') => {
+                    self.catch_up(self.pos);
+                    let start_line = self.line;
+                    self.pos += 2;
+                    loop {
+                        if self.pos + 1 >= b.len() {
+                            return Err((start_line, "unterminated comment".into()));
+                        }
+                        if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
+                            self.pos += 2;
+                            break;
+                        }
+                        if b[self.pos] == b'\n' {
+                            self.newline();
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                }
+                b'/' if b.get(self.pos + 1) == Some(&b'/') => {
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                b'#' if bol => break,
+                q @ (b'"' | b'\'') => {
+                    self.pos += 1;
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        if b[self.pos] == b'\\' && b.get(self.pos + 1).is_some_and(|&n| n != b'\n')
+                        {
+                            self.pos += 2;
+                        } else if b[self.pos] == q {
+                            self.pos += 1;
+                            break;
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                    bol = false;
+                }
+                _ => {
+                    self.pos += 1;
+                    bol = false;
+                }
+            }
+        }
+        self.bol = bol;
+        Ok(())
+    }
+
+    fn lex_in(&mut self, names: Option<&mut Interner>) -> Result<Tok, LexError> {
         let src = self.src.clone();
         let b = src.text.as_bytes();
         let mut white = false;
@@ -261,7 +350,7 @@ impl Lexer {
                 } else {
                     Kind::Eof
                 };
-                return Ok(self.tok(kind, Rc::from(""), 0, self.line, col));
+                return Ok(self.tok(kind, empty(), 0, self.line, col));
             }
             match b[self.pos] {
                 b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0 => {
@@ -272,7 +361,7 @@ impl Lexer {
                     if self.in_directive {
                         self.catch_up(self.pos);
                         let col = (self.pos - self.line_start) as u32 + 1;
-                        return Ok(self.tok(Kind::Eol, Rc::from(""), 0, self.line, col));
+                        return Ok(self.tok(Kind::Eol, empty(), 0, self.line, col));
                     }
                     self.newline();
                     self.bol = true;
@@ -361,15 +450,7 @@ impl Lexer {
                 self.pos = start + 1;
                 kind = Kind::Punct;
             }
-        } else if c < 0x80 && PUNCT1.contains(&c) {
-            let rest = &src.text[start..];
-            let n = if PUNCT3.iter().any(|p| rest.starts_with(p)) {
-                3
-            } else if PUNCT2.iter().any(|p| rest.starts_with(p)) || rest.starts_with("##") {
-                2
-            } else {
-                1
-            };
+        } else if let Some(n) = punct_len(b, start) {
             self.pos = start + n;
             kind = Kind::Punct;
         } else {
@@ -378,7 +459,13 @@ impl Lexer {
             self.pos = start + ch_len;
             kind = Kind::Other;
         }
-        let text: Rc<str> = Rc::from(&src.text[start..self.pos]);
+        let slice = &src.text[start..self.pos];
+        let text: Rc<str> = match (kind, names) {
+            (Kind::Punct, _) => punct(slice),
+            (Kind::Name, Some(n)) => n.get(slice),
+            (_, Some(n)) if slice.len() <= 32 => n.get(slice),
+            _ => Rc::from(slice),
+        };
         Ok(self.tok(kind, text, flags, line, col))
     }
 
@@ -407,6 +494,61 @@ impl Lexer {
                 Some(&c) => i += utf8_width(c),
             }
         }
+    }
+}
+
+const PUNCT_ALL: [&str; 48] = [
+    "...", "<<=", ">>=", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=",
+    "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##", "[", "]", "(", ")", "{", "}", ".", "&", "*",
+    "+", "-", "~", "!", "/", "%", "<", ">", "^", "|", "?", ":", ";", "=", ",", "#",
+];
+
+thread_local! {
+    static PUNCTS: Vec<Rc<str>> = PUNCT_ALL.iter().map(|p| Rc::from(*p)).collect();
+    static EMPTY: Rc<str> = Rc::from("");
+}
+
+/// The spelling of end-of-line and end-of-input tokens (shared).
+fn empty() -> Rc<str> {
+    EMPTY.with(Rc::clone)
+}
+
+/// The length of the punctuator at `i`, if one starts there.
+fn punct_len(b: &[u8], i: usize) -> Option<usize> {
+    let c = b[i];
+    let n1 = b.get(i + 1).copied().unwrap_or(0);
+    let n2 = b.get(i + 2).copied().unwrap_or(0);
+    Some(match c {
+        b'.' if n1 == b'.' && n2 == b'.' => 3,
+        b'<' | b'>' if n1 == c && n2 == b'=' => 3,
+        b'-' if matches!(n1, b'>' | b'-' | b'=') => 2,
+        b'+' | b'&' | b'|' if n1 == c || n1 == b'=' => 2,
+        b'<' | b'>' if n1 == c || n1 == b'=' => 2,
+        b'=' | b'!' | b'*' | b'/' | b'%' | b'^' if n1 == b'=' => 2,
+        b'#' if n1 == b'#' => 2,
+        b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'.' | b'&' | b'*' | b'+' | b'-' | b'~'
+        | b'!' | b'/' | b'%' | b'<' | b'>' | b'^' | b'|' | b'?' | b':' | b';' | b'=' | b','
+        | b'#' => 1,
+        _ => return None,
+    })
+}
+
+fn punct_index(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    match b.len() {
+        1 => PUNCT_ALL[23..]
+            .iter()
+            .position(|p| p.as_bytes()[0] == b[0])
+            .map(|i| i + 23),
+        _ => PUNCT_ALL[..23].iter().position(|p| *p == s),
+    }
+}
+
+/// A punctuator's spelling, shared (no allocation).
+fn punct(s: &str) -> Rc<str> {
+    match punct_index(s) {
+        Some(i) => PUNCTS.with(|p| p[i].clone()),
+        None => Rc::from(s),
     }
 }
 
