@@ -150,6 +150,18 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// The C preprocessor as `gcc -E -x assembler-with-cpp` runs it, reading only the tree.
+    ///
+    /// Flags are gcc's (-I DIR, -iquote DIR, -D NAME[=VAL], -U NAME, -include FILE,
+    /// -undef, -P; -D and -U apply in command-line order). FILE, the directories and
+    /// forced includes are paths in --tree (default: the current directory); nothing
+    /// outside it is read and there are no system include directories. Predefined:
+    /// __ASSEMBLER__, __STDC__, __STDC_HOSTED__ and the -D flags (no target macros).
+    /// Errors print as FILE:LINE: MESSAGE and exit 3. With --json: {"text", "spans":
+    /// [{start, end, origin}], "origins": [{file, line, expansion: [{macro, file,
+    /// line}]}], "files_read", "missing", "warnings"}.
+    #[command(after_help = EXIT_CODES)]
+    Cpp(CppArgs),
     /// Print the effective configuration (built-in defaults or --config) as TOML.
     #[command(after_help = EXIT_CODES)]
     Config {
@@ -227,6 +239,39 @@ struct ConfArgs {
     dialect: String,
     /// The top Kconfig file.
     kconfig: String,
+}
+
+#[derive(Args, Debug)]
+struct CppArgs {
+    /// Add DIR to the include search (both forms).
+    #[arg(short = 'I', value_name = "DIR")]
+    include_dirs: Vec<String>,
+    /// Add DIR to the search of #include "..." only (before -I).
+    #[arg(long = "iquote", value_name = "DIR")]
+    quote_dirs: Vec<String>,
+    /// Define NAME (as 1, or as VAL).
+    #[arg(short = 'D', value_name = "NAME[=VAL]")]
+    defines: Vec<String>,
+    /// Undefine NAME.
+    #[arg(short = 'U', value_name = "NAME")]
+    undefines: Vec<String>,
+    /// Process FILE first, as if included at the top of the input.
+    #[arg(long = "include", value_name = "FILE")]
+    forced: Vec<String>,
+    /// No target predefines (there are none by default here; accepted for gcc compatibility).
+    #[arg(long = "undef")]
+    undef: bool,
+    /// No linemarkers.
+    #[arg(short = 'P')]
+    no_markers: bool,
+    /// The tree the files are read from (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    tree: Option<PathBuf>,
+    /// Print the text with provenance as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The file to preprocess (a path in the tree).
+    file: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -328,6 +373,7 @@ fn run(cli: Cli) -> u8 {
                 format.get(),
             ),
         },
+        Command::Cpp(args) => cpp_cmd(&args, &cpp_order()),
         Command::Config { format } => match format.get() {
             Format::Text => print(&cfg.to_toml()),
             Format::Json => print(&json_string(&cfg)),
@@ -917,8 +963,140 @@ fn conf_dropin(args: &ConfArgs) -> u8 {
     }
 }
 
+/// gcc's single-dash long options (`-iquote`, `-include`, `-undef`) as clap's
+/// `--` forms, for the `cpp` command only.
+fn gcc_style_args() -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut in_cpp = false;
+    let mut after_config = false;
+    for (i, a) in std::env::args_os().enumerate() {
+        let s = a.to_string_lossy();
+        if i > 0 && !in_cpp && !after_config && !s.starts_with('-') {
+            in_cpp = s == "cpp";
+        }
+        after_config = !in_cpp && s == "--config";
+        if in_cpp {
+            match &*s {
+                "-iquote" | "-include" | "-undef" => {
+                    out.push(std::ffi::OsString::from(format!("-{s}")));
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// The -D and -U flags of `cpp` in command-line order (clap keeps each kind's
+/// order only).
+fn cpp_order() -> Vec<patchbot::lds::cpp::Define> {
+    use patchbot::lds::cpp::Define;
+    let args: Vec<String> = gcc_style_args()
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(start) = args.iter().position(|a| a == "cpp") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut it = args[start + 1..].iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        let (flag, rest) = if a.starts_with("-D") || a.starts_with("-U") {
+            a.split_at(2)
+        } else {
+            if matches!(a.as_str(), "-I" | "--iquote" | "--include" | "--tree") {
+                it.next();
+            }
+            continue;
+        };
+        let val = if rest.is_empty() {
+            it.next().cloned().unwrap_or_default()
+        } else {
+            rest.to_string()
+        };
+        out.push(if flag == "-D" {
+            Define::Define(val)
+        } else {
+            Define::Undef(val)
+        });
+    }
+    out
+}
+
+/// `patchbot cpp`.
+fn cpp_cmd(args: &CppArgs, defines: &[patchbot::lds::cpp::Define]) -> u8 {
+    use patchbot::lds::cpp;
+    let root = args.tree.clone().unwrap_or_else(|| PathBuf::from("."));
+    let vfs = match patchbot::tree::vfs::DirVfs::new(&root) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return USAGE;
+        }
+    };
+    let croot = root.canonicalize().unwrap_or(root.clone());
+    // an absolute path inside the tree is made relative; outside it is refused
+    let rel = |p: &str| -> Result<String, String> {
+        let path = std::path::Path::new(p);
+        if !path.is_absolute() {
+            return Ok(p.to_string());
+        }
+        let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        match abs.strip_prefix(&croot) {
+            Ok(r) => Ok(r.to_string_lossy().into_owned()),
+            Err(_) => Err(format!("{p}: outside the tree {}", croot.display())),
+        }
+    };
+    let all = |v: &[String]| v.iter().map(|p| rel(p)).collect::<Result<Vec<_>, _>>();
+    let opts = match (|| -> Result<cpp::CppOptions, String> {
+        Ok(cpp::CppOptions {
+            include_dirs: all(&args.include_dirs)?,
+            quote_dirs: all(&args.quote_dirs)?,
+            forced_includes: all(&args.forced)?,
+            defines: defines.to_vec(),
+            undef: args.undef,
+            predefines: Vec::new(),
+            line_markers: !args.no_markers && !args.json,
+            limits: cpp::CppLimits::default(),
+        })
+    })() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return USAGE;
+        }
+    };
+    let file = match rel(&args.file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return USAGE;
+        }
+    };
+    match cpp::preprocess(&vfs, &file, &opts) {
+        Ok(out) => {
+            if args.json {
+                return print(&json_string(&out));
+            }
+            for w in &out.warnings {
+                eprintln!("{}:{}: warning: {}", w.file, w.line, w.message);
+            }
+            print(&out.text)
+        }
+        Err(e) => {
+            eprintln!("{}:{}: error: {}", e.file, e.line, e.message);
+            INPUT
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(gcc_style_args()) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

@@ -1,0 +1,576 @@
+//! The pp-token lexer, as gcc lexes in assembler-with-cpp mode: `$` in
+//! identifiers, pp-numbers, no digraphs, C and C++ comments, and an unterminated
+//! `'` or `"` is not an error (the rest of the line becomes one "other" token).
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+/// The token had white space (or a comment) before it.
+pub(super) const PREV_WHITE: u8 = 1;
+/// The first token of a line.
+pub(super) const BOL: u8 = 2;
+/// A macro name that must not be expanded (it was met inside its own expansion).
+pub(super) const NO_EXPAND: u8 = 4;
+/// The left operand of `##`.
+pub(super) const PASTE_LEFT: u8 = 8;
+/// A parameter under `#`.
+pub(super) const STRINGIFY: u8 = 16;
+/// Padding: it has a source token (else it is gcc's `avoid_paste` padding).
+pub(super) const PAD_SRC: u8 = 32;
+/// Padding: its source token had white space before it.
+pub(super) const PAD_WHITE: u8 = 64;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Name,
+    Number,
+    Str,
+    Char,
+    Punct,
+    Other,
+    /// `<...>` in `#include` and `__has_include`.
+    HeaderName,
+    /// Spacing information only (gcc's CPP_PADDING); never printed.
+    Padding,
+    /// End of a macro argument or of the input.
+    Eof,
+    /// End of a directive's line.
+    Eol,
+    /// A macro parameter in a replacement list (index).
+    Arg(u16),
+    /// `__VA_OPT__(` in a replacement list and its closing `)`.
+    VaOptOpen,
+    VaOptClose,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Tok {
+    pub kind: Kind,
+    pub flags: u8,
+    pub text: Rc<str>,
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    pub chain: u32,
+}
+
+impl Tok {
+    pub fn is(&self, p: &str) -> bool {
+        self.kind == Kind::Punct && &*self.text == p
+    }
+    pub fn white(&self) -> bool {
+        self.flags & PREV_WHITE != 0
+    }
+}
+
+/// Interned token spellings: one allocation per distinct spelling.
+/// Interned spellings: a hash set (SipHash, so crafted names cannot make it
+/// slow) behind a small direct-mapped cache with a cheap hash (a collision
+/// there only costs a set lookup).
+pub(super) struct Interner {
+    set: HashSet<Rc<str>>,
+    cache: Vec<Option<Rc<str>>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner {
+            set: HashSet::with_capacity(4096),
+            cache: vec![None; 4096],
+        }
+    }
+}
+
+impl Interner {
+    /// The one shared copy of a spelling: every name is interned, so the macro
+    /// table can be keyed by the pointer.
+    pub fn get(&mut self, s: &str) -> Rc<str> {
+        let mut h: u32 = 0x811c9dc5;
+        for &b in s.as_bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x01000193);
+        }
+        let slot = (h ^ (h >> 12)) as usize & 4095;
+        if let Some(r) = &self.cache[slot] {
+            if &**r == s {
+                return r.clone();
+            }
+        }
+        if let Some(r) = self.set.get(s) {
+            let r = r.clone();
+            self.cache[slot] = Some(r.clone());
+            return r;
+        }
+        let r: Rc<str> = Rc::from(s);
+        self.cache[slot] = Some(r.clone());
+        self.set.insert(r.clone());
+        r
+    }
+}
+
+/// A file's text after line splicing (backslash-newline removed), with the
+/// offsets where splices were, so tokens keep their physical line.
+pub(super) struct Source {
+    pub text: String,
+    splices: Vec<u32>,
+}
+
+impl Source {
+    pub fn new(raw: &str) -> Source {
+        if !raw.contains(['\\', '\r']) {
+            let mut text = String::with_capacity(raw.len() + 1);
+            text.push_str(raw);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            return Source {
+                text,
+                splices: Vec::new(),
+            };
+        }
+        let b = raw.as_bytes();
+        let mut text = String::with_capacity(raw.len() + 1);
+        let mut splices = Vec::new();
+        let mut i = 0;
+        let mut seg = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => {
+                    // backslash, optional blanks, newline: a splice (gcc warns about the blanks)
+                    let mut j = i + 1;
+                    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                        j += 1;
+                    }
+                    let nl = if j < b.len() && b[j] == b'\n' {
+                        Some(j + 1)
+                    } else if j + 1 < b.len() && b[j] == b'\r' && b[j + 1] == b'\n' {
+                        Some(j + 2)
+                    } else {
+                        None
+                    };
+                    if let Some(end) = nl {
+                        text.push_str(&raw[seg..i]);
+                        splices.push(text.len() as u32);
+                        i = end;
+                        seg = i;
+                    } else {
+                        i += 1;
+                    }
+                }
+                b'\r' if i + 1 < b.len() && b[i + 1] == b'\n' => {
+                    text.push_str(&raw[seg..i]);
+                    i += 1;
+                    seg = i;
+                }
+                _ => i += 1,
+            }
+        }
+        text.push_str(&raw[seg..]);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Source { text, splices }
+    }
+}
+
+pub(super) struct Lexer {
+    pub file: u32,
+    pub src: Rc<Source>,
+    pos: usize,
+    line: u32,
+    line_start: usize,
+    splice_idx: usize,
+    bol: bool,
+    /// Inside a directive: a newline ends it (an `Eol` token, not consumed).
+    pub in_directive: bool,
+    /// Lex `<...>` as a header name (the operand of `#include`).
+    pub angled: bool,
+}
+
+pub(super) type LexError = (u32, String);
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c == b'$'
+}
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+}
+
+impl Lexer {
+    pub fn new(file: u32, src: Rc<Source>) -> Lexer {
+        Lexer {
+            file,
+            src,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            splice_idx: 0,
+            bol: true,
+            in_directive: false,
+            angled: false,
+        }
+    }
+
+    /// The physical line the lexer is at.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    fn catch_up(&mut self, pos: usize) {
+        while self.splice_idx < self.src.splices.len()
+            && self.src.splices[self.splice_idx] as usize <= pos
+        {
+            self.line += 1;
+            self.line_start = self.src.splices[self.splice_idx] as usize;
+            self.splice_idx += 1;
+        }
+    }
+
+    fn newline(&mut self) {
+        // at self.pos, a '\n'
+        self.catch_up(self.pos);
+        self.pos += 1;
+        self.line += 1;
+        self.line_start = self.pos;
+    }
+
+    /// Skip the rest of the current line including its newline (end of a directive).
+    pub fn skip_line(&mut self) -> Result<(), LexError> {
+        let was = self.in_directive;
+        self.in_directive = true;
+        loop {
+            let t = self.lex()?;
+            if t.kind == Kind::Eol || t.kind == Kind::Eof {
+                break;
+            }
+        }
+        self.in_directive = was;
+        let b = self.src.text.as_bytes();
+        if self.pos < b.len() && b[self.pos] == b'\n' {
+            self.newline();
+        }
+        self.bol = true;
+        Ok(())
+    }
+
+    fn tok(&self, kind: Kind, text: Rc<str>, flags: u8, line: u32, col: u32) -> Tok {
+        Tok {
+            kind,
+            flags,
+            text,
+            file: self.file,
+            line,
+            col,
+            chain: 0,
+        }
+    }
+
+    /// The next token, names and punctuators interned.
+    pub fn lex_with(&mut self, names: &mut Interner) -> Result<Tok, LexError> {
+        self.lex_in(Some(names))
+    }
+
+    pub fn lex(&mut self) -> Result<Tok, LexError> {
+        self.lex_in(None)
+    }
+
+    /// In a skipped group: move to the next line that starts with `#` (or the
+    /// end), without making tokens. Literals and comments are followed so a
+    /// `#` inside them is not taken for a directive.
+    pub fn skip_group(&mut self) -> Result<(), LexError> {
+        let src = self.src.clone();
+        let b = src.text.as_bytes();
+        let mut bol = self.bol;
+        while self.pos < b.len() {
+            match b[self.pos] {
+                b'\n' => {
+                    self.newline();
+                    bol = true;
+                }
+                b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0 => self.pos += 1,
+                b'/' if b.get(self.pos + 1) == Some(&b'*') => {
+                    self.catch_up(self.pos);
+                    let start_line = self.line;
+                    self.pos += 2;
+                    loop {
+                        if self.pos + 1 >= b.len() {
+                            return Err((start_line, "unterminated comment".into()));
+                        }
+                        if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
+                            self.pos += 2;
+                            break;
+                        }
+                        if b[self.pos] == b'\n' {
+                            self.newline();
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                }
+                b'/' if b.get(self.pos + 1) == Some(&b'/') => {
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                b'#' if bol => break,
+                q @ (b'"' | b'\'') => {
+                    self.pos += 1;
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        if b[self.pos] == b'\\' && b.get(self.pos + 1).is_some_and(|&n| n != b'\n')
+                        {
+                            self.pos += 2;
+                        } else if b[self.pos] == q {
+                            self.pos += 1;
+                            break;
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                    bol = false;
+                }
+                _ => {
+                    self.pos += 1;
+                    bol = false;
+                }
+            }
+        }
+        self.bol = bol;
+        Ok(())
+    }
+
+    fn lex_in(&mut self, names: Option<&mut Interner>) -> Result<Tok, LexError> {
+        let src = self.src.clone();
+        let b = src.text.as_bytes();
+        let mut white = false;
+        loop {
+            if self.pos >= b.len() {
+                self.catch_up(self.pos);
+                let col = (self.pos - self.line_start) as u32 + 1;
+                let kind = if self.in_directive {
+                    Kind::Eol
+                } else {
+                    Kind::Eof
+                };
+                return Ok(self.tok(kind, empty(), 0, self.line, col));
+            }
+            match b[self.pos] {
+                b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0 => {
+                    self.pos += 1;
+                    white = true;
+                }
+                b'\n' => {
+                    if self.in_directive {
+                        self.catch_up(self.pos);
+                        let col = (self.pos - self.line_start) as u32 + 1;
+                        return Ok(self.tok(Kind::Eol, empty(), 0, self.line, col));
+                    }
+                    self.newline();
+                    self.bol = true;
+                    white = false;
+                }
+                b'/' if b.get(self.pos + 1) == Some(&b'*') => {
+                    self.catch_up(self.pos);
+                    let start_line = self.line;
+                    self.pos += 2;
+                    loop {
+                        if self.pos + 1 >= b.len() {
+                            return Err((start_line, "unterminated comment".into()));
+                        }
+                        if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
+                            self.pos += 2;
+                            break;
+                        }
+                        if b[self.pos] == b'\n' {
+                            self.newline();
+                        } else {
+                            self.pos += 1;
+                        }
+                    }
+                    white = true;
+                }
+                b'/' if b.get(self.pos + 1) == Some(&b'/') => {
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                    white = true;
+                }
+                _ => break,
+            }
+        }
+        self.catch_up(self.pos);
+        let line = self.line;
+        let col = (self.pos - self.line_start) as u32 + 1;
+        let mut flags = 0;
+        if white {
+            flags |= PREV_WHITE;
+        }
+        if self.bol {
+            flags |= BOL;
+        }
+        self.bol = false;
+        let start = self.pos;
+        let c = b[start];
+        let next = b.get(start + 1).copied().unwrap_or(b'\n');
+        let kind;
+        if c == b'L' && (next == b'"' || next == b'\'') {
+            self.pos += 1;
+            kind = self.quoted(b, b[self.pos]);
+        } else if is_ident_start(c) {
+            let mut i = start + 1;
+            while i < b.len() && is_ident(b[i]) {
+                i += 1;
+            }
+            self.pos = i;
+            kind = Kind::Name;
+        } else if c.is_ascii_digit() || (c == b'.' && next.is_ascii_digit()) {
+            let mut i = start + 1;
+            while i < b.len() {
+                let d = b[i];
+                if is_ident(d)
+                    || d == b'.'
+                    || ((d == b'+' || d == b'-') && matches!(b[i - 1], b'e' | b'E' | b'p' | b'P'))
+                {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            self.pos = i;
+            kind = Kind::Number;
+        } else if c == b'"' || c == b'\'' {
+            kind = self.quoted(b, c);
+        } else if c == b'<' && self.angled {
+            let mut i = start + 1;
+            while i < b.len() && b[i] != b'\n' && b[i] != b'>' {
+                i += 1;
+            }
+            if i < b.len() && b[i] == b'>' {
+                self.pos = i + 1;
+                kind = Kind::HeaderName;
+            } else {
+                self.pos = start + 1;
+                kind = Kind::Punct;
+            }
+        } else if let Some(n) = punct_len(b, start) {
+            self.pos = start + n;
+            kind = Kind::Punct;
+        } else {
+            // anything else is one character of its own (a whole UTF-8 character)
+            let ch_len = src.text[start..].chars().next().map_or(1, char::len_utf8);
+            self.pos = start + ch_len;
+            kind = Kind::Other;
+        }
+        let slice = &src.text[start..self.pos];
+        let text: Rc<str> = match (kind, names) {
+            (Kind::Punct, _) => punct(slice),
+            (Kind::Name, Some(n)) => n.get(slice),
+            (_, Some(n)) if slice.len() <= 32 => n.get(slice),
+            _ => Rc::from(slice),
+        };
+        Ok(self.tok(kind, text, flags, line, col))
+    }
+
+    /// A string or character constant from the opening quote at `self.pos`;
+    /// unterminated, the rest of the line is one "other" token (gcc's asm mode).
+    fn quoted(&mut self, b: &[u8], q: u8) -> Kind {
+        let mut i = self.pos + 1;
+        // in #include, a backslash is not an escape
+        let escapes = !self.angled;
+        loop {
+            match b.get(i) {
+                None | Some(b'\n') => {
+                    self.pos = i;
+                    return Kind::Other;
+                }
+                Some(&c) if c == q => {
+                    self.pos = i + 1;
+                    return if q == b'"' { Kind::Str } else { Kind::Char };
+                }
+                Some(b'\\') if escapes && b.get(i + 1).is_some_and(|&n| n != b'\n') => {
+                    // skip the escaped character (a whole UTF-8 character)
+                    i += 1;
+                    let w = utf8_width(b[i]);
+                    i += w;
+                }
+                Some(&c) => i += utf8_width(c),
+            }
+        }
+    }
+}
+
+const PUNCT_ALL: [&str; 48] = [
+    "...", "<<=", ">>=", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "*=",
+    "/=", "%=", "+=", "-=", "&=", "^=", "|=", "##", "[", "]", "(", ")", "{", "}", ".", "&", "*",
+    "+", "-", "~", "!", "/", "%", "<", ">", "^", "|", "?", ":", ";", "=", ",", "#",
+];
+
+thread_local! {
+    static PUNCTS: Vec<Rc<str>> = PUNCT_ALL.iter().map(|p| Rc::from(*p)).collect();
+    static EMPTY: Rc<str> = Rc::from("");
+}
+
+/// The spelling of end-of-line and end-of-input tokens (shared).
+fn empty() -> Rc<str> {
+    EMPTY.with(Rc::clone)
+}
+
+/// The length of the punctuator at `i`, if one starts there.
+fn punct_len(b: &[u8], i: usize) -> Option<usize> {
+    let c = b[i];
+    let n1 = b.get(i + 1).copied().unwrap_or(0);
+    let n2 = b.get(i + 2).copied().unwrap_or(0);
+    Some(match c {
+        b'.' if n1 == b'.' && n2 == b'.' => 3,
+        b'<' | b'>' if n1 == c && n2 == b'=' => 3,
+        b'-' if matches!(n1, b'>' | b'-' | b'=') => 2,
+        b'+' | b'&' | b'|' if n1 == c || n1 == b'=' => 2,
+        b'<' | b'>' if n1 == c || n1 == b'=' => 2,
+        b'=' | b'!' | b'*' | b'/' | b'%' | b'^' if n1 == b'=' => 2,
+        b'#' if n1 == b'#' => 2,
+        b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'.' | b'&' | b'*' | b'+' | b'-' | b'~'
+        | b'!' | b'/' | b'%' | b'<' | b'>' | b'^' | b'|' | b'?' | b':' | b';' | b'=' | b','
+        | b'#' => 1,
+        _ => return None,
+    })
+}
+
+fn punct_index(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    match b.len() {
+        1 => PUNCT_ALL[23..]
+            .iter()
+            .position(|p| p.as_bytes()[0] == b[0])
+            .map(|i| i + 23),
+        _ => PUNCT_ALL[..23].iter().position(|p| *p == s),
+    }
+}
+
+/// A punctuator's spelling, shared (no allocation).
+fn punct(s: &str) -> Rc<str> {
+    match punct_index(s) {
+        Some(i) => PUNCTS.with(|p| p[i].clone()),
+        None => Rc::from(s),
+    }
+}
+
+fn utf8_width(c: u8) -> usize {
+    match c {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
+/// Lex a whole string as exactly one token (for `##`): its kind, or None when the
+/// text is not one token.
+pub(super) fn lex_one(text: &str) -> Option<Kind> {
+    let src = Rc::new(Source::new(text));
+    let mut lx = Lexer::new(0, src);
+    lx.in_directive = true;
+    let t = lx.lex().ok()?;
+    if t.white() || matches!(t.kind, Kind::Eol | Kind::Eof) {
+        return None;
+    }
+    let end = lx.lex().ok()?;
+    (end.kind == Kind::Eol && !end.white() && t.text.len() == text.len()).then_some(t.kind)
+}
