@@ -480,6 +480,10 @@ impl<'a> Lexer<'a> {
             ));
         }
         let word = &self.text[start..start + nlen];
+        if mode == Mode::Wild && word == "SORT" {
+            // ld's lexer returns SORT_BY_NAME for `SORT`.
+            return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
+        }
         if let Some(k) = keywords(mode).iter().find(|k| **k == word) {
             return Ok((Tok::Kw(k), span(nlen)));
         }

@@ -5,8 +5,10 @@ use super::ast::*;
 use super::lex::{Lexer, Mode, Tok};
 use super::ParseError;
 
-/// Deepest recursion the expression parser goes (parentheses, unary operators).
-pub(crate) const MAX_NESTING: u32 = 128;
+/// Deepest recursion the expression parser goes (parentheses, unary operators,
+/// right operands). Real scripts nest a dozen levels after preprocessing; 64
+/// keeps a debug build well inside a 1 MiB thread stack (about 8 KiB a level).
+pub(crate) const MAX_NESTING: u32 = 64;
 /// Highest expression tree accepted (a chain `a+a+...` builds height without recursion).
 pub(crate) const MAX_EXPR_HEIGHT: u32 = 256;
 
@@ -568,17 +570,23 @@ impl<'a> Parser<'a> {
                     self.bump(S)?;
                     ItemKind::Overlay(self.overlay()?)
                 }
-                Tok::Kw(k) => return Err(self.err(
-                    s.start,
-                    format!(
+                Tok::Kw(k) => {
+                    return Err(self.err(
+                        s.start,
+                        format!(
                         "expected an output section, an assignment or `}}`, found keyword `{k}`"
                     ),
-                )),
+                    ))
+                }
                 Tok::Name { text, .. } => {
                     self.bump(S)?;
                     let (next, _) = self.peek(S)?;
                     if matches!(&next, Tok::Op(o) if AssignOp::from_op(o).is_some()) {
                         ItemKind::Assignment(self.assignment_after_name(text, s, S)?)
+                    } else if looks_like_keyword(&text) {
+                        // ld would take it for a section name: most likely a
+                        // macro the preprocessor did not expand.
+                        return Err(self.err(s.start, format!("unknown keyword `{text}`")));
                     } else {
                         ItemKind::Output(self.output_section(text, s)?)
                     }
@@ -1067,6 +1075,14 @@ impl<'a> Parser<'a> {
             if self.eat_op(W, "(")? {
                 (Some(file), Some(self.section_list(")")?))
             } else {
+                if looks_like_keyword(&file.pattern) && file.sort.is_none() {
+                    // ld would read it as a file name: most likely a macro
+                    // the preprocessor did not expand.
+                    return Err(self.err(
+                        file.span.start,
+                        format!("unknown keyword `{}`", file.pattern),
+                    ));
+                }
                 if file.sort.is_some() || !file.exclude.is_empty() {
                     let (t, s) = self.peek(W)?;
                     return Err(self.unexpected(&t, s, "`(` and a section list"));
@@ -1239,162 +1255,185 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn call_args(&mut self, n: usize, depth: u32) -> R<(Vec<Expr>, u32, Span)> {
-        const E: Mode = Mode::Expr;
-        self.expect_op(E, "(")?;
-        let mut args = Vec::new();
-        let mut h = 0;
-        for i in 0..n {
-            if i > 0 {
-                self.expect_op(E, ",")?;
-            }
-            let (a, ah) = self.ternary(depth + 1)?;
-            h = h.max(ah);
-            args.push(a);
-        }
-        let end = self.expect_op(E, ")")?;
-        Ok((args, h + 1, end))
-    }
-
     fn primary(&mut self, depth: u32) -> R<(Expr, u32)> {
         const E: Mode = Mode::Expr;
         let (t, s) = self.peek(E)?;
-        let leaf = |kind| Ok((Expr { kind, span: s }, 1));
         match t {
             Tok::Int { value, text } => {
                 self.bump(E)?;
-                leaf(ExprKind::Number { value, text })
+                Ok((
+                    Expr {
+                        kind: ExprKind::Number { value, text },
+                        span: s,
+                    },
+                    1,
+                ))
             }
-            Tok::Name { text, quoted } => {
-                self.bump(E)?;
-                if !quoted && looks_like_keyword(&text) && self.is_op(E, "(")? {
-                    // `.sec ADDR (NOLOAD) :` is fine; `FOO(x)` is not.
-                    let back = self.save();
-                    self.bump(E)?;
-                    let (n, _) = self.peek(E)?;
-                    self.restore(back);
-                    let is_type = matches!(n, Tok::Op(")"))
-                        || matches!(n, Tok::Kw(k) if TYPE_KW.contains(&k));
-                    if !is_type {
-                        return Err(self.err(s.start, format!("unknown function `{text}`")));
-                    }
-                }
-                leaf(ExprKind::Symbol { name: text })
-            }
+            Tok::Name { text, quoted } => self.symbol(text, quoted, s),
             Tok::Op("(") => {
                 self.bump(E)?;
                 let (e, h) = self.ternary(depth + 1)?;
                 self.expect_op(E, ")")?;
                 Ok((e, h))
             }
-            Tok::Kw(k) => {
-                self.bump(E)?;
-                let call = |function, (args, h, end): (Vec<Expr>, u32, Span)| {
-                    Ok((
-                        Expr {
-                            kind: ExprKind::Call { function, args },
-                            span: s.to(end),
-                        },
-                        h,
-                    ))
-                };
-                match k {
-                    "ALIGN" => {
-                        self.expect_op(E, "(")?;
-                        let (a, ah) = self.ternary(depth + 1)?;
-                        let mut args = vec![a];
-                        let mut h = ah;
-                        if self.eat_op(E, ",")? {
-                            let (b, bh) = self.ternary(depth + 1)?;
-                            h = h.max(bh);
-                            args.push(b);
-                        }
-                        let end = self.expect_op(E, ")")?;
-                        call(Builtin::Align, (args, h + 1, end))
-                    }
-                    "ABSOLUTE" => call(Builtin::Absolute, self.call_args(1, depth)?),
-                    "BLOCK" => call(Builtin::Block, self.call_args(1, depth)?),
-                    "DATA_SEGMENT_END" => call(Builtin::DataSegmentEnd, self.call_args(1, depth)?),
-                    "NEXT" => call(Builtin::Next, self.call_args(1, depth)?),
-                    "LOG2CEIL" => call(Builtin::Log2ceil, self.call_args(1, depth)?),
-                    "MAX" => call(Builtin::Max, self.call_args(2, depth)?),
-                    "MIN" => call(Builtin::Min, self.call_args(2, depth)?),
-                    "DATA_SEGMENT_ALIGN" => {
-                        call(Builtin::DataSegmentAlign, self.call_args(2, depth)?)
-                    }
-                    "DATA_SEGMENT_RELRO_END" => {
-                        call(Builtin::DataSegmentRelroEnd, self.call_args(2, depth)?)
-                    }
-                    "ADDR" | "LOADADDR" | "SIZEOF" | "ALIGNOF" | "ORIGIN" | "LENGTH"
-                    | "DEFINED" | "CONSTANT" => {
-                        let function = match k {
-                            "ADDR" => NameBuiltin::Addr,
-                            "LOADADDR" => NameBuiltin::Loadaddr,
-                            "SIZEOF" => NameBuiltin::Sizeof,
-                            "ALIGNOF" => NameBuiltin::Alignof,
-                            "ORIGIN" => NameBuiltin::Origin,
-                            "LENGTH" => NameBuiltin::Length,
-                            "DEFINED" => NameBuiltin::Defined,
-                            _ => NameBuiltin::Constant,
-                        };
-                        let m = if function.script_name() {
-                            Mode::Script
-                        } else {
-                            E
-                        };
-                        self.expect_op(m, "(")?;
-                        let (name, _) = self.expect_name(m, "a name")?;
-                        let end = self.expect_op(m, ")")?;
-                        Ok((
-                            Expr {
-                                kind: ExprKind::NameOf { function, name },
-                                span: s.to(end),
-                            },
-                            1,
-                        ))
-                    }
-                    "SEGMENT_START" => {
-                        self.expect_op(Mode::Script, "(")?;
-                        let (segment, _) = self.expect_name(Mode::Script, "a segment name")?;
-                        self.expect_op(E, ",")?;
-                        let (d, h) = self.ternary(depth + 1)?;
-                        let end = self.expect_op(E, ")")?;
-                        Ok((
-                            Expr {
-                                kind: ExprKind::SegmentStart {
-                                    segment,
-                                    default: Box::new(d),
-                                },
-                                span: s.to(end),
-                            },
-                            h + 1,
-                        ))
-                    }
-                    "ASSERT" => {
-                        self.expect_op(E, "(")?;
-                        let (c, h) = self.ternary(depth + 1)?;
-                        self.expect_op(E, ",")?;
-                        let (message, _) = self.expect_name(E, "the assertion message")?;
-                        let end = self.expect_op(E, ")")?;
-                        Ok((
-                            Expr {
-                                kind: ExprKind::Assert {
-                                    cond: Box::new(c),
-                                    message,
-                                },
-                                span: s.to(end),
-                            },
-                            h + 1,
-                        ))
-                    }
-                    "SIZEOF_HEADERS" => leaf(ExprKind::SizeofHeaders),
-                    _ => Err(self.err(
-                        s.start,
-                        format!("expected an expression, found keyword `{k}`"),
-                    )),
-                }
-            }
+            Tok::Kw(k) => self.builtin(k, s, depth),
             _ => Err(self.unexpected(&t, s, "an expression")),
         }
+    }
+
+    // Kept out of `primary`, which every level of parentheses goes through:
+    // its stack frame stays small.
+    #[inline(never)]
+    fn symbol(&mut self, text: String, quoted: bool, s: Span) -> R<(Expr, u32)> {
+        const E: Mode = Mode::Expr;
+        let leaf = |kind| -> R<(Expr, u32)> { Ok((Expr { kind, span: s }, 1)) };
+        self.bump(E)?;
+        if !quoted && looks_like_keyword(&text) && self.is_op(E, "(")? {
+            // `.sec ADDR (NOLOAD) :` is fine; `FOO(x)` is not.
+            let back = self.save();
+            self.bump(E)?;
+            let (n, _) = self.peek(E)?;
+            self.restore(back);
+            let is_type =
+                matches!(n, Tok::Op(")")) || matches!(n, Tok::Kw(k) if TYPE_KW.contains(&k));
+            if !is_type {
+                return Err(self.err(s.start, format!("unknown function `{text}`")));
+            }
+        }
+        leaf(ExprKind::Symbol { name: text })
+    }
+
+    #[inline(never)]
+    fn builtin(&mut self, k: &'static str, s: Span, depth: u32) -> R<(Expr, u32)> {
+        self.bump(Mode::Expr)?;
+        let (function, min, max) = match k {
+            "ALIGN" => (Builtin::Align, 1, 2),
+            "ABSOLUTE" => (Builtin::Absolute, 1, 1),
+            "BLOCK" => (Builtin::Block, 1, 1),
+            "DATA_SEGMENT_END" => (Builtin::DataSegmentEnd, 1, 1),
+            "NEXT" => (Builtin::Next, 1, 1),
+            "LOG2CEIL" => (Builtin::Log2ceil, 1, 1),
+            "MAX" => (Builtin::Max, 2, 2),
+            "MIN" => (Builtin::Min, 2, 2),
+            "DATA_SEGMENT_ALIGN" => (Builtin::DataSegmentAlign, 2, 2),
+            "DATA_SEGMENT_RELRO_END" => (Builtin::DataSegmentRelroEnd, 2, 2),
+            "SEGMENT_START" => return self.segment_start(s, depth),
+            "ASSERT" => return self.assert_expr(s, depth),
+            "SIZEOF_HEADERS" => {
+                return Ok((
+                    Expr {
+                        kind: ExprKind::SizeofHeaders,
+                        span: s,
+                    },
+                    1,
+                ))
+            }
+            _ => return self.name_call(k, s),
+        };
+        self.call(function, min, max, s, depth)
+    }
+
+    /// `(a [, b])` of a built-in over expressions.
+    fn call(
+        &mut self,
+        function: Builtin,
+        min: usize,
+        max: usize,
+        s: Span,
+        depth: u32,
+    ) -> R<(Expr, u32)> {
+        const E: Mode = Mode::Expr;
+        self.expect_op(E, "(")?;
+        let mut args = Vec::new();
+        let mut h = 0;
+        loop {
+            let (a, ah) = self.ternary(depth + 1)?;
+            h = h.max(ah);
+            args.push(a);
+            if args.len() == max || (args.len() >= min && !self.is_op(E, ",")?) {
+                break;
+            }
+            self.expect_op(E, ",")?;
+        }
+        let end = self.expect_op(E, ")")?;
+        Ok((
+            Expr {
+                kind: ExprKind::Call { function, args },
+                span: s.to(end),
+            },
+            h + 1,
+        ))
+    }
+
+    fn name_call(&mut self, k: &'static str, s: Span) -> R<(Expr, u32)> {
+        let function = match k {
+            "ADDR" => NameBuiltin::Addr,
+            "LOADADDR" => NameBuiltin::Loadaddr,
+            "SIZEOF" => NameBuiltin::Sizeof,
+            "ALIGNOF" => NameBuiltin::Alignof,
+            "ORIGIN" => NameBuiltin::Origin,
+            "LENGTH" => NameBuiltin::Length,
+            "DEFINED" => NameBuiltin::Defined,
+            "CONSTANT" => NameBuiltin::Constant,
+            _ => {
+                return Err(self.err(
+                    s.start,
+                    format!("expected an expression, found keyword `{k}`"),
+                ))
+            }
+        };
+        let m = if function.script_name() {
+            Mode::Script
+        } else {
+            Mode::Expr
+        };
+        self.expect_op(m, "(")?;
+        let (name, _) = self.expect_name(m, "a name")?;
+        let end = self.expect_op(m, ")")?;
+        Ok((
+            Expr {
+                kind: ExprKind::NameOf { function, name },
+                span: s.to(end),
+            },
+            1,
+        ))
+    }
+
+    fn segment_start(&mut self, s: Span, depth: u32) -> R<(Expr, u32)> {
+        const E: Mode = Mode::Expr;
+        self.expect_op(Mode::Script, "(")?;
+        let (segment, _) = self.expect_name(Mode::Script, "a segment name")?;
+        self.expect_op(E, ",")?;
+        let (d, h) = self.ternary(depth + 1)?;
+        let end = self.expect_op(E, ")")?;
+        Ok((
+            Expr {
+                kind: ExprKind::SegmentStart {
+                    segment,
+                    default: Box::new(d),
+                },
+                span: s.to(end),
+            },
+            h + 1,
+        ))
+    }
+
+    fn assert_expr(&mut self, s: Span, depth: u32) -> R<(Expr, u32)> {
+        const E: Mode = Mode::Expr;
+        self.expect_op(E, "(")?;
+        let (c, h) = self.ternary(depth + 1)?;
+        self.expect_op(E, ",")?;
+        let (message, _) = self.expect_name(E, "the assertion message")?;
+        let end = self.expect_op(E, ")")?;
+        Ok((
+            Expr {
+                kind: ExprKind::Assert {
+                    cond: Box::new(c),
+                    message,
+                },
+                span: s.to(end),
+            },
+            h + 1,
+        ))
     }
 }

@@ -84,12 +84,10 @@ impl Display for E<'_> {
                 };
                 write!(f, "{}({})", function.keyword(), name(n, m))
             }
-            ExprKind::SegmentStart { segment, default } => write!(
-                f,
-                "SEGMENT_START({}, {})",
-                name(segment, Mode::Script),
-                E(default, 0)
-            ),
+            // Quoted: a script name would run on over the `,`.
+            ExprKind::SegmentStart { segment, default } => {
+                write!(f, "SEGMENT_START({}, {})", quoted(segment), E(default, 0))
+            }
             ExprKind::Assert { cond, message } => {
                 write!(f, "ASSERT({}, {})", E(cond, 0), quoted(message))
             }
