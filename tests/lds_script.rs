@@ -254,6 +254,7 @@ fn top_asserts(s: &Script) -> usize {
 fn every_fixture_parses_and_round_trips() {
     for f in FIXTURES {
         let Some((_, s)) = parsed(f.name) else { return };
+        assert!(s.marks_complete, "{}", f.name);
         assert!(
             s.output_sections().len() >= 10,
             "{}: only {} output sections",
@@ -1362,6 +1363,17 @@ fn many_descriptions_in_bounded_time() {
         text.push('}');
         let s = script::parse(&text).unwrap();
         assert_eq!(s.output_sections().len(), 20_000);
+        // Marking stopped at its budget, and says so; what it marked is right:
+        // `.s1`'s `*(.a0.x)` is covered by `.s0`'s `*(.a0.*)`.
+        assert!(!s.marks_complete);
+        let s1 = s.output_section(".s1").unwrap();
+        let d = input(&s1.statements[1]);
+        assert!(d.dead);
+        assert_eq!(
+            d.sections.as_ref().unwrap()[0].covered_by.unwrap().section,
+            0
+        );
+        assert!(!input(&s1.statements[0]).dead);
     });
 }
 

@@ -24,6 +24,10 @@ impl Span {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Script {
     pub commands: Vec<Command>,
+    /// Whether dead marking compared every description with every earlier
+    /// one; false only on scripts with tens of thousands of descriptions,
+    /// where it stops (what is marked is still right; some dead ones may not be).
+    pub marks_complete: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

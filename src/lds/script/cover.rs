@@ -108,14 +108,28 @@ fn class(b: &[u8], mut i: usize) -> Option<([u64; 4], usize)> {
     Some((set, i))
 }
 
+/// The literal text before the first wildcard or escape.
+fn literal_prefix(p: &str) -> &str {
+    &p[..p.find(['*', '?', '[', '\\']).unwrap_or(p.len())]
+}
+
 /// Whether glob `wide` matches every string glob `narrow` matches. Sound
 /// (never says yes wrongly), not complete: `false` means "not shown".
 pub fn glob_covers(wide: &str, narrow: &str) -> bool {
     if wide == narrow {
         return true;
     }
-    let a = compile(wide);
-    let b = compile(narrow);
+    // Every name `narrow` matches starts with its literal prefix, every name
+    // `wide` matches with its own: if they disagree, no name is in both.
+    let (pw, pn) = (literal_prefix(wide), literal_prefix(narrow));
+    let common = pw.len().min(pn.len());
+    if pw.as_bytes()[..common] != pn.as_bytes()[..common] {
+        return false;
+    }
+    covers_compiled(&compile(wide), &compile(narrow))
+}
+
+fn covers_compiled(a: &[G], b: &[G]) -> bool {
     // Quadratic table; patterns are short, but be safe on hostile input.
     let (n, m) = (a.len(), b.len());
     if (n + 1).saturating_mul(m + 1) > 1 << 20 {
@@ -178,7 +192,22 @@ fn file_covers(wide: &str, narrow: &str) -> bool {
 struct Taker {
     file: Option<String>,
     section: String,
+    /// `section` compiled, and the length of its literal prefix.
+    compiled: Vec<G>,
+    prefix: usize,
     at: Cover,
+}
+
+impl Taker {
+    fn new(file: Option<String>, section: String, at: Cover) -> Taker {
+        Taker {
+            compiled: compile(&section),
+            prefix: literal_prefix(&section).len(),
+            file,
+            section,
+            at,
+        }
+    }
 }
 
 /// Mark dead descriptions and covered patterns in script order.
@@ -214,6 +243,7 @@ pub(crate) fn mark(script: &mut Script) {
             }
         }
     }
+    script.marks_complete = budget > 0;
 }
 
 fn file_of(d: &InputDescription) -> Option<&str> {
@@ -226,6 +256,8 @@ fn covered(
     takers: &[Taker],
     budget: &mut usize,
 ) -> Option<Cover> {
+    let narrow_prefix = literal_prefix(section).as_bytes();
+    let mut narrow: Option<Vec<G>> = None;
     takers
         .iter()
         .find(|t| {
@@ -233,12 +265,19 @@ fn covered(
                 return false; // out of budget: conservatively not covered
             }
             *budget -= 1;
+            // The cheap test first (see `glob_covers`).
+            let common = t.prefix.min(narrow_prefix.len());
+            if t.section.as_bytes()[..common] != narrow_prefix[..common] {
+                return false;
+            }
             let file_ok = match (&t.file, file) {
                 (None, _) => true,
                 (Some(w), Some(n)) => file_covers(w, n),
                 (Some(w), None) => w == "*",
             };
-            file_ok && glob_covers(&t.section, section)
+            file_ok
+                && (t.section == section
+                    || covers_compiled(&t.compiled, narrow.get_or_insert_with(|| compile(section))))
         })
         .map(|t| t.at)
 }
@@ -265,26 +304,26 @@ fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &m
         Some(list) => {
             for (pi, p) in list.iter().enumerate() {
                 if p.exclude.is_empty() {
-                    takers.push(Taker {
-                        file: file.clone(),
-                        section: p.pattern.clone(),
-                        at: Cover {
+                    takers.push(Taker::new(
+                        file.clone(),
+                        p.pattern.clone(),
+                        Cover {
                             section,
                             statement,
                             pattern: pi,
                         },
-                    });
+                    ));
                 }
             }
         }
-        None => takers.push(Taker {
+        None => takers.push(Taker::new(
             file,
-            section: "*".to_string(),
-            at: Cover {
+            "*".to_string(),
+            Cover {
                 section,
                 statement,
                 pattern: 0,
             },
-        }),
+        )),
     }
 }

@@ -168,7 +168,10 @@ impl<'a> Parser<'a> {
                 span: s.to(Span::new(self.pos, self.pos)),
             });
         }
-        Ok(Script { commands })
+        Ok(Script {
+            commands,
+            marks_complete: true,
+        })
     }
 
     fn paren_name(&mut self, mode: Mode, what: &str) -> R<String> {
@@ -578,12 +581,12 @@ impl<'a> Parser<'a> {
                     ),
                     ))
                 }
-                Tok::Name { text, .. } => {
+                Tok::Name { text, quoted } => {
                     self.bump(S)?;
                     let (next, _) = self.peek(S)?;
                     if matches!(&next, Tok::Op(o) if AssignOp::from_op(o).is_some()) {
                         ItemKind::Assignment(self.assignment_after_name(text, s, S)?)
-                    } else if looks_like_keyword(&text) {
+                    } else if !quoted && looks_like_keyword(&text) {
                         // ld would take it for a section name: most likely a
                         // macro the preprocessor did not expand.
                         return Err(self.err(s.start, format!("unknown keyword `{text}`")));
@@ -1023,9 +1026,11 @@ impl<'a> Parser<'a> {
         }
         let (t, ps) = self.peek(W)?;
         match t {
-            Tok::Name { text, .. } => {
+            Tok::Name { text, quoted } => {
                 self.bump(W)?;
-                self.check_unknown_keyword(&text, ps)?;
+                if !quoted {
+                    self.check_unknown_keyword(&text, ps)?;
+                }
                 Ok((text, exclude, s.to(ps)))
             }
             _ => Err(self.unexpected(&t, ps, what)),
@@ -1075,7 +1080,8 @@ impl<'a> Parser<'a> {
             if self.eat_op(W, "(")? {
                 (Some(file), Some(self.section_list(")")?))
             } else {
-                if looks_like_keyword(&file.pattern) && file.sort.is_none() {
+                let quoted = self.lx.text[file.span.start..].starts_with('"');
+                if !quoted && looks_like_keyword(&file.pattern) && file.sort.is_none() {
                     // ld would read it as a file name: most likely a macro
                     // the preprocessor did not expand.
                     return Err(self.err(
