@@ -1769,3 +1769,76 @@ fn dead_marks_agree_with_ld() {
     );
     assert!(total >= 100, "only {total} descriptions checked");
 }
+
+/// ld's own built-in scripts (`ld --verbose`), for several link modes: real
+/// scripts in ld's own hand. They parse and round-trip, ld reads our printed
+/// form, and ld agrees with the dead marks.
+#[test]
+fn ld_default_scripts() {
+    if !ld_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let modes: &[&[&str]] = &[
+        &[],
+        &["-shared"],
+        &["-pie"],
+        &["-z", "noseparate-code"],
+        &["-z", "relro", "-z", "now"],
+        &["-m", "elf_i386"],
+        &["-r"],
+    ];
+    for mode in modes {
+        let out = Command::new("ld")
+            .arg("--verbose")
+            .args(*mode)
+            .output()
+            .expect("run ld");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let text: String = stdout
+            .split("==================================================")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no script in ld --verbose {mode:?}"))
+            .to_string();
+        let name = format!("ld --verbose {}", mode.join(" "));
+        let s = script::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_round_trips(&name, &s);
+        let t = s.output_section(".text").expect(".text");
+        // A relocatable link keeps input sections apart: `*(.text .stub)` only.
+        if mode != &["-r"] {
+            assert!(t.find_input(".text.unlikely").is_some(), "{name}");
+        }
+        let mut printed = s.clone();
+        printed.commands.retain(|c| {
+            !matches!(
+                c.kind,
+                CommandKind::OutputArch { .. } | CommandKind::OutputFormat { .. }
+            )
+        });
+        let complaints = ld_syntax_complaints(dir.path(), "default.ld", &printed.to_string());
+        assert!(complaints.is_empty(), "{name}: {complaints:?}");
+        check_dead_marks_with_ld(&name, &s);
+    }
+}
+
+/// Preprocessed real scripts (`PATCHBOT_LDS_FILES`, colon-separated), e.g.
+/// from a Xen or Linux build: they parse and round-trip, and, with binutils
+/// here, ld agrees with the dead marks.
+#[test]
+#[ignore]
+fn real_scripts_from_env() {
+    let files = std::env::var("PATCHBOT_LDS_FILES").expect("set PATCHBOT_LDS_FILES");
+    for f in files.split(':') {
+        let text = std::fs::read_to_string(f).unwrap();
+        let s = script::parse(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_round_trips(f, &s);
+        eprintln!(
+            "{f}: {} output sections, dead: {:?}",
+            s.output_sections().len(),
+            dead(&s)
+        );
+        if ld_available() {
+            check_dead_marks_with_ld(f, &s);
+        }
+    }
+}
