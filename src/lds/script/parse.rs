@@ -36,6 +36,15 @@ pub(crate) fn looks_like_keyword(s: &str) -> bool {
 
 type R<T> = Result<T, ParseError>;
 
+/// What a sorting keyword may hold inside it.
+#[derive(Clone, Copy, PartialEq)]
+enum Nest {
+    Any,
+    SortOrReverse,
+    Reverse,
+    Plain,
+}
+
 impl<'a> Parser<'a> {
     pub(crate) fn new(text: &'a str) -> Parser<'a> {
         Parser {
@@ -369,8 +378,14 @@ impl<'a> Parser<'a> {
                     }
                     self.expect_op(S, "=")?;
                     let origin = self.expr()?;
-                    self.eat_op(Mode::Expr, ",")?;
-                    let (t, ts) = self.bump(S)?;
+                    // Without the comma the token after the origin is the
+                    // expression's lookahead, lexed as ld lexes expressions:
+                    // there `l`/`len` are names, only `LENGTH` the keyword.
+                    let (t, ts) = if self.eat_op(Mode::Expr, ",")? {
+                        self.bump(S)?
+                    } else {
+                        self.bump(Mode::Expr)?
+                    };
                     if !matches!(t, Tok::Kw("LENGTH" | "l" | "len")) {
                         return Err(self.unexpected(&t, ts, "`LENGTH`"));
                     }
@@ -539,11 +554,6 @@ impl<'a> Parser<'a> {
                 Tok::Op("}") => {
                     self.bump(S)?;
                     break;
-                }
-                // ld allows none here; harmless, so accepted.
-                Tok::Op(";" | ",") => {
-                    self.bump(S)?;
-                    continue;
                 }
                 Tok::Eof => {
                     self.expect_close(S, "SECTIONS command", open)?;
@@ -959,10 +969,13 @@ impl<'a> Parser<'a> {
                 Tok::Kw("ASSERT") => {
                     self.bump(W)?;
                     let a = self.assert_body()?;
-                    // ld wants a separator here; older scripts omit it.
-                    if self.is_op(Mode::Expr, ";")? || self.is_op(Mode::Expr, ",")? {
-                        self.bump(Mode::Expr)?;
+                    // Inside an output section ld wants a separator (between
+                    // sections it wants none).
+                    let (t, s) = self.peek(Mode::Expr)?;
+                    if !matches!(t, Tok::Op(";" | ",")) {
+                        return Err(self.unexpected(&t, s, "`;` after ASSERT(...)"));
                     }
+                    self.bump(Mode::Expr)?;
                     StatementKind::Assert(a)
                 }
                 Tok::Kw("INCLUDE") => {
@@ -1115,11 +1128,15 @@ impl<'a> Parser<'a> {
                 self.bump(W)?;
                 return Ok(out);
             }
-            out.push(self.section_spec(0)?);
+            out.push(self.section_spec(Nest::Any)?);
         }
     }
 
-    fn section_spec(&mut self, depth: usize) -> R<SectionPattern> {
+    /// A section pattern with its sorting, as `section_name_spec` allows:
+    /// `SORT_BY_NAME`/`SORT_BY_ALIGNMENT` may hold one of each other (or
+    /// themselves); `SORT_NONE` and `REVERSE` (ld 2.42) only a plain or
+    /// reversed pattern; `SORT_BY_INIT_PRIORITY` only a plain one.
+    fn section_spec(&mut self, nest: Nest) -> R<SectionPattern> {
         const W: Mode = Mode::Wild;
         let (t, s) = self.peek(W)?;
         let sort = match t {
@@ -1131,12 +1148,24 @@ impl<'a> Parser<'a> {
             _ => None,
         };
         if let Some(k) = sort {
-            if depth >= 3 {
-                return Err(self.err(s.start, "sorting nested too deeply".to_string()));
+            let name_or_align = matches!(k, SortKind::Name | SortKind::Alignment);
+            let allowed = match nest {
+                Nest::Any => true,
+                Nest::SortOrReverse => name_or_align || k == SortKind::Reverse,
+                Nest::Reverse => k == SortKind::Reverse,
+                Nest::Plain => false,
+            };
+            if !allowed {
+                return Err(self.err(s.start, format!("`{}` cannot be nested here", k.keyword())));
             }
+            let next = match (nest, k) {
+                (Nest::Any, SortKind::Name | SortKind::Alignment) => Nest::SortOrReverse,
+                (_, SortKind::Name | SortKind::Alignment | SortKind::None) => Nest::Reverse,
+                _ => Nest::Plain,
+            };
             self.bump(W)?;
             self.expect_op(W, "(")?;
-            let mut inner = self.section_spec(depth + 1)?;
+            let mut inner = self.section_spec(next)?;
             let end = self.expect_op(W, ")")?;
             inner.sort.insert(0, k);
             inner.span = s.to(end);
