@@ -1081,6 +1081,22 @@ fn lexer_states() {
 }
 
 #[test]
+fn address_after_a_section_name_is_lexed_like_ld() {
+    // ld reads the token after the name before switching to expressions.
+    let s = script::parse("SECTIONS { .t a-b : { } .u a +1 : { } }").unwrap();
+    let o = s.output_sections();
+    assert!(matches!(&o[0].address.as_ref().unwrap().kind,
+        ExprKind::Symbol { name } if name == "a-b"));
+    assert_eq!(o[1].address.as_ref().unwrap().to_string(), "a + 1");
+    assert_round_trips("address", &s);
+    parse_err("SECTIONS { .t 10h : { } }");
+    // A symbol that is a keyword in commands (`l` is LENGTH there) prints so
+    // that it reads back.
+    let s = script::parse("SECTIONS { .t \"l\" + 1 : { } .u (len) : { } }").unwrap();
+    assert_round_trips("keyword-named symbols", &s);
+}
+
+#[test]
 fn separators_follow_ld() {
     // An assignment needs `;` (or `,`), as ld's grammar says.
     let e = parse_err("SECTIONS { .t : { . = 5 } }");
@@ -1784,6 +1800,14 @@ fn dead_marks_agree_with_ld() {
 /// Scripts where ld's lexer states and grammar decide: do we accept exactly
 /// what ld accepts? ld (binutils 2.40 here) is the judge, asked at test time.
 const LD_CORPUS: &[&str] = &[
+    // The token after an output section's name is lexed in the SECTIONS state.
+    "SECTIONS { .t 10h : { } }",
+    "SECTIONS { .t NOLOAD : { } }",
+    "SECTIONS { .t a-b : { } }",
+    "SECTIONS { .t 4K : { } }",
+    "SECTIONS { .t $10 : { } }",
+    "SECTIONS { .t l : { } }",
+    "SECTIONS { .t a+1 : { } }",
     "foo=1;",
     "foo = 1;",
     "SECTIONS { .t : { foo=1; } }",

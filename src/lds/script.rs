@@ -8,9 +8,17 @@
 //! applied: an input section goes to the first description that matches it,
 //! so later descriptions an earlier one covers are marked dead.
 //!
+//! The grammar is ld 2.40's (what `tests/lds_script.rs` checks against the
+//! installed ld, accept for accept and reject for reject) plus the later
+//! `^`, `^=`, `ASCIZ`, `LINKER_VERSION` and `REVERSE`.
+//!
 //! Not supported (an error naming them, never skipped): `VERSION`, the
-//! obsolete `HLL`/`SYSLIB`/`FLOAT`/`NOFLOAT`/`LIB` commands, `GROUP` and `BIND`
-//! inside `SECTIONS` (svr3 scripts), MRI scripts. `INCLUDE` is recorded, not followed.
+//! obsolete `HLL`/`SYSLIB`/`FLOAT`/`NOFLOAT`/`LIB`/`MAP` commands, `GROUP` and
+//! `BIND` inside `SECTIONS` (svr3 scripts), `INCLUDE` inside `MEMORY`, MRI
+//! scripts. `INCLUDE` is recorded, not followed. Stricter than ld on
+//! purpose: an all-caps name where ld would silently take a file or section
+//! name (`IRQENTRY_TEXT` left by a macro that did not expand) is an unknown
+//! keyword, and a character ld would warn about and skip is an error.
 
 mod ast;
 mod cover;

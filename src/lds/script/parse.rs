@@ -72,6 +72,17 @@ impl<'a> Parser<'a> {
         Ok((t, s))
     }
 
+    /// Take the token already lexed in `from` as if lexed in `to`: what
+    /// bison's lookahead does when the grammar switches the lexer state
+    /// after the token was read (ldlex.l's comment on `section`).
+    fn carry_lookahead(&mut self, from: Mode, to: Mode) {
+        if let Some((m, _, _)) = &mut self.peeked {
+            if *m == from {
+                *m = to;
+            }
+        }
+    }
+
     fn save(&self) -> usize {
         self.pos
     }
@@ -693,7 +704,11 @@ impl<'a> Parser<'a> {
             fill: None,
             span: name_span,
         };
-        // opt_exp_with_type
+        // opt_exp_with_type. Its first token was read as the lookahead
+        // after the name, in the SECTIONS state (`.t a-b :` has the address
+        // `a-b`, a symbol; `.t 10h :` is a syntax error, as in ld).
+        self.peek(Mode::Script)?;
+        self.carry_lookahead(Mode::Script, E);
         match self.section_type()? {
             Some(ty) => sec.section_type = ty,
             None => {

@@ -23,6 +23,23 @@ pub(crate) fn name(s: &str, mode: Mode) -> String {
     }
 }
 
+/// Whether `printed` lexes as exactly one name `text` in `mode`.
+fn lexes_as(printed: &str, text: &str, mode: Mode) -> bool {
+    let lx = Lexer { text: printed };
+    matches!(lx.next(0, mode),
+        Ok((Tok::Name { text: t, .. }, span)) if span.start == 0 && span.end == printed.len() && t == text)
+}
+
+/// The symbol an expression's printed form starts with, if any.
+fn leftmost_symbol(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Symbol { name } => Some(name),
+        ExprKind::Binary { lhs, .. } => leftmost_symbol(lhs),
+        ExprKind::Ternary { cond, .. } => leftmost_symbol(cond),
+        _ => None,
+    }
+}
+
 fn quoted(s: &str) -> String {
     format!("\"{s}\"")
 }
@@ -228,7 +245,12 @@ impl Display for OutputSection {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         f.write_str(&name(&self.name, Mode::Script))?;
         if let Some(a) = &self.address {
-            write!(f, " {a}")?;
+            // ld lexes the address's first token in the SECTIONS state: a
+            // symbol that reads differently there goes in parentheses.
+            match leftmost_symbol(a) {
+                Some(n) if !lexes_as(&name(n, Mode::Expr), n, Mode::Script) => write!(f, " ({a})")?,
+                _ => write!(f, " {a}")?,
+            }
         }
         if let Some(t) = &self.section_type {
             match t {
