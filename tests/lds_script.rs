@@ -1171,6 +1171,13 @@ fn dead_marks_are_conservative() {
     let d = input(&b.statements[1]);
     let c = d.sections.as_ref().unwrap()[0].covered_by.unwrap();
     assert_eq!((c.section, c.statement, c.pattern), (0, 0, 0));
+    // Wildcards in file names may not cross `/`: `*.o` is not known to
+    // cover `dir/*.o`, `*` is.
+    let s = script::parse(
+        "SECTIONS { .a : { *.o(.x) } .b : { dir/*.o(.x) } .c : { *(.y) } .d : { dir/a.o(.y) } }",
+    )
+    .unwrap();
+    assert_eq!(dead(&s), [(".d".to_string(), "dir/a.o(.y)".to_string())]);
     // Partly covered: not dead, the covered pattern is marked.
     let s = script::parse("SECTIONS { .a : { *(.t.*) *(.t.x .u) } }").unwrap();
     let d = input(&s.output_sections()[0].statements[1]);

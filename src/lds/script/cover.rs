@@ -177,10 +177,16 @@ pub fn glob_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// File patterns: `archive:member` halves compared separately; a plain
-/// pattern is only known to cover an archive pattern when it is `*`.
+/// pattern is only known to cover an archive pattern when it is `*`. Older
+/// ld manuals say wildcards in file names do not match `/` (except a lone
+/// `*`); ld 2.40 lets them. Sound either way: with a `/` on either side only
+/// `*` or the same pattern covers.
 fn file_covers(wide: &str, narrow: &str) -> bool {
     if wide == "*" || wide == narrow {
         return true;
+    }
+    if wide.contains('/') || narrow.contains('/') {
+        return false;
     }
     match (wide.split_once(':'), narrow.split_once(':')) {
         (Some((wa, wm)), Some((na, nm))) => glob_covers(wa, na) && glob_covers(wm, nm),
