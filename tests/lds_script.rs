@@ -1672,18 +1672,42 @@ fn special(name: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || name.contains('"') || name.is_empty()
 }
 
-/// Link one object holding an instance of every pattern with a script that
-/// gives every `*`-file description of `s` its own output section (in
+/// Whether description `d` takes section `n` of file `f` (ld's matching,
+/// literal names); `None` when it has INPUT_SECTION_FLAGS (not modelled).
+fn takes(d: &InputDescription, f: &str, n: &str) -> Option<bool> {
+    if !d.flags.is_empty() {
+        return None;
+    }
+    let m = script::glob_matches;
+    let file_ok = d
+        .file
+        .as_ref()
+        .is_none_or(|p| m(&p.pattern, f) && !p.exclude.iter().any(|x| m(x, f)));
+    let section_ok = match &d.sections {
+        None => true,
+        Some(l) => l
+            .iter()
+            .any(|p| m(&p.pattern, n) && !p.exclude.iter().any(|x| m(x, f))),
+    };
+    Some(file_ok && section_ok)
+}
+
+/// Link objects holding an instance of every section pattern (one object
+/// per file pattern, excluded names included, plus `in.o` for `*`) with a
+/// script that gives every description of `s` its own output section (in
 /// order, `/DISCARD/` kept), and check ld against our dead marks: a dead
-/// description gets nothing; a live one whose instance no earlier
-/// description matches gets it.
+/// description gets nothing; a live one gets a (file, section) pair that it
+/// takes and no earlier description does.
 fn check_dead_marks_with_ld(name: &str, s: &Script) -> usize {
     let mut body = String::from("SECTIONS\n{\n");
     let mut k = 0;
+    let plain = |p: &str| !p.contains(':') && !p.contains('/') && !special(&instance(p));
     for o in s.output_sections() {
         for (_, d) in o.inputs() {
-            if d.file.as_ref().is_some_and(|f| f.pattern != "*") {
-                continue;
+            if let Some(f) = &d.file {
+                if !plain(&f.pattern) || !f.exclude.iter().all(|x| plain(x)) {
+                    continue; // archives and paths: not modelled
+                }
             }
             let out = if o.name == "/DISCARD/" {
                 "/DISCARD/".to_string()
@@ -1697,12 +1721,24 @@ fn check_dead_marks_with_ld(name: &str, s: &Script) -> usize {
     body.push_str("}\n");
     let t = script::parse(&body).unwrap_or_else(|e| panic!("{name}: {e}\n{body}"));
     let mut names: Vec<String> = Vec::new();
+    let mut files: Vec<String> = vec!["in.o".to_string()];
+    let add = |v: &mut Vec<String>, n: String| {
+        if !special(&n) && !v.contains(&n) {
+            v.push(n);
+        }
+    };
     for o in t.output_sections() {
         for (_, d) in o.inputs() {
             for p in d.sections.iter().flatten() {
-                let n = instance(&p.pattern);
-                if !special(&n) && !names.contains(&n) {
-                    names.push(n);
+                add(&mut names, instance(&p.pattern));
+                for x in &p.exclude {
+                    add(&mut files, instance(x));
+                }
+            }
+            if let Some(f) = &d.file {
+                add(&mut files, instance(&f.pattern));
+                for x in &f.exclude {
+                    add(&mut files, instance(x));
                 }
             }
         }
@@ -1727,8 +1763,12 @@ fn check_dead_marks_with_ld(name: &str, s: &Script) -> usize {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    run(&["as", "in.s", "-o", "in.o"]);
-    run(&["ld", "-T", "t.ld", "in.o", "-o", "out", "-e", "0"]);
+    for f in &files {
+        run(&["as", "in.s", "-o", f]);
+    }
+    let mut ld: Vec<&str> = vec!["ld", "-T", "t.ld", "-o", "out", "-e", "0"];
+    ld.extend(files.iter().map(String::as_str));
+    run(&ld);
     let sections = run(&["readelf", "-S", "-W", "out"]);
     let present = |sec: &str| {
         sections
@@ -1736,34 +1776,33 @@ fn check_dead_marks_with_ld(name: &str, s: &Script) -> usize {
             .any(|l| l.split_whitespace().any(|w| w == sec))
     };
     let mut checked = 0;
-    let mut earlier: Vec<&str> = Vec::new();
-    for o in t.output_sections() {
+    let all = t.output_sections();
+    for (i, o) in all.iter().enumerate() {
         let (_, d) = o.inputs().next().unwrap();
-        let pats: Vec<&str> = d
-            .sections
-            .iter()
-            .flatten()
-            .map(|p| p.pattern.as_str())
-            .collect();
-        if o.name != "/DISCARD/" {
-            if d.dead {
-                assert!(
-                    !present(&o.name),
-                    "{name}: ld put something in dead {d}\n{body}"
-                );
-                checked += 1;
-            } else {
-                let free = pats.iter().any(|p| {
-                    let n = instance(p);
-                    !special(&n) && !earlier.iter().any(|e| script::glob_matches(e, &n))
-                });
-                if free {
-                    assert!(present(&o.name), "{name}: ld left live {d} empty\n{body}");
-                    checked += 1;
-                }
-            }
+        if o.name == "/DISCARD/" {
+            continue;
         }
-        earlier.extend(pats);
+        if d.dead {
+            assert!(
+                !present(&o.name),
+                "{name}: ld put something in dead {d}\n{body}"
+            );
+            checked += 1;
+            continue;
+        }
+        // A pair this description takes and no earlier one may.
+        let free = files.iter().any(|f| {
+            names.iter().any(|n| {
+                takes(d, f, n) == Some(true)
+                    && all[..i]
+                        .iter()
+                        .all(|e| takes(e.inputs().next().unwrap().1, f, n) == Some(false))
+            })
+        });
+        if free {
+            assert!(present(&o.name), "{name}: ld left live {d} empty\n{body}");
+            checked += 1;
+        }
     }
     checked
 }
@@ -1797,6 +1836,12 @@ fn dead_marks_agree_with_ld() {
         ] as [(String, String); 5]
     );
     total += check_dead_marks_with_ld("extra", &extra);
+    let files = script::parse(
+        "SECTIONS { .a : { *.o(.f) a.o(.g) EXCLUDE_FILE(b.o) *(.h) *(EXCLUDE_FILE(c.o) .i) } .b : { a.o(.f) b.o(.h) c.o(.h) c.o(.i) *(.g) a.o } }",
+    )
+    .unwrap();
+    assert_eq!(dead(&files), [(".b".to_string(), "a.o(.f)".to_string())]);
+    total += check_dead_marks_with_ld("files", &files);
     assert!(
         dead_seen >= 10,
         "the fixtures have dead descriptions to check"
