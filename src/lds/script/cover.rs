@@ -1,0 +1,335 @@
+//! ld's matching semantics: an input section goes to the first input section
+//! description, in script order across the whole script, that matches it.
+//! A later description all of whose patterns an earlier one already takes is
+//! dead. Decided by glob subsumption (does `P1` match every name `P2`
+//! matches, for fnmatch's `*`, `?`, `[...]`), conservatively: when unsure, not
+//! covered.
+
+use super::ast::*;
+
+#[derive(Clone, Debug, PartialEq)]
+enum G {
+    /// One byte from the set.
+    One(Box<[u64; 4]>),
+    Star,
+}
+
+fn set_add(s: &mut [u64; 4], c: u8) {
+    s[(c >> 6) as usize] |= 1u64 << (c & 63);
+}
+fn single(c: u8) -> G {
+    let mut s = [0u64; 4];
+    set_add(&mut s, c);
+    G::One(Box::new(s))
+}
+
+/// A glob as fnmatch(3) without flags reads it: `\` escapes, `[!..]`/`[^..]`
+/// negate, an unterminated `[` is literal.
+fn compile(p: &str) -> Vec<G> {
+    let b = p.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'*' => {
+                if out.last() != Some(&G::Star) {
+                    out.push(G::Star);
+                }
+                i += 1;
+            }
+            b'?' => {
+                out.push(G::One(Box::new([u64::MAX; 4])));
+                i += 1;
+            }
+            b'\\' if i + 1 < b.len() => {
+                out.push(single(b[i + 1]));
+                i += 2;
+            }
+            b'[' => match class(b, i + 1) {
+                Some((set, next)) => {
+                    out.push(G::One(Box::new(set)));
+                    i = next;
+                }
+                None => {
+                    out.push(single(b'['));
+                    i += 1;
+                }
+            },
+            c => {
+                out.push(single(c));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The class starting after `[` at `i`: its set and the index after `]`.
+fn class(b: &[u8], mut i: usize) -> Option<([u64; 4], usize)> {
+    let mut set = [0u64; 4];
+    let negate = matches!(b.get(i), Some(b'!' | b'^'));
+    if negate {
+        i += 1;
+    }
+    let mut first = true;
+    loop {
+        let c = *b.get(i)?;
+        if c == b']' && !first {
+            i += 1;
+            break;
+        }
+        first = false;
+        let lo = if c == b'\\' {
+            i += 1;
+            *b.get(i)?
+        } else {
+            c
+        };
+        i += 1;
+        if b.get(i) == Some(&b'-') && b.get(i + 1).is_some_and(|&n| n != b']') {
+            let mut hi = b[i + 1];
+            i += 2;
+            if hi == b'\\' {
+                hi = *b.get(i)?;
+                i += 1;
+            }
+            for x in lo..=hi.max(lo) {
+                set_add(&mut set, x);
+            }
+        } else {
+            set_add(&mut set, lo);
+        }
+    }
+    if negate {
+        for w in set.iter_mut() {
+            *w = !*w;
+        }
+    }
+    Some((set, i))
+}
+
+/// The literal text before the first wildcard or escape.
+fn literal_prefix(p: &str) -> &str {
+    &p[..p.find(['*', '?', '[', '\\']).unwrap_or(p.len())]
+}
+
+/// Whether glob `wide` matches every string glob `narrow` matches. Sound
+/// (never says yes wrongly), not complete: `false` means "not shown".
+pub fn glob_covers(wide: &str, narrow: &str) -> bool {
+    if wide == narrow {
+        return true;
+    }
+    // Every name `narrow` matches starts with its literal prefix, every name
+    // `wide` matches with its own: if they disagree, no name is in both.
+    let (pw, pn) = (literal_prefix(wide), literal_prefix(narrow));
+    let common = pw.len().min(pn.len());
+    if pw.as_bytes()[..common] != pn.as_bytes()[..common] {
+        return false;
+    }
+    covers_compiled(&compile(wide), &compile(narrow))
+}
+
+fn covers_compiled(a: &[G], b: &[G]) -> bool {
+    // Quadratic table; patterns are short, but be safe on hostile input.
+    let (n, m) = (a.len(), b.len());
+    if (n + 1).saturating_mul(m + 1) > 1 << 20 {
+        return false;
+    }
+    // ok[i][j]: a[i..] covers b[j..]; filled from the ends.
+    let w = m + 1;
+    let mut ok = vec![false; (n + 1) * w];
+    for i in (0..=n).rev() {
+        for j in (0..=m).rev() {
+            let v = if i == n {
+                j == m
+            } else if a[i] == G::Star {
+                ok[(i + 1) * w + j] || (j < m && ok[i * w + j + 1])
+            } else if j == m {
+                false
+            } else {
+                match (&a[i], &b[j]) {
+                    (G::One(sa), G::One(sb)) => {
+                        sa.iter().zip(sb.iter()).all(|(x, y)| y & !x == 0)
+                            && ok[(i + 1) * w + j + 1]
+                    }
+                    _ => false,
+                }
+            };
+            ok[i * w + j] = v;
+        }
+    }
+    ok[0]
+}
+
+/// Whether a glob (as ld reads it) matches a literal name.
+pub fn glob_matches(pattern: &str, name: &str) -> bool {
+    let lit: String = name
+        .chars()
+        .flat_map(|c| {
+            if matches!(c, '*' | '?' | '[' | '\\') {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    glob_covers(pattern, &lit)
+}
+
+/// File patterns: `archive:member` halves compared separately; a plain
+/// pattern is only known to cover an archive pattern when it is `*`. Older
+/// ld manuals say wildcards in file names do not match `/` (except a lone
+/// `*`); ld 2.40 lets them. Sound either way: with a `/` on either side only
+/// `*` or the same pattern covers.
+fn file_covers(wide: &str, narrow: &str) -> bool {
+    if wide == "*" || wide == narrow {
+        return true;
+    }
+    if wide.contains('/') || narrow.contains('/') {
+        return false;
+    }
+    match (wide.split_once(':'), narrow.split_once(':')) {
+        (Some((wa, wm)), Some((na, nm))) => glob_covers(wa, na) && glob_covers(wm, nm),
+        (None, None) => glob_covers(wide, narrow),
+        _ => false,
+    }
+}
+
+struct Taker {
+    file: Option<String>,
+    section: String,
+    /// `section` compiled, and the length of its literal prefix.
+    compiled: Vec<G>,
+    prefix: usize,
+    at: Cover,
+}
+
+impl Taker {
+    fn new(file: Option<String>, section: String, at: Cover) -> Taker {
+        Taker {
+            compiled: compile(&section),
+            prefix: literal_prefix(&section).len(),
+            file,
+            section,
+            at,
+        }
+    }
+}
+
+/// Mark dead descriptions and covered patterns in script order.
+pub(crate) fn mark(script: &mut Script) {
+    let mut takers: Vec<Taker> = Vec::new();
+    let mut index = 0usize;
+    // Comparisons allowed in all: a hostile script with tens of thousands of
+    // descriptions must not cost quadratic time; past it, nothing more is marked.
+    let mut budget = 4_000_000usize;
+    for cmd in &mut script.commands {
+        let CommandKind::Sections { items } = &mut cmd.kind else {
+            continue;
+        };
+        for item in items {
+            let secs: Vec<&mut OutputSection> = match &mut item.kind {
+                ItemKind::Output(o) => vec![o],
+                ItemKind::Overlay(ov) => ov.sections.iter_mut().collect(),
+                _ => continue,
+            };
+            for sec in secs {
+                // A section with a constraint may be dropped: it takes nothing for sure.
+                let can_take = sec.constraint.is_none();
+                for (si, st) in sec.statements.iter_mut().enumerate() {
+                    let StatementKind::Input(d) = &mut st.kind else {
+                        continue;
+                    };
+                    mark_one(d, &takers, &mut budget);
+                    if can_take && d.flags.is_empty() {
+                        add_takers(d, index, si, &mut takers);
+                    }
+                }
+                index += 1;
+            }
+        }
+    }
+    script.marks_complete = budget > 0;
+}
+
+fn file_of(d: &InputDescription) -> Option<&str> {
+    d.file.as_ref().map(|f| f.pattern.as_str())
+}
+
+fn covered(
+    file: Option<&str>,
+    section: &str,
+    takers: &[Taker],
+    budget: &mut usize,
+) -> Option<Cover> {
+    let narrow_prefix = literal_prefix(section).as_bytes();
+    let mut narrow: Option<Vec<G>> = None;
+    takers
+        .iter()
+        .find(|t| {
+            if *budget == 0 {
+                return false; // out of budget: conservatively not covered
+            }
+            *budget -= 1;
+            // The cheap test first (see `glob_covers`).
+            let common = t.prefix.min(narrow_prefix.len());
+            if t.section.as_bytes()[..common] != narrow_prefix[..common] {
+                return false;
+            }
+            let file_ok = match (&t.file, file) {
+                (None, _) => true,
+                (Some(w), Some(n)) => file_covers(w, n),
+                (Some(w), None) => w == "*",
+            };
+            file_ok
+                && (t.section == section
+                    || covers_compiled(&t.compiled, narrow.get_or_insert_with(|| compile(section))))
+        })
+        .map(|t| t.at)
+}
+
+fn mark_one(d: &mut InputDescription, takers: &[Taker], budget: &mut usize) {
+    let file = d.file.as_ref().map(|f| f.pattern.clone());
+    match &mut d.sections {
+        Some(list) => {
+            for p in list.iter_mut() {
+                p.covered_by = covered(file.as_deref(), &p.pattern, takers, budget);
+            }
+            d.dead = !list.is_empty() && list.iter().all(|p| p.covered_by.is_some());
+        }
+        None => d.dead = covered(file.as_deref(), "*", takers, budget).is_some(),
+    }
+}
+
+fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &mut Vec<Taker>) {
+    if d.file.as_ref().is_some_and(|f| !f.exclude.is_empty()) {
+        return; // narrowed by EXCLUDE_FILE: not known to take everything
+    }
+    let file = file_of(d).map(str::to_string);
+    match &d.sections {
+        Some(list) => {
+            for (pi, p) in list.iter().enumerate() {
+                if p.exclude.is_empty() {
+                    takers.push(Taker::new(
+                        file.clone(),
+                        p.pattern.clone(),
+                        Cover {
+                            section,
+                            statement,
+                            pattern: pi,
+                        },
+                    ));
+                }
+            }
+        }
+        None => takers.push(Taker::new(
+            file,
+            "*".to_string(),
+            Cover {
+                section,
+                statement,
+                pattern: 0,
+            },
+        )),
+    }
+}

@@ -1,0 +1,498 @@
+//! ld's script lexer, after `ldlex.l` (binutils 2.40+): the same input lexes
+//! differently in each of its states, and the parser says which state it wants
+//! for every token (as ld's grammar switches the lexer with `ldlex_script`,
+//! `ldlex_expression`, `ldlex_wild` and `ldlex_inputlist`).
+//!
+//! flex picks the longest match and, between equally long ones, the earlier
+//! rule: numbers, then operators, then keywords, then names. We do the same.
+
+use super::{ParseError, Span};
+
+/// The lexer state (ld's start conditions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Commands and the body of `SECTIONS`: file-name-like names (`a-b` is one name).
+    Script,
+    /// Expressions: C-like names (`a-b` is three tokens), all operators.
+    Expr,
+    /// Inside an output section's braces: wildcard names (`*(.text.*)`).
+    Wild,
+    /// The file list of `INPUT(...)`/`GROUP(...)`.
+    InputList,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Tok {
+    /// A name, bare or quoted (the quotes stripped, as ld does).
+    Name {
+        text: String,
+        quoted: bool,
+    },
+    /// An integer literal: its value (K/M applied) and its text.
+    Int {
+        value: u64,
+        text: String,
+    },
+    /// A keyword of the current mode.
+    Kw(&'static str),
+    /// An operator or punctuation.
+    Op(&'static str),
+    /// `-lfoo` in an input list: the library name.
+    LName(String),
+    Eof,
+}
+
+impl Tok {
+    /// How the token is named in error messages.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Tok::Name { text, quoted: true } => format!("string \"{}\"", clip(text)),
+            Tok::Name { text, .. } => format!("`{}`", clip(text)),
+            Tok::Int { text, .. } => format!("number `{}`", clip(text)),
+            Tok::Kw(k) => format!("keyword `{k}`"),
+            Tok::Op(o) => format!("`{o}`"),
+            Tok::LName(l) => format!("`-l{}`", clip(l)),
+            Tok::Eof => "end of input".to_string(),
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(MAX).collect();
+        format!("{t}...")
+    }
+}
+
+const SCRIPT_KW: &[&str] = &[
+    "MEMORY",
+    "REGION_ALIAS",
+    "LD_FEATURE",
+    "ORIGIN",
+    "VERSION",
+    "BLOCK",
+    "BIND",
+    "LENGTH",
+    "ALIGN",
+    "DATA_SEGMENT_ALIGN",
+    "DATA_SEGMENT_RELRO_END",
+    "DATA_SEGMENT_END",
+    "ADDR",
+    "LOADADDR",
+    "ALIGNOF",
+    "ABSOLUTE",
+    "MAX",
+    "MIN",
+    "LOG2CEIL",
+    "ASSERT",
+    "ENTRY",
+    "EXTERN",
+    "NEXT",
+    "SIZEOF_HEADERS",
+    "SEGMENT_START",
+    "SIZEOF",
+    "TARGET",
+    "SEARCH_DIR",
+    "OUTPUT",
+    "INPUT",
+    "GROUP",
+    "LIB",
+    "DEFINED",
+    "FORCE_COMMON_ALLOCATION",
+    "FORCE_GROUP_ALLOCATION",
+    "INHIBIT_COMMON_ALLOCATION",
+    "SECTIONS",
+    "INSERT",
+    "AFTER",
+    "BEFORE",
+    "STARTUP",
+    "OUTPUT_FORMAT",
+    "OUTPUT_ARCH",
+    "HLL",
+    "SYSLIB",
+    "FLOAT",
+    "NOFLOAT",
+    "NOCROSSREFS",
+    "NOCROSSREFS_TO",
+    "OVERLAY",
+    "ONLY_IF_RO",
+    "ONLY_IF_RW",
+    "SPECIAL",
+    "o",
+    "org",
+    "l",
+    "len",
+    "INCLUDE",
+    "PHDRS",
+    "AT",
+    "ALIGN_WITH_INPUT",
+    "SUBALIGN",
+    "HIDDEN",
+    "PROVIDE",
+    "PROVIDE_HIDDEN",
+    "CONSTANT",
+];
+
+const EXPR_KW: &[&str] = &[
+    "ORIGIN",
+    "BLOCK",
+    "BIND",
+    "LENGTH",
+    "ALIGN",
+    "DATA_SEGMENT_ALIGN",
+    "DATA_SEGMENT_RELRO_END",
+    "DATA_SEGMENT_END",
+    "ADDR",
+    "LOADADDR",
+    "ALIGNOF",
+    "ABSOLUTE",
+    "MAX",
+    "MIN",
+    "LOG2CEIL",
+    "ASSERT",
+    "NEXT",
+    "SIZEOF_HEADERS",
+    "SEGMENT_START",
+    "SIZEOF",
+    "DEFINED",
+    "NOCROSSREFS",
+    "NOCROSSREFS_TO",
+    "OVERLAY",
+    "NOLOAD",
+    "READONLY",
+    "DSECT",
+    "COPY",
+    "INFO",
+    "TYPE",
+    "ONLY_IF_RO",
+    "ONLY_IF_RW",
+    "SPECIAL",
+    "INCLUDE",
+    "AT",
+    "ALIGN_WITH_INPUT",
+    "SUBALIGN",
+    "HIDDEN",
+    "PROVIDE",
+    "PROVIDE_HIDDEN",
+    "CONSTANT",
+];
+
+const WILD_KW: &[&str] = &[
+    "ASSERT",
+    "CREATE_OBJECT_SYMBOLS",
+    "CONSTRUCTORS",
+    "FILL",
+    "QUAD",
+    "SQUAD",
+    "LONG",
+    "SHORT",
+    "BYTE",
+    "ASCIZ",
+    "LINKER_VERSION",
+    "SORT_BY_NAME",
+    "SORT_BY_ALIGNMENT",
+    "SORT",
+    "SORT_BY_INIT_PRIORITY",
+    "SORT_NONE",
+    "REVERSE",
+    "INPUT_SECTION_FLAGS",
+    "INCLUDE",
+    "AT",
+    "HIDDEN",
+    "PROVIDE",
+    "PROVIDE_HIDDEN",
+    "KEEP",
+    "EXCLUDE_FILE",
+];
+
+const INPUTLIST_KW: &[&str] = &["AS_NEEDED"];
+
+// Operators per mode, longest first within each length class.
+const SCRIPT_OPS: &[&str] = &[
+    "<<=", ">>=", "+=", "-=", "*=", "/=", "&=", "|=", "^=", ">", ",", "~", "!", "+", "-", "=", "}",
+    "{", ")", "(", ":", ";",
+];
+const EXPR_OPS: &[&str] = &[
+    "<<=", ">>=", "||", "==", "!=", ">=", "<=", "<<", ">>", "+=", "-=", "*=", "/=", "&=", "|=",
+    "^=", "&&", ">", ",", "&", "|", "~", "!", "?", "*", "+", "-", "/", "%", "<", "^", "=", "}",
+    "{", ")", "(", ":", ";",
+];
+const WILD_OPS: &[&str] = &[
+    "<<=", ">>=", "+=", "-=", "*=", "/=", "&=", "|=", "^=", "]", "[", "&", "=", "}", "{", ")", "(",
+    ";",
+];
+const INPUTLIST_OPS: &[&str] = &[",", ")", "("];
+
+fn is_wildchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=?*^!".contains(&c)
+}
+fn is_filenamechar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=".contains(&c)
+}
+fn is_filenamechar1(c: u8) -> bool {
+    c.is_ascii_alphabetic() || b"_/.\\$~".contains(&c)
+}
+fn is_symbolchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"_/.\\$~".contains(&c)
+}
+fn is_symbolchar1(c: u8) -> bool {
+    c.is_ascii_alphabetic() || b"_.\\$".contains(&c)
+}
+
+/// Length of the bare name at the start of `s` in `mode` (0 if none).
+pub(crate) fn name_len(s: &[u8], mode: Mode) -> usize {
+    let run = |first: fn(u8) -> bool, rest: fn(u8) -> bool| -> usize {
+        match s.first() {
+            Some(&c) if first(c) => 1 + s[1..].iter().take_while(|&&c| rest(c)).count(),
+            _ => 0,
+        }
+    };
+    match mode {
+        Mode::Script | Mode::InputList => run(is_filenamechar1, is_filenamechar),
+        Mode::Expr => run(is_symbolchar1, is_symbolchar),
+        Mode::Wild => s.iter().take_while(|&&c| is_wildchar(c)).count(),
+    }
+}
+
+pub(crate) fn keywords(mode: Mode) -> &'static [&'static str] {
+    match mode {
+        Mode::Script => SCRIPT_KW,
+        Mode::Expr => EXPR_KW,
+        Mode::Wild => WILD_KW,
+        Mode::InputList => INPUTLIST_KW,
+    }
+}
+
+fn ops(mode: Mode) -> &'static [&'static str] {
+    match mode {
+        Mode::Script => SCRIPT_OPS,
+        Mode::Expr => EXPR_OPS,
+        Mode::Wild => WILD_OPS,
+        Mode::InputList => INPUTLIST_OPS,
+    }
+}
+
+/// `strtoull(s, 0, base)`: as many digits as are valid, wrapping like ld's
+/// 64-bit `bfd_vma` would not (we saturate instead of wrapping silently).
+fn scan(digits: &str, base: u32) -> u64 {
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        match c.to_digit(base) {
+            Some(d) => v = v.saturating_mul(base as u64).saturating_add(d as u64),
+            None => break,
+        }
+    }
+    v
+}
+
+/// A number at the start of `s`: (length, value). `expr` enables the
+/// expression-only forms (`$hex`, `1000h`, `101b`, `17o`, `10d`).
+pub(crate) fn number(s: &[u8], expr: bool) -> Option<(usize, u64)> {
+    let hex = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    let mut best: Option<(usize, u64)> = None;
+    let text = |n: usize| std::str::from_utf8(&s[..n]).unwrap_or("");
+    if expr {
+        if s.first() == Some(&b'$') {
+            let n = hex(&s[1..]);
+            if n > 0 {
+                best = Some((n + 1, scan(text(n + 1).get(1..).unwrap_or(""), 16)));
+            }
+        }
+        // ([0-9A-Fa-f]+[HhXx]) | ([01]+[Bb]) | ([0-7]+[Oo]) | ([0-9]+[Dd])
+        let n = hex(s);
+        let mut cands = Vec::new();
+        if n > 0 && s.get(n).is_some_and(|c| b"HhXx".contains(c)) {
+            cands.push((n + 1, 16));
+        }
+        let bin = s.iter().take_while(|c| matches!(c, b'0' | b'1')).count();
+        if bin > 0 && s.get(bin).is_some_and(|c| b"Bb".contains(c)) {
+            cands.push((bin + 1, 2));
+        }
+        let oct = s.iter().take_while(|c| matches!(c, b'0'..=b'7')).count();
+        if oct > 0 && s.get(oct).is_some_and(|c| b"Oo".contains(c)) {
+            cands.push((oct + 1, 8));
+        }
+        let dec = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if dec > 0 && s.get(dec).is_some_and(|c| b"Dd".contains(c)) {
+            cands.push((dec + 1, 10));
+        }
+        for (len, base) in cands {
+            if best.is_none_or(|(l, _)| len > l) {
+                best = Some((len, scan(&text(len)[..len - 1], base)));
+            }
+        }
+    }
+    // (("$"|0[xX])[0-9A-Fa-f]+ | [0-9]+)(M|K|m|k)?
+    let (mut len, mut value) = if s.first() == Some(&b'$') {
+        let n = hex(&s[1..]);
+        if n == 0 {
+            (0, 0)
+        } else {
+            (n + 1, scan(&text(n + 1)[1..], 16))
+        }
+    } else if s.len() > 2 && s[0] == b'0' && matches!(s[1], b'x' | b'X') && hex(&s[2..]) > 0 {
+        let n = hex(&s[2..]);
+        (n + 2, scan(&text(n + 2)[2..], 16))
+    } else {
+        let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            (0, 0)
+        } else {
+            let t = text(n);
+            // strtoull base 0: a leading 0 means octal.
+            let v = if n > 1 && t.starts_with('0') {
+                scan(&t[1..], 8)
+            } else {
+                scan(t, 10)
+            };
+            (n, v)
+        }
+    };
+    if len > 0 {
+        match s.get(len) {
+            Some(b'K' | b'k') => {
+                len += 1;
+                value = value.saturating_mul(1024);
+            }
+            Some(b'M' | b'm') => {
+                len += 1;
+                value = value.saturating_mul(1024 * 1024);
+            }
+            _ => {}
+        }
+        // The general rule comes after the suffix rules: it wins only when longer.
+        if best.is_none_or(|(l, _)| len > l) {
+            best = Some((len, value));
+        }
+    }
+    best
+}
+
+pub(crate) struct Lexer<'a> {
+    pub(crate) text: &'a str,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn error(&self, offset: usize, message: String) -> ParseError {
+        ParseError::new(self.text, offset, message)
+    }
+
+    /// Skip whitespace and comments from `pos`; the position of the next token.
+    fn skip(&self, mut pos: usize, mode: Mode) -> Result<usize, ParseError> {
+        let b = self.text.as_bytes();
+        loop {
+            match b.get(pos) {
+                Some(b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\x0b') => pos += 1,
+                Some(b'/') if b.get(pos + 1) == Some(&b'*') => {
+                    // In WILD state ld reaches comments through the name rule,
+                    // which only treats a leading `/*` as a comment: same effect.
+                    match self.text[pos + 2..].find("*/") {
+                        Some(i) => pos = pos + 2 + i + 2,
+                        None => {
+                            return Err(self.error(pos, "unterminated comment".to_string()));
+                        }
+                    }
+                }
+                Some(b'#') if mode != Mode::InputList => {
+                    pos = match self.text[pos..].find('\n') {
+                        Some(i) => pos + i,
+                        None => b.len(),
+                    }
+                }
+                _ => return Ok(pos),
+            }
+        }
+    }
+
+    /// The token at `pos` in `mode`, with its span.
+    pub(crate) fn next(&self, pos: usize, mode: Mode) -> Result<(Tok, Span), ParseError> {
+        let start = self.skip(pos, mode)?;
+        let s = &self.text.as_bytes()[start..];
+        if s.is_empty() {
+            return Ok((Tok::Eof, Span::new(start, start)));
+        }
+        let span = |len: usize| Span::new(start, start + len);
+        if s[0] == b'"' {
+            return match self.text[start + 1..].find('"') {
+                Some(i) => Ok((
+                    Tok::Name {
+                        text: self.text[start + 1..start + 1 + i].to_string(),
+                        quoted: true,
+                    },
+                    span(i + 2),
+                )),
+                None => Err(self.error(start, "unterminated string".to_string())),
+            };
+        }
+        let num = match mode {
+            Mode::Script => number(s, false),
+            Mode::Expr => number(s, true),
+            _ => None,
+        };
+        let op = ops(mode)
+            .iter()
+            .filter(|o| s.starts_with(o.as_bytes()))
+            .max_by_key(|o| o.len())
+            .copied();
+        let mut nlen = name_len(s, mode);
+        if mode == Mode::Expr && s.starts_with(b"/DISCARD/") {
+            nlen = nlen.max(9);
+        }
+        let lname = if mode == Mode::InputList && s.starts_with(b"-l") {
+            let n = s[2..].iter().take_while(|&&c| is_filenamechar(c)).count();
+            if n > 0 {
+                n + 2
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        let olen = op.map_or(0, str::len);
+        let numlen = num.map_or(0, |(l, _)| l);
+        let best = numlen.max(olen).max(nlen).max(lname);
+        if best == 0 {
+            let c = self.text[start..].chars().next().unwrap_or('?');
+            return Err(self.error(start, format!("invalid character {c:?} in script")));
+        }
+        if numlen == best {
+            let (_, value) = num.unwrap_or((0, 0));
+            return Ok((
+                Tok::Int {
+                    value,
+                    text: self.text[start..start + best].to_string(),
+                },
+                span(best),
+            ));
+        }
+        if olen == best {
+            if let Some(o) = op {
+                return Ok((Tok::Op(o), span(best)));
+            }
+        }
+        if lname == best && lname > nlen {
+            return Ok((
+                Tok::LName(self.text[start + 2..start + best].to_string()),
+                span(best),
+            ));
+        }
+        let word = &self.text[start..start + nlen];
+        if mode == Mode::Wild && word == "SORT" {
+            // ld's lexer returns SORT_BY_NAME for `SORT`.
+            return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
+        }
+        if let Some(k) = keywords(mode).iter().find(|k| **k == word) {
+            return Ok((Tok::Kw(k), span(nlen)));
+        }
+        Ok((
+            Tok::Name {
+                text: word.to_string(),
+                quoted: false,
+            },
+            span(nlen),
+        ))
+    }
+}
