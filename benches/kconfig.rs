@@ -84,6 +84,7 @@ fn main() {
                 defconfig: format!("arch/{s}/configs/{n}_defconfig"),
                 target: None,
                 env: BTreeMap::new(),
+                lds_defines: Vec::new(),
             })
             .collect(),
         variants: [
@@ -92,8 +93,10 @@ fn main() {
         ]
         .into_iter()
         .collect(),
+        lds: None,
     };
     let tc = ToolchainConfig {
+        predefines: None,
         probe_default: "y".into(),
         probes: BTreeMap::new(),
         shell: BTreeMap::new(),

@@ -44,6 +44,32 @@ pub struct Profile {
     pub env_from_makefile: Option<String>,
     pub arches: Vec<ArchProfile>,
     pub variants: BTreeMap<String, String>,
+    /// How the tree's linker scripts are preprocessed (None: the profile has
+    /// no linker scripts).
+    #[serde(default)]
+    pub lds: Option<LdsRecipe>,
+}
+
+/// The preprocessor recipe for a tree's linker scripts, as its build runs it
+/// (Xen: `xen/Rules.mk`'s `cmd_cpp_lds_S` over `XEN_AFLAGS`). Paths are
+/// relative to the profile's `srctree`; `{srcarch}` stands for the
+/// architecture's SRCARCH.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdsRecipe {
+    /// The script of an architecture.
+    pub script: String,
+    /// `-I` directories, in order (a directory a tree does not have is harmless).
+    pub include_dirs: Vec<String>,
+    /// `-include` files, in order.
+    pub forced_includes: Vec<String>,
+    /// `-D` (`NAME`, `NAME=VALUE`) and `-U` (`-UNAME`), in order.
+    pub defines: Vec<String>,
+    /// Where the build writes the generated `autoconf.h` (the Kconfig result
+    /// of the architecture and variant is laid there).
+    pub autoconf: String,
+    /// Generated headers only a real build makes: path -> the stub's text.
+    pub stubs: BTreeMap<String, String>,
 }
 
 impl Profile {
@@ -69,11 +95,17 @@ pub struct ArchProfile {
     pub target: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Extra `-D`/`-U` for this architecture's linker script (its arch.mk's).
+    #[serde(default)]
+    pub lds_defines: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolchainConfig {
+    /// The compiler predefines table (built in: `gcc-12`), per target.
+    #[serde(default)]
+    pub predefines: Option<String>,
     pub probe_default: String,
     /// Answers that hold for every target.
     #[serde(default)]

@@ -162,6 +162,38 @@ enum Command {
     /// line}]}], "files_read", "missing", "warnings"}.
     #[command(after_help = EXIT_CODES)]
     Cpp(CppArgs),
+    /// Preprocess and parse an architecture's linker script as the tree's build would.
+    ///
+    /// The script, include directories, defines and forced includes come from
+    /// the tree profile's recipe ([profiles.NAME.lds], Xen's xen/Rules.mk by
+    /// default); the generated autoconf.h is the Kconfig result of the
+    /// architecture and variant; compiler predefines come from the toolchain's
+    /// table. Nothing from the tree is run, and nothing outside it is read.
+    /// Prints the preprocessed script (as gcc -E -P prints it). With --json:
+    /// {"rev", "arch", "variant", "script", "sections": [{"name", "location",
+    /// "statements": [{"text", "statement", "dead", "location"}]}], "files_read",
+    /// "missing", "warnings"}, where a location is {"file", "line", "expansion":
+    /// [{"macro", "file", "line"}]} (outermost macro first).
+    #[command(after_help = EXIT_CODES)]
+    Lds {
+        /// The tree: a git repository (read at --rev) or a plain directory.
+        #[arg(long, value_name = "PATH")]
+        tree: PathBuf,
+        /// The revision (repositories only; default HEAD).
+        #[arg(long = "rev", value_name = "REV")]
+        rev: Option<String>,
+        /// The architecture (a profile name, e.g. x86_64).
+        #[arg(long, value_name = "A")]
+        arch: String,
+        /// The config variant (default: defconfig).
+        #[arg(long, value_name = "V", default_value = "defconfig")]
+        variant: String,
+        /// The tree profile from config.toml (default: detected).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Print the effective configuration (built-in defaults or --config) as TOML.
     #[command(after_help = EXIT_CODES)]
     Config {
@@ -342,6 +374,22 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
+        Command::Lds {
+            tree,
+            rev,
+            arch,
+            variant,
+            profile,
+            format,
+        } => lds_cmd(
+            &cfg,
+            &tree,
+            rev.as_deref(),
+            &arch,
+            &variant,
+            profile.as_deref(),
+            format.get(),
+        ),
         Command::Kconfig {
             conf: Some(KconfigSub::Conf(args)),
             ..
@@ -615,32 +663,25 @@ fn apply(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn kconfig_cmd(
+/// What keeps a patched tree's objects readable while its views are used.
+type Keep = Option<(Ready, patchbot::tree::apply::Workspace)>;
+
+/// The trees a command reads: a repository at each --rev (default HEAD), a plain
+/// directory, or with --series the base and the patched tree.
+#[allow(clippy::type_complexity)]
+fn open_views(
     cfg: &Config,
     tree: &std::path::Path,
     revs: &[String],
     series: &[String],
-    arches: &[String],
-    variants: &[String],
-    symbols: &[String],
-    profile: Option<&str>,
-    format: Format,
-) -> u8 {
+) -> Result<(Vec<(String, Box<dyn patchbot::tree::vfs::Vfs>)>, Keep), u8> {
     use patchbot::tree::vfs::{DirVfs, GitTreeVfs, Vfs};
-    if revs.len() > 2 {
-        eprintln!("patchbot: at most two --rev");
-        return USAGE;
-    }
     let mut views: Vec<(String, Box<dyn Vfs>)> = Vec::new();
     // with --series: the base and the patched tree (the workspace keeps the
     // patched tree's objects readable while we evaluate)
     let mut _keep = None;
     if !series.is_empty() {
-        let ready = match prepare(cfg, series, tree, None, false, None, false) {
-            Ok(r) => r,
-            Err(code) => return code,
-        };
+        let ready = prepare(cfg, series, tree, None, false, None, false)?;
         let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
         let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
             ready.source.repo(),
@@ -651,12 +692,12 @@ fn kconfig_cmd(
             Ok(x) => x,
             Err(e) => {
                 eprintln!("patchbot: {e}");
-                return INPUT;
+                return Err(INPUT);
             }
         };
         let Some(patched) = applied.tree.clone() else {
             let _ = print(&output::apply_text(&ready.series, &ready.base, &applied));
-            return DOES_NOT_APPLY;
+            return Err(DOES_NOT_APPLY);
         };
         let short = &ready.base.commit[..12.min(ready.base.commit.len())];
         match (
@@ -669,7 +710,7 @@ fn kconfig_cmd(
             }
             (Err(e), _) | (_, Err(e)) => {
                 eprintln!("patchbot: {e}");
-                return INPUT;
+                return Err(INPUT);
             }
         }
         _keep = Some((ready, ws));
@@ -681,7 +722,7 @@ fn kconfig_cmd(
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("patchbot: {e}");
-                return INPUT;
+                return Err(INPUT);
             }
         }
     } else {
@@ -698,13 +739,13 @@ fn kconfig_cmd(
             for r in revs {
                 let Some(commit) = repo.commit(&r) else {
                     eprintln!("patchbot: --rev {r}: no such commit");
-                    return INPUT;
+                    return Err(INPUT);
                 };
                 match GitTreeVfs::new(&repo, &commit) {
                     Ok(v) => views.push((r.clone(), Box::new(v))),
                     Err(e) => {
                         eprintln!("patchbot: {e}");
-                        return INPUT;
+                        return Err(INPUT);
                     }
                 }
             }
@@ -715,29 +756,39 @@ fn kconfig_cmd(
                     "patchbot: --rev needs a git repository; {} is a plain directory",
                     tree.display()
                 );
-                return USAGE;
+                return Err(USAGE);
             }
             match DirVfs::new(tree) {
                 Ok(v) => views.push(("(directory)".into(), Box::new(v))),
                 Err(e) => {
                     eprintln!("patchbot: {e}");
-                    return INPUT;
+                    return Err(INPUT);
                 }
             }
         }
     }
+    Ok((views, _keep))
+}
+
+/// The tree profile: --profile, else the first whose marker files the tree has.
+fn choose_profile<'c>(
+    cfg: &'c Config,
+    profile: Option<&str>,
+    vfs: &dyn patchbot::tree::vfs::Vfs,
+    tree: &std::path::Path,
+) -> Result<(String, &'c patchbot::config::Profile), u8> {
     let (pname, prof) = match profile {
         Some(p) => match cfg.profiles.get(p) {
             Some(x) => (p.to_string(), x),
             None => {
                 eprintln!("patchbot: no profile {p} in the configuration");
-                return USAGE;
+                return Err(USAGE);
             }
         },
         None => match cfg
             .profiles
             .iter()
-            .find(|(_, p)| p.markers.iter().all(|m| views[0].1.exists(m)))
+            .find(|(_, p)| p.markers.iter().all(|m| vfs.exists(m)))
         {
             Some((n, p)) => (n.clone(), p),
             None => {
@@ -745,9 +796,171 @@ fn kconfig_cmd(
                     "patchbot: no tree profile matches {} (choose one with --profile)",
                     tree.display()
                 );
-                return USAGE;
+                return Err(USAGE);
             }
         },
+    };
+    Ok((pname, prof))
+}
+
+/// Where a byte of preprocessed text came from, as JSON.
+fn origin_json(o: Option<&patchbot::lds::cpp::Origin>) -> serde_json::Value {
+    match o {
+        Some(o) => serde_json::json!({"file": o.file, "line": o.line, "expansion": o.expansion}),
+        None => serde_json::Value::Null,
+    }
+}
+
+fn lds_cmd(
+    cfg: &Config,
+    tree: &std::path::Path,
+    rev: Option<&str>,
+    arch: &str,
+    variant: &str,
+    profile: Option<&str>,
+    format: Format,
+) -> u8 {
+    let revs: Vec<String> = rev.map(String::from).into_iter().collect();
+    let (views, _keep) = match open_views(cfg, tree, &revs, &[]) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let (rev_name, vfs) = &views[0];
+    let (pname, prof) = match choose_profile(cfg, profile, vfs.as_ref(), tree) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(a) = prof.arches.iter().find(|a| a.name == arch) else {
+        let names: Vec<&str> = prof.arches.iter().map(|a| a.name.as_str()).collect();
+        eprintln!(
+            "patchbot: profile {pname} has no architecture {arch} (it has {})",
+            names.join(", ")
+        );
+        return USAGE;
+    };
+    let Some(overlay) = prof.variants.get(variant) else {
+        let names: Vec<&str> = prof.variants.keys().map(|v| v.as_str()).collect();
+        eprintln!(
+            "patchbot: profile {pname} has no variant {variant} (it has {})",
+            names.join(", ")
+        );
+        return USAGE;
+    };
+    let Some(tc) = cfg.toolchains.get(&prof.toolchain) else {
+        eprintln!("patchbot: profile {pname}: no toolchain {}", prof.toolchain);
+        return USAGE;
+    };
+    let eval = match patchbot::kconfig::evaluate(vfs.as_ref(), prof, tc, a, &[(variant, overlay)]) {
+        Ok(Some(mut e)) if !e.is_empty() => e.remove(0),
+        Ok(_) => {
+            eprintln!(
+                "patchbot: {rev_name}: the tree has no {} or no {}",
+                prof.tree_path(&format!("arch/{}/Kconfig", a.srcarch)),
+                prof.tree_path(&a.defconfig)
+            );
+            return INPUT;
+        }
+        Err(e) => {
+            eprintln!("patchbot: {rev_name} {arch}: {e}");
+            return INPUT;
+        }
+    };
+    let built = match patchbot::lds::build(vfs.as_ref(), prof, tc, a, &eval.autoconf) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("patchbot: {rev_name} {arch}: {e}");
+            return INPUT;
+        }
+    };
+    match format {
+        Format::Text => {
+            let code = print(&built.cpp.text);
+            if let Err(e) = &built.parsed {
+                let (line, col) = (e.line, e.column);
+                eprintln!(
+                    "patchbot: {} (preprocessed) {line}:{col}: {}",
+                    built.script, e.message
+                );
+                return INPUT;
+            }
+            code
+        }
+        Format::Json => {
+            let script = match &built.parsed {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!(
+                        "patchbot: {} (preprocessed) {}:{}: {}",
+                        built.script, e.line, e.column, e.message
+                    );
+                    return INPUT;
+                }
+            };
+            let text = &built.cpp.text;
+            let sections: Vec<serde_json::Value> = script
+                .output_sections()
+                .iter()
+                .map(|os| {
+                    let statements: Vec<serde_json::Value> = os
+                        .statements
+                        .iter()
+                        .map(|st| {
+                            let dead = matches!(
+                                &st.kind,
+                                patchbot::lds::script::StatementKind::Input(d) if d.dead
+                            );
+                            serde_json::json!({
+                                "text": text.get(st.span.start..st.span.end).unwrap_or_default(),
+                                "statement": st,
+                                "dead": dead,
+                                "location": origin_json(built.origin(st.span.start)),
+                            })
+                        })
+                        .collect();
+                    serde_json::json!({
+                        "name": os.name,
+                        "location": origin_json(built.origin(os.name_span.start)),
+                        "statements": statements,
+                    })
+                })
+                .collect();
+            print(&json_string(&serde_json::json!({
+                "rev": rev_name,
+                "arch": arch,
+                "variant": variant,
+                "script": built.script,
+                "sections": sections,
+                "files_read": built.cpp.files_read,
+                "missing": built.cpp.missing,
+                "warnings": built.cpp.warnings,
+            })))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn kconfig_cmd(
+    cfg: &Config,
+    tree: &std::path::Path,
+    revs: &[String],
+    series: &[String],
+    arches: &[String],
+    variants: &[String],
+    symbols: &[String],
+    profile: Option<&str>,
+    format: Format,
+) -> u8 {
+    if revs.len() > 2 {
+        eprintln!("patchbot: at most two --rev");
+        return USAGE;
+    }
+    let (views, _keep) = match open_views(cfg, tree, revs, series) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let (pname, prof) = match choose_profile(cfg, profile, views[0].1.as_ref(), tree) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let Some(tc) = cfg.toolchains.get(&prof.toolchain) else {
         eprintln!("patchbot: profile {pname}: no toolchain {}", prof.toolchain);

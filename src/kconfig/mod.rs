@@ -90,6 +90,9 @@ pub struct Evaluation {
     pub variant: String,
     /// The `.config` text.
     pub config: String,
+    /// The `autoconf.h` text (what the tree's C and linker scripts include).
+    #[serde(skip)]
+    pub autoconf: String,
     /// Every symbol: its value, or null when it is not written.
     pub symbols: BTreeMap<String, Option<String>>,
     /// Overlay assignments that did not take effect: (symbol, wanted, got).
@@ -172,6 +175,7 @@ pub fn evaluate(
             arch: arch.name.clone(),
             variant: variant.to_string(),
             config: k.config_text(),
+            autoconf: k.autoconf_text(),
             symbols: k.symbols(),
             overlay_misses: k.overlay_misses(&overlay),
             guessed: parsed.guessed.clone(),
