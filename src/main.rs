@@ -869,6 +869,13 @@ fn lds_cmd(
         Ok(b) => b,
         Err(e) => {
             eprintln!("patchbot: {rev_name} {arch}: {e}");
+            if let patchbot::lds::BuildError::Cpp(c) = &e {
+                if c.kind == patchbot::lds::cpp::ErrorKind::NotFound {
+                    eprintln!(
+                        "patchbot: (a header only a real build generates can be given as a stub in [profiles.{pname}.lds.stubs])"
+                    );
+                }
+            }
             return INPUT;
         }
     };
