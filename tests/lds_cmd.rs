@@ -46,7 +46,7 @@ const TREE: &[(&str, &str)] = &[
 
 fn config_with_stub(dir: &Path) -> std::path::PathBuf {
     // the built-in configuration, plus a stub for the generated header
-    let mut text =
+    let text =
         String::from_utf8(common::patchbot().arg("config").output().unwrap().stdout).unwrap();
     assert!(text.contains("[profiles.xen.lds.stubs]\n"), "{text}");
     let text = text.replacen(
