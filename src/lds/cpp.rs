@@ -549,6 +549,8 @@ struct Engine<'a> {
     warnings: Vec<Diagnostic>,
     /// files that are one `#ifndef GUARD` group: not entered again while GUARD is defined
     guards: HashMap<String, Rc<str>>,
+    /// the buffer `#define` builds a replacement list in
+    scratch: Vec<Tok>,
     /// `#pragma push_macro`: saved definitions per name
     pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
 }
@@ -629,6 +631,7 @@ impl<'a> Engine<'a> {
             missing_set: HashSet::new(),
             warnings: Vec::new(),
             pushed: HashMap::new(),
+            scratch: Vec::new(),
             guards: HashMap::new(),
         }
     }
@@ -2258,7 +2261,9 @@ impl<'a> Engine<'a> {
             }
             t = self.raw()?;
         }
-        let mut body: Vec<Tok> = Vec::new();
+        // built in a reused buffer, then copied once at its size
+        let mut body: Vec<Tok> = std::mem::take(&mut self.scratch);
+        body.clear();
         let mut following_paste = false;
         let mut vaopt_depth: Vec<u32> = Vec::new();
         while t.kind != Kind::Eol && t.kind != Kind::Eof {
@@ -2358,11 +2363,13 @@ impl<'a> Engine<'a> {
             fun_like,
             params,
             variadic,
-            body: Rc::new(body),
+            body: Rc::new(body.clone()),
             builtin: None,
             disabled: false,
         });
         self.table.insert(Name(name), self.macros.len() - 1);
+        body.clear();
+        self.scratch = body;
         Ok(())
     }
 
