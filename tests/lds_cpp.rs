@@ -922,3 +922,105 @@ max_include_depth = 50
         "__x86_64__ 1 1\n"
     );
 }
+
+/// Validation on a real Xen clone (not run by default: set PATCHBOT_XEN_REPO to a
+/// xen.git and run `cargo test --test lds_cpp -- --ignored`): every
+/// architecture's `xen.lds.S` as the build preprocesses it (with a stand-in
+/// `autoconf.h` and the target's main predefines given as -D), with and without
+/// -P, must be gcc's output byte for byte.
+#[test]
+#[ignore]
+fn real_xen_scripts_match_gcc() {
+    let Ok(repo) = std::env::var("PATCHBOT_XEN_REPO") else {
+        return;
+    };
+    if !gcc_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = Command::new("git")
+        .args(["-C", &repo, "archive", "HEAD", "xen/include", "xen/arch"])
+        .output()
+        .unwrap();
+    assert!(archive.status.success());
+    let mut tar = Command::new("tar")
+        .args(["-x", "-C"])
+        .arg(tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    tar.stdin
+        .take()
+        .unwrap()
+        .write_all(&archive.stdout)
+        .unwrap();
+    assert!(tar.wait().unwrap().success());
+    let root = tmp.path().join("xen");
+    let auto = [
+        "CONFIG_CC_SPLIT_SECTIONS",
+        "CONFIG_HYPFS",
+        "CONFIG_LIVEPATCH",
+        "CONFIG_PV",
+        "CONFIG_HVM",
+        "CONFIG_64BIT",
+        "CONFIG_ARM_64",
+        "CONFIG_MMU",
+        "CONFIG_RISCV_64",
+        "CONFIG_PPC64",
+        "CONFIG_XEN_IBT",
+        "CONFIG_GRANT_TABLE",
+        "CONFIG_VIDEO",
+        "CONFIG_ACPI",
+        "CONFIG_HAS_DEVICE_TREE",
+        "CONFIG_HAS_PCI",
+        "CONFIG_DEBUG",
+    ]
+    .iter()
+    .map(|c| format!("#define {c} 1\n"))
+    .collect::<String>()
+        + "#define CONFIG_NR_CPUS 256\n#define CONFIG_PAGING_LEVELS 4\n";
+    std::fs::create_dir_all(root.join("include/generated")).unwrap();
+    std::fs::write(root.join("include/generated/autoconf.h"), auto).unwrap();
+    for (arch, target) in [
+        ("x86", &["-D__x86_64__", "-D__ELF__", "-D__LP64__"][..]),
+        ("arm", &["-D__aarch64__", "-D__LP64__"]),
+        ("riscv", &["-D__riscv", "-D__riscv_xlen=64", "-D__LP64__"]),
+        ("ppc", &["-D__powerpc64__", "-D__LP64__"]),
+    ] {
+        let inc = format!("arch/{arch}/include");
+        let mut flags = target.to_vec();
+        flags.extend([
+            "-D__ASSEMBLY__",
+            "-D__XEN__",
+            "-DLINKER_SCRIPT",
+            "-I",
+            "include",
+            "-I",
+            &inc,
+            "-include",
+            "include/xen/config.h",
+        ]);
+        let file = format!("arch/{arch}/xen.lds.S");
+        let ours = run_ours(&root, &flags, &file).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        assert_eq!(ours.text, run_gcc(&root, &flags, &file), "{arch}");
+        assert!(ours.files_read.len() > 10, "{arch}: {:?}", ours.files_read);
+        let vfs = DirVfs::new(&root).unwrap();
+        let mut opts = options(&flags);
+        opts.undef = true;
+        opts.line_markers = true;
+        let marked = cpp::preprocess(&vfs, &file, &opts).unwrap();
+        let g = Command::new("gcc")
+            .current_dir(&root)
+            .args(["-E", "-undef", "-nostdinc", "-x", "assembler-with-cpp"])
+            .args(&flags)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            marked.text,
+            String::from_utf8(g.stdout).unwrap(),
+            "{arch} with linemarkers"
+        );
+    }
+}

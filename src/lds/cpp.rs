@@ -274,6 +274,8 @@ enum DirRef {
 struct FileInfo {
     /// Tree path (or `<built-in>`, `<command-line>`).
     norm: String,
+    /// How it was found (directory and name): the multiple-include key.
+    key: String,
     /// The name gcc would use (`__FILE__`, linemarkers).
     display: String,
     dir: DirRef,
@@ -795,9 +797,10 @@ impl<'a> Engine<'a> {
         self.table.insert(Name(name), self.macros.len() - 1);
     }
 
-    fn add_file(&mut self, norm: String, display: String, dir: DirRef) -> u32 {
+    fn add_file(&mut self, norm: String, display: String, dir: DirRef, key: String) -> u32 {
         self.files.push(FileInfo {
             norm,
+            key,
             display,
             dir,
             line_delta: 0,
@@ -807,7 +810,7 @@ impl<'a> Engine<'a> {
     }
 
     fn push_text(&mut self, name: &'static str, text: String) {
-        let id = self.add_file(name.into(), name.into(), DirRef::NoSearch);
+        let id = self.add_file(name.into(), name.into(), DirRef::NoSearch, String::new());
         let lexer = Lexer::new(id, Rc::new(Source::new(&text)));
         self.stack.push(Include {
             lexer,
@@ -825,13 +828,14 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Some(Pending::Forced(f)) => {
-                let Some((norm, display, dir)) = self.find_include(&f, false, false, true)? else {
+                let Some((norm, display, dir, key)) = self.find_include(&f, false, false, true)?
+                else {
                     return Err(self.err(
                         ErrorKind::NotFound,
                         format!("{f}: No such file or directory (-include)"),
                     ));
                 };
-                self.push_file(norm, display, dir, true)
+                self.push_file(norm, display, dir, key, true)
             }
         }
     }
@@ -904,7 +908,8 @@ impl<'a> Engine<'a> {
                 })
             }
         };
-        let id = self.add_file(norm, file.to_string(), DirRef::NoSearch);
+        let key = format!("\0{norm}");
+        let id = self.add_file(norm, file.to_string(), DirRef::NoSearch, key);
         if self.out.markers {
             self.out.marker(0, file, "");
             self.out.marker(0, "<built-in>", "");
@@ -1011,7 +1016,7 @@ impl<'a> Engine<'a> {
         angle: bool,
         next: bool,
         forced: bool,
-    ) -> Res<Option<(String, String, DirRef)>> {
+    ) -> Res<Option<(String, String, DirRef, String)>> {
         if name.starts_with('/') {
             return Err(self.err(
                 ErrorKind::Escape,
@@ -1072,7 +1077,8 @@ impl<'a> Engine<'a> {
                 }
             };
             match self.read(&norm) {
-                Ok(Some(_)) => return Ok(Some((norm, display, dir))),
+                // cpplib remembers include guards per (directory, name) lookup
+                Ok(Some(_)) => return Ok(Some((norm, display, dir, format!("{prefix}\0{name}")))),
                 Ok(None) => {}
                 Err((kind, m)) => return Err(self.err(kind, m)),
             }
@@ -1080,7 +1086,14 @@ impl<'a> Engine<'a> {
         Ok(None)
     }
 
-    fn push_file(&mut self, norm: String, display: String, dir: DirRef, forced: bool) -> Res<()> {
+    fn push_file(
+        &mut self,
+        norm: String,
+        display: String,
+        dir: DirRef,
+        key: String,
+        forced: bool,
+    ) -> Res<()> {
         if self.stack.len() >= self.opts.limits.max_include_depth {
             return Err(self.err(
                 ErrorKind::Limit,
@@ -1101,7 +1114,7 @@ impl<'a> Engine<'a> {
         }
         let guarded = self
             .guards
-            .get(&norm)
+            .get(&key)
             .is_some_and(|g| self.table.contains_key(&Name(g.clone())));
         if self.once.contains(&norm) || guarded {
             if forced {
@@ -1119,7 +1132,7 @@ impl<'a> Engine<'a> {
             }
             Err((k, m)) => return Err(self.err(k, m)),
         };
-        let id = self.add_file(norm, display.clone(), dir);
+        let id = self.add_file(norm, display.clone(), dir, key);
         if self.out.markers {
             self.out.marker(1, &display, " 1");
         }
@@ -1198,8 +1211,8 @@ impl<'a> Engine<'a> {
                     return Ok(t);
                 };
                 if let Guard::After(g) = &done.guard {
-                    let norm = self.files[done.lexer.file as usize].norm.clone();
-                    self.guards.insert(norm, g.clone());
+                    let key = self.files[done.lexer.file as usize].key.clone();
+                    self.guards.insert(key, g.clone());
                 }
                 self.skipping = false;
                 if self.stack.is_empty() {
@@ -1897,13 +1910,13 @@ impl<'a> Engine<'a> {
         self.parsing_args = was_parsing;
         self.prevent_expansion = was_prevent;
         let (handled, then) = r?;
-        if let Some(Then::Include(norm, display, dir)) = then {
+        if let Some(Then::Include(norm, display, dir, key)) = then {
             if self.out.markers {
                 let l = self.presumed_line(hash.file, hash.line);
                 let name = self.presumed_name(hash.file);
                 self.out.maybe_print_line(l, &name);
             }
-            self.push_file(norm, display, dir, false)?;
+            self.push_file(norm, display, dir, key, false)?;
         }
         Ok(handled)
     }
@@ -2405,7 +2418,7 @@ impl<'a> Engine<'a> {
             return Err(self.err(ErrorKind::Syntax, format!("empty filename in {what}")));
         }
         match self.find_include(&name, angle, next, false)? {
-            Some((norm, display, dir)) => Ok(Some(Then::Include(norm, display, dir))),
+            Some((norm, display, dir, key)) => Ok(Some(Then::Include(norm, display, dir, key))),
             None => Err(self.err(
                 ErrorKind::NotFound,
                 format!("{name}: No such file or directory"),
@@ -2513,7 +2526,7 @@ impl<'a> Engine<'a> {
 }
 
 enum Then {
-    Include(String, String, DirRef),
+    Include(String, String, DirRef, String),
 }
 
 fn first_line(s: &str) -> &str {
