@@ -1024,3 +1024,132 @@ fn real_xen_scripts_match_gcc() {
         );
     }
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    // a 2 MB thread stack, as test threads have
+    let mut s = String::from("#define f(x) x\n");
+    s.push_str(&"f(".repeat(100_000));
+    s.push_str(&")".repeat(100_000));
+    s.push('\n');
+    let e = hostile(&[("a.S", s)], "a.S", CppOptions::default(), T).unwrap_err();
+    assert_eq!((e.kind, e.line), (ErrorKind::Limit, 2), "{e}");
+    // just under the limit works, as gcc
+    let mut s = String::from("#define f(x) [x]\n");
+    s.push_str(&"f(".repeat(150));
+    s.push('1');
+    s.push_str(&")".repeat(150));
+    s.push('\n');
+    let out = hostile(&[("a.S", s)], "a.S", CppOptions::default(), T).unwrap();
+    assert_eq!(
+        out.text,
+        format!("{}1{}\n", "[".repeat(150), "]".repeat(150))
+    );
+    for expr in [
+        format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("{}1", "- ".repeat(100_000)),
+        format!("{}1", "!".repeat(100_000)),
+        "1 ? ".repeat(100_000) + "1" + &" : 0".repeat(100_000),
+    ] {
+        let e = hostile(
+            &[("a.S", format!("\n#if {expr}\n#endif\n"))],
+            "a.S",
+            CppOptions::default(),
+            T,
+        )
+        .unwrap_err();
+        assert_eq!((e.kind, e.line), (ErrorKind::Syntax, 2), "{e}");
+        assert!(e.message.contains("nested"), "{e}");
+    }
+    // ordinary nesting in #if is fine
+    let ok = format!(
+        "#if {}1{} == 1\nyes\n#endif\n",
+        "(".repeat(50),
+        ")".repeat(50)
+    );
+    assert_eq!(
+        hostile(&[("a.S", ok)], "a.S", CppOptions::default(), T)
+            .unwrap()
+            .text,
+        "yes\n"
+    );
+}
+
+/// Random inputs from a preprocessor-heavy alphabet: an answer (output or an
+/// error with a line in the file), never a panic or a hang.
+#[test]
+fn random_inputs_end_in_output_or_an_error() {
+    const PIECES: [&str; 40] = [
+        "#define ",
+        "#undef ",
+        "#if ",
+        "#ifdef ",
+        "#ifndef ",
+        "#elif ",
+        "#else",
+        "#endif",
+        "#include ",
+        "#include_next ",
+        "#line ",
+        "#error ",
+        "#warning ",
+        "#pragma once",
+        "# ",
+        "f",
+        "g",
+        "x",
+        "(",
+        ")",
+        ",",
+        "##",
+        "#",
+        "...",
+        "__VA_ARGS__",
+        "__VA_OPT__",
+        "defined",
+        "1",
+        "0x10",
+        "'",
+        "\"",
+        "/*",
+        "*/",
+        "//",
+        "\\",
+        "\n",
+        " ",
+        "<a.h>",
+        "\"a.h\"",
+        "__LINE__",
+    ];
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let vfs = DirVfs::new(tmp.path()).unwrap();
+    let mut opts = CppOptions::default();
+    opts.limits.max_work = 200_000;
+    let start = Instant::now();
+    for case in 0..400 {
+        let n = 5 + (next() % 120) as usize;
+        let text: String = (0..n).map(|_| PIECES[(next() % 40) as usize]).collect();
+        std::fs::write(tmp.path().join("a.S"), &text).unwrap();
+        std::fs::write(tmp.path().join("a.h"), &text).unwrap();
+        match cpp::preprocess(&vfs, "a.S", &opts) {
+            Ok(out) => {
+                for s in &out.spans {
+                    assert!(out.text.is_char_boundary(s.start as usize));
+                    assert!((s.end as usize) <= out.text.len());
+                }
+            }
+            Err(e) => assert!(
+                e.file == "a.S" || e.file == "a.h" || e.file.starts_with('<'),
+                "case {case}: {e}\n{text:?}"
+            ),
+        }
+    }
+    assert!(start.elapsed() < Duration::from_secs(60));
+}

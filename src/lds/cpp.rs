@@ -50,6 +50,9 @@ pub struct CppLimits {
     pub max_output: usize,
     /// Files entered by `#include` in one run.
     pub max_includes: usize,
+    /// Macro invocations nested in each other's arguments (`f(f(f(...)))`),
+    /// each expanded before the outer one: bounded so the stack is.
+    pub max_nesting: usize,
 }
 
 impl Default for CppLimits {
@@ -60,6 +63,7 @@ impl Default for CppLimits {
             max_list: 1 << 18,
             max_output: 64 << 20,
             max_includes: 100_000,
+            max_nesting: 200,
         }
     }
 }
@@ -535,6 +539,7 @@ struct Engine<'a> {
     prevent_expansion: u32,
     counter: u64,
     work: u64,
+    nesting: usize,
     includes: usize,
     chains: Vec<Chain>,
     chain_ids: HashMap<(Name, u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
@@ -603,6 +608,7 @@ impl<'a> Engine<'a> {
             prevent_expansion: 0,
             counter: 0,
             work: 0,
+            nesting: 0,
             includes: 0,
             chains: vec![Chain {
                 name: Rc::from(""),
@@ -1524,6 +1530,22 @@ impl<'a> Engine<'a> {
     /// cpplib's `expand_arg`: macro-expand an argument in a context of its own
     /// that ends with it.
     fn expand_arg(&mut self, toks: &[Tok]) -> Res<Vec<Tok>> {
+        if self.nesting >= self.opts.limits.max_nesting {
+            return Err(self.err(
+                ErrorKind::Limit,
+                format!(
+                    "macro invocations nested more than {} deep in arguments",
+                    self.opts.limits.max_nesting
+                ),
+            ));
+        }
+        self.nesting += 1;
+        let r = self.expand_arg_inner(toks);
+        self.nesting -= 1;
+        r
+    }
+
+    fn expand_arg_inner(&mut self, toks: &[Tok]) -> Res<Vec<Tok>> {
         let mut v = toks.to_vec();
         v.push(self.eof());
         self.push_context(v, None);
