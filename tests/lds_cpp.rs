@@ -922,3 +922,234 @@ max_include_depth = 50
         "__x86_64__ 1 1\n"
     );
 }
+
+/// Validation on a real Xen clone (not run by default: set PATCHBOT_XEN_REPO to a
+/// xen.git and run `cargo test --test lds_cpp -- --ignored`): every
+/// architecture's `xen.lds.S` as the build preprocesses it (with a stand-in
+/// `autoconf.h` and the target's main predefines given as -D), with and without
+/// -P, must be gcc's output byte for byte.
+#[test]
+#[ignore]
+fn real_xen_scripts_match_gcc() {
+    let Ok(repo) = std::env::var("PATCHBOT_XEN_REPO") else {
+        return;
+    };
+    if !gcc_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = Command::new("git")
+        .args(["-C", &repo, "archive", "HEAD", "xen/include", "xen/arch"])
+        .output()
+        .unwrap();
+    assert!(archive.status.success());
+    let mut tar = Command::new("tar")
+        .args(["-x", "-C"])
+        .arg(tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    tar.stdin
+        .take()
+        .unwrap()
+        .write_all(&archive.stdout)
+        .unwrap();
+    assert!(tar.wait().unwrap().success());
+    let root = tmp.path().join("xen");
+    let auto = [
+        "CONFIG_CC_SPLIT_SECTIONS",
+        "CONFIG_HYPFS",
+        "CONFIG_LIVEPATCH",
+        "CONFIG_PV",
+        "CONFIG_HVM",
+        "CONFIG_64BIT",
+        "CONFIG_ARM_64",
+        "CONFIG_MMU",
+        "CONFIG_RISCV_64",
+        "CONFIG_PPC64",
+        "CONFIG_XEN_IBT",
+        "CONFIG_GRANT_TABLE",
+        "CONFIG_VIDEO",
+        "CONFIG_ACPI",
+        "CONFIG_HAS_DEVICE_TREE",
+        "CONFIG_HAS_PCI",
+        "CONFIG_DEBUG",
+    ]
+    .iter()
+    .map(|c| format!("#define {c} 1\n"))
+    .collect::<String>()
+        + "#define CONFIG_NR_CPUS 256\n#define CONFIG_PAGING_LEVELS 4\n";
+    std::fs::create_dir_all(root.join("include/generated")).unwrap();
+    std::fs::write(root.join("include/generated/autoconf.h"), auto).unwrap();
+    for (arch, target) in [
+        ("x86", &["-D__x86_64__", "-D__ELF__", "-D__LP64__"][..]),
+        ("arm", &["-D__aarch64__", "-D__LP64__"]),
+        ("riscv", &["-D__riscv", "-D__riscv_xlen=64", "-D__LP64__"]),
+        ("ppc", &["-D__powerpc64__", "-D__LP64__"]),
+    ] {
+        let inc = format!("arch/{arch}/include");
+        let mut flags = target.to_vec();
+        flags.extend([
+            "-D__ASSEMBLY__",
+            "-D__XEN__",
+            "-DLINKER_SCRIPT",
+            "-I",
+            "include",
+            "-I",
+            &inc,
+            "-include",
+            "include/xen/config.h",
+        ]);
+        let file = format!("arch/{arch}/xen.lds.S");
+        let ours = run_ours(&root, &flags, &file).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        assert_eq!(ours.text, run_gcc(&root, &flags, &file), "{arch}");
+        assert!(ours.files_read.len() > 10, "{arch}: {:?}", ours.files_read);
+        let vfs = DirVfs::new(&root).unwrap();
+        let mut opts = options(&flags);
+        opts.undef = true;
+        opts.line_markers = true;
+        let marked = cpp::preprocess(&vfs, &file, &opts).unwrap();
+        let g = Command::new("gcc")
+            .current_dir(&root)
+            .args(["-E", "-undef", "-nostdinc", "-x", "assembler-with-cpp"])
+            .args(&flags)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            marked.text,
+            String::from_utf8(g.stdout).unwrap(),
+            "{arch} with linemarkers"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    // a 2 MB thread stack, as test threads have
+    let mut s = String::from("#define f(x) x\n");
+    s.push_str(&"f(".repeat(100_000));
+    s.push_str(&")".repeat(100_000));
+    s.push('\n');
+    let e = hostile(&[("a.S", s)], "a.S", CppOptions::default(), T).unwrap_err();
+    assert_eq!((e.kind, e.line), (ErrorKind::Limit, 2), "{e}");
+    // just under the limit works, as gcc
+    let mut s = String::from("#define f(x) [x]\n");
+    s.push_str(&"f(".repeat(150));
+    s.push('1');
+    s.push_str(&")".repeat(150));
+    s.push('\n');
+    let out = hostile(&[("a.S", s)], "a.S", CppOptions::default(), T).unwrap();
+    assert_eq!(
+        out.text,
+        format!("{}1{}\n", "[".repeat(150), "]".repeat(150))
+    );
+    for expr in [
+        format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("{}1", "- ".repeat(100_000)),
+        format!("{}1", "!".repeat(100_000)),
+        "1 ? ".repeat(100_000) + "1" + &" : 0".repeat(100_000),
+    ] {
+        let e = hostile(
+            &[("a.S", format!("\n#if {expr}\n#endif\n"))],
+            "a.S",
+            CppOptions::default(),
+            T,
+        )
+        .unwrap_err();
+        assert_eq!((e.kind, e.line), (ErrorKind::Syntax, 2), "{e}");
+        assert!(e.message.contains("nested"), "{e}");
+    }
+    // ordinary nesting in #if is fine
+    let ok = format!(
+        "#if {}1{} == 1\nyes\n#endif\n",
+        "(".repeat(50),
+        ")".repeat(50)
+    );
+    assert_eq!(
+        hostile(&[("a.S", ok)], "a.S", CppOptions::default(), T)
+            .unwrap()
+            .text,
+        "yes\n"
+    );
+}
+
+/// Random inputs from a preprocessor-heavy alphabet: an answer (output or an
+/// error with a line in the file), never a panic or a hang.
+#[test]
+fn random_inputs_end_in_output_or_an_error() {
+    const PIECES: [&str; 40] = [
+        "#define ",
+        "#undef ",
+        "#if ",
+        "#ifdef ",
+        "#ifndef ",
+        "#elif ",
+        "#else",
+        "#endif",
+        "#include ",
+        "#include_next ",
+        "#line ",
+        "#error ",
+        "#warning ",
+        "#pragma once",
+        "# ",
+        "f",
+        "g",
+        "x",
+        "(",
+        ")",
+        ",",
+        "##",
+        "#",
+        "...",
+        "__VA_ARGS__",
+        "__VA_OPT__",
+        "defined",
+        "1",
+        "0x10",
+        "'",
+        "\"",
+        "/*",
+        "*/",
+        "//",
+        "\\",
+        "\n",
+        " ",
+        "<a.h>",
+        "\"a.h\"",
+        "__LINE__",
+    ];
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let vfs = DirVfs::new(tmp.path()).unwrap();
+    let mut opts = CppOptions::default();
+    opts.limits.max_work = 200_000;
+    let start = Instant::now();
+    for case in 0..400 {
+        let n = 5 + (next() % 120) as usize;
+        let text: String = (0..n).map(|_| PIECES[(next() % 40) as usize]).collect();
+        std::fs::write(tmp.path().join("a.S"), &text).unwrap();
+        std::fs::write(tmp.path().join("a.h"), &text).unwrap();
+        match cpp::preprocess(&vfs, "a.S", &opts) {
+            Ok(out) => {
+                for s in &out.spans {
+                    assert!(out.text.is_char_boundary(s.start as usize));
+                    assert!((s.end as usize) <= out.text.len());
+                }
+            }
+            Err(e) => assert!(
+                e.file == "a.S" || e.file == "a.h" || e.file.starts_with('<'),
+                "case {case}: {e}\n{text:?}"
+            ),
+        }
+    }
+    assert!(start.elapsed() < Duration::from_secs(60));
+}

@@ -50,6 +50,9 @@ pub struct CppLimits {
     pub max_output: usize,
     /// Files entered by `#include` in one run.
     pub max_includes: usize,
+    /// Macro invocations nested in each other's arguments (`f(f(f(...)))`),
+    /// each expanded before the outer one: bounded so the stack is.
+    pub max_nesting: usize,
 }
 
 impl Default for CppLimits {
@@ -60,6 +63,7 @@ impl Default for CppLimits {
             max_list: 1 << 18,
             max_output: 64 << 20,
             max_includes: 100_000,
+            max_nesting: 200,
         }
     }
 }
@@ -274,6 +278,8 @@ enum DirRef {
 struct FileInfo {
     /// Tree path (or `<built-in>`, `<command-line>`).
     norm: String,
+    /// How it was found (directory and name): the multiple-include key.
+    key: String,
     /// The name gcc would use (`__FILE__`, linemarkers).
     display: String,
     dir: DirRef,
@@ -533,6 +539,7 @@ struct Engine<'a> {
     prevent_expansion: u32,
     counter: u64,
     work: u64,
+    nesting: usize,
     includes: usize,
     chains: Vec<Chain>,
     chain_ids: HashMap<(Name, u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
@@ -549,6 +556,8 @@ struct Engine<'a> {
     warnings: Vec<Diagnostic>,
     /// files that are one `#ifndef GUARD` group: not entered again while GUARD is defined
     guards: HashMap<String, Rc<str>>,
+    /// the buffer `#define` builds a replacement list in
+    scratch: Vec<Tok>,
     /// `#pragma push_macro`: saved definitions per name
     pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
 }
@@ -599,6 +608,7 @@ impl<'a> Engine<'a> {
             prevent_expansion: 0,
             counter: 0,
             work: 0,
+            nesting: 0,
             includes: 0,
             chains: vec![Chain {
                 name: Rc::from(""),
@@ -629,6 +639,7 @@ impl<'a> Engine<'a> {
             missing_set: HashSet::new(),
             warnings: Vec::new(),
             pushed: HashMap::new(),
+            scratch: Vec::new(),
             guards: HashMap::new(),
         }
     }
@@ -792,9 +803,10 @@ impl<'a> Engine<'a> {
         self.table.insert(Name(name), self.macros.len() - 1);
     }
 
-    fn add_file(&mut self, norm: String, display: String, dir: DirRef) -> u32 {
+    fn add_file(&mut self, norm: String, display: String, dir: DirRef, key: String) -> u32 {
         self.files.push(FileInfo {
             norm,
+            key,
             display,
             dir,
             line_delta: 0,
@@ -804,7 +816,7 @@ impl<'a> Engine<'a> {
     }
 
     fn push_text(&mut self, name: &'static str, text: String) {
-        let id = self.add_file(name.into(), name.into(), DirRef::NoSearch);
+        let id = self.add_file(name.into(), name.into(), DirRef::NoSearch, String::new());
         let lexer = Lexer::new(id, Rc::new(Source::new(&text)));
         self.stack.push(Include {
             lexer,
@@ -822,13 +834,14 @@ impl<'a> Engine<'a> {
                 Ok(())
             }
             Some(Pending::Forced(f)) => {
-                let Some((norm, display, dir)) = self.find_include(&f, false, false, true)? else {
+                let Some((norm, display, dir, key)) = self.find_include(&f, false, false, true)?
+                else {
                     return Err(self.err(
                         ErrorKind::NotFound,
                         format!("{f}: No such file or directory (-include)"),
                     ));
                 };
-                self.push_file(norm, display, dir, true)
+                self.push_file(norm, display, dir, key, true)
             }
         }
     }
@@ -901,7 +914,8 @@ impl<'a> Engine<'a> {
                 })
             }
         };
-        let id = self.add_file(norm, file.to_string(), DirRef::NoSearch);
+        let key = format!("\0{norm}");
+        let id = self.add_file(norm, file.to_string(), DirRef::NoSearch, key);
         if self.out.markers {
             self.out.marker(0, file, "");
             self.out.marker(0, "<built-in>", "");
@@ -1008,7 +1022,7 @@ impl<'a> Engine<'a> {
         angle: bool,
         next: bool,
         forced: bool,
-    ) -> Res<Option<(String, String, DirRef)>> {
+    ) -> Res<Option<(String, String, DirRef, String)>> {
         if name.starts_with('/') {
             return Err(self.err(
                 ErrorKind::Escape,
@@ -1069,7 +1083,8 @@ impl<'a> Engine<'a> {
                 }
             };
             match self.read(&norm) {
-                Ok(Some(_)) => return Ok(Some((norm, display, dir))),
+                // cpplib remembers include guards per (directory, name) lookup
+                Ok(Some(_)) => return Ok(Some((norm, display, dir, format!("{prefix}\0{name}")))),
                 Ok(None) => {}
                 Err((kind, m)) => return Err(self.err(kind, m)),
             }
@@ -1077,7 +1092,14 @@ impl<'a> Engine<'a> {
         Ok(None)
     }
 
-    fn push_file(&mut self, norm: String, display: String, dir: DirRef, forced: bool) -> Res<()> {
+    fn push_file(
+        &mut self,
+        norm: String,
+        display: String,
+        dir: DirRef,
+        key: String,
+        forced: bool,
+    ) -> Res<()> {
         if self.stack.len() >= self.opts.limits.max_include_depth {
             return Err(self.err(
                 ErrorKind::Limit,
@@ -1098,7 +1120,7 @@ impl<'a> Engine<'a> {
         }
         let guarded = self
             .guards
-            .get(&norm)
+            .get(&key)
             .is_some_and(|g| self.table.contains_key(&Name(g.clone())));
         if self.once.contains(&norm) || guarded {
             if forced {
@@ -1116,7 +1138,7 @@ impl<'a> Engine<'a> {
             }
             Err((k, m)) => return Err(self.err(k, m)),
         };
-        let id = self.add_file(norm, display.clone(), dir);
+        let id = self.add_file(norm, display.clone(), dir, key);
         if self.out.markers {
             self.out.marker(1, &display, " 1");
         }
@@ -1195,8 +1217,8 @@ impl<'a> Engine<'a> {
                     return Ok(t);
                 };
                 if let Guard::After(g) = &done.guard {
-                    let norm = self.files[done.lexer.file as usize].norm.clone();
-                    self.guards.insert(norm, g.clone());
+                    let key = self.files[done.lexer.file as usize].key.clone();
+                    self.guards.insert(key, g.clone());
                 }
                 self.skipping = false;
                 if self.stack.is_empty() {
@@ -1508,6 +1530,22 @@ impl<'a> Engine<'a> {
     /// cpplib's `expand_arg`: macro-expand an argument in a context of its own
     /// that ends with it.
     fn expand_arg(&mut self, toks: &[Tok]) -> Res<Vec<Tok>> {
+        if self.nesting >= self.opts.limits.max_nesting {
+            return Err(self.err(
+                ErrorKind::Limit,
+                format!(
+                    "macro invocations nested more than {} deep in arguments",
+                    self.opts.limits.max_nesting
+                ),
+            ));
+        }
+        self.nesting += 1;
+        let r = self.expand_arg_inner(toks);
+        self.nesting -= 1;
+        r
+    }
+
+    fn expand_arg_inner(&mut self, toks: &[Tok]) -> Res<Vec<Tok>> {
         let mut v = toks.to_vec();
         v.push(self.eof());
         self.push_context(v, None);
@@ -1894,13 +1932,13 @@ impl<'a> Engine<'a> {
         self.parsing_args = was_parsing;
         self.prevent_expansion = was_prevent;
         let (handled, then) = r?;
-        if let Some(Then::Include(norm, display, dir)) = then {
+        if let Some(Then::Include(norm, display, dir, key)) = then {
             if self.out.markers {
                 let l = self.presumed_line(hash.file, hash.line);
                 let name = self.presumed_name(hash.file);
                 self.out.maybe_print_line(l, &name);
             }
-            self.push_file(norm, display, dir, false)?;
+            self.push_file(norm, display, dir, key, false)?;
         }
         Ok(handled)
     }
@@ -2258,7 +2296,9 @@ impl<'a> Engine<'a> {
             }
             t = self.raw()?;
         }
-        let mut body: Vec<Tok> = Vec::new();
+        // built in a reused buffer, then copied once at its size
+        let mut body: Vec<Tok> = std::mem::take(&mut self.scratch);
+        body.clear();
         let mut following_paste = false;
         let mut vaopt_depth: Vec<u32> = Vec::new();
         while t.kind != Kind::Eol && t.kind != Kind::Eof {
@@ -2358,11 +2398,13 @@ impl<'a> Engine<'a> {
             fun_like,
             params,
             variadic,
-            body: Rc::new(body),
+            body: Rc::new(body.clone()),
             builtin: None,
             disabled: false,
         });
         self.table.insert(Name(name), self.macros.len() - 1);
+        body.clear();
+        self.scratch = body;
         Ok(())
     }
 
@@ -2398,7 +2440,7 @@ impl<'a> Engine<'a> {
             return Err(self.err(ErrorKind::Syntax, format!("empty filename in {what}")));
         }
         match self.find_include(&name, angle, next, false)? {
-            Some((norm, display, dir)) => Ok(Some(Then::Include(norm, display, dir))),
+            Some((norm, display, dir, key)) => Ok(Some(Then::Include(norm, display, dir, key))),
             None => Err(self.err(
                 ErrorKind::NotFound,
                 format!("{name}: No such file or directory"),
@@ -2506,7 +2548,7 @@ impl<'a> Engine<'a> {
 }
 
 enum Then {
-    Include(String, String, DirRef),
+    Include(String, String, DirRef, String),
 }
 
 fn first_line(s: &str) -> &str {

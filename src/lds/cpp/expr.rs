@@ -32,7 +32,12 @@ struct P<'a> {
     toks: &'a [ETok],
     pos: usize,
     skip: u32,
+    depth: u32,
 }
+
+/// Parentheses, unary operators and `?:` nested deeper than this are an error
+/// (the parser recurses).
+const MAX_DEPTH: u32 = 256;
 
 type R = Result<Val, String>;
 
@@ -88,6 +93,16 @@ impl P<'_> {
     }
 
     fn cond(&mut self) -> R {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("#if expression nested more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let r = self.cond_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn cond_inner(&mut self) -> R {
         let c = self.binary(1)?;
         if self.peek_op() != Some("?") {
             return Ok(c);
@@ -248,6 +263,16 @@ impl P<'_> {
     }
 
     fn unary(&mut self) -> R {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("#if expression nested more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let r = self.unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn unary_inner(&mut self) -> R {
         let Some(t) = self.peek().cloned() else {
             return Err("#if with no expression".into());
         };
@@ -306,6 +331,7 @@ pub(super) fn eval(toks: &[ETok]) -> Result<bool, String> {
         toks,
         pos: 0,
         skip: 0,
+        depth: 0,
     };
     let v = p.comma()?;
     if p.pos < toks.len() {

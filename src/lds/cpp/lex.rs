@@ -116,7 +116,7 @@ pub(super) struct Source {
 
 impl Source {
     pub fn new(raw: &str) -> Source {
-        if !raw.contains(['\\', '\r']) {
+        if !raw.contains('\\') && !raw.contains('\r') {
             let mut text = String::with_capacity(raw.len() + 1);
             text.push_str(raw);
             if !text.ends_with('\n') {
