@@ -150,6 +150,12 @@ fn main() {
         let out = cpp::preprocess(&vfs, &format!("xen/arch/{a}/xen.lds.S"), o).unwrap();
         outputs.push(out);
     }
+    // the scripts must parse: the benchmark times preprocessing and parsing
+    for (a, out) in ARCHES.iter().zip(&outputs) {
+        if let Err(e) = patchbot::lds::script::parse(&out.text) {
+            panic!("{a}: the preprocessed script does not parse: {e:?}");
+        }
+    }
     let files = outputs[0].files_read.len();
     let bytes = outputs[0].text.len();
     let rounds: u32 = std::env::var("CPP_BENCH_ROUNDS")
@@ -161,7 +167,8 @@ fn main() {
         for _ in 0..rounds {
             for (a, o) in ARCHES.iter().zip(&opts) {
                 let out = cpp::preprocess(&vfs, &format!("xen/arch/{a}/xen.lds.S"), o).unwrap();
-                std::hint::black_box(out);
+                let parsed = patchbot::lds::script::parse(&out.text);
+                std::hint::black_box((out, parsed));
             }
         }
         start.elapsed() / rounds
@@ -175,7 +182,8 @@ fn main() {
                 let out =
                     cpp::preprocess_cached(&vfs, &format!("xen/arch/{a}/xen.lds.S"), o, &mut cache)
                         .unwrap();
-                std::hint::black_box(out);
+                let parsed = patchbot::lds::script::parse(&out.text);
+                std::hint::black_box((out, parsed));
             }
         }
         start.elapsed() / rounds
@@ -236,7 +244,7 @@ fn main() {
         let r = gcc.as_secs_f64() / ours.as_secs_f64();
         ratios.push(r);
         println!(
-            "  trial {trial}: in-process {:.2} ms ({:.2} ms with files shared), gcc -E -P {:.2} ms, for all five: {r:.1}x",
+            "  trial {trial}: in-process preprocess + parse {:.2} ms ({:.2} ms with files shared), gcc -E -P {:.2} ms, for all five: {r:.1}x",
             ms(ours),
             ms(shared),
             ms(gcc)
@@ -244,7 +252,7 @@ fn main() {
     }
     ratios.sort_by(f64::total_cmp);
     println!(
-        "  in-process is {:.1}x faster than spawning gcc (median of 5 trials; target: at least 5x), same output",
+        "  in-process preprocessing and parsing is {:.1}x faster than spawning gcc -E -P (median of 5 trials; target: at least 5x), same output",
         ratios[2]
     );
 }
