@@ -31,7 +31,7 @@ pub use cover::{glob_covers, glob_matches};
 
 /// A syntax error: where (byte offset and 1-based line and column, counted
 /// in characters) and what, naming the unexpected token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{line}:{column}: {message}")]
 pub struct ParseError {
     pub offset: usize,
