@@ -673,7 +673,17 @@ impl<'a> Parser<'a> {
                     }
                 })
             }
-            Tok::Name { text, .. } if looks_like_keyword(&text) => {
+            // `(NOLAOD)` would be an address to ld; a misspelt type is
+            // far likelier, so it is an error (an expression such as
+            // `(FOO + 1)`, or a quoted name, is still an address).
+            Tok::Name {
+                text,
+                quoted: false,
+            } if looks_like_keyword(&text) && {
+                self.bump(E)?;
+                self.is_op(E, ")")?
+            } =>
+            {
                 return Err(self.err(s.start, format!("unknown output section type `{text}`")))
             }
             _ => {
