@@ -1995,6 +1995,9 @@ const LD_CORPUS: &[&str] = &[
     "SECTIONS { .t $10 : { } }",
     "SECTIONS { .t l : { } }",
     "SECTIONS { .t a+1 : { } }",
+    // After a fill ld re-lexes only a name.
+    "SECTIONS { .a : { } = 0 ~x : { } }",
+    "SECTIONS { .a : { } = 0 .b : { } }",
     "foo=1;",
     "foo = 1;",
     "SECTIONS { .t : { foo=1; } }",

@@ -828,6 +828,11 @@ impl<'a> Parser<'a> {
         }
         if self.eat_op(S, "=")? {
             *fill = Some(self.expr()?);
+            // ld re-lexes the token after the fill expression only when it
+            // is a name; anything else stays as the expression state read it.
+            if !matches!(self.look(Mode::Expr)?.0, Tok::Name { .. }) {
+                self.carry_lookahead(Mode::Expr, S);
+            }
         }
         Ok(())
     }
