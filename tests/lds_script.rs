@@ -1212,6 +1212,11 @@ fn helpers() {
         .map(|st| st.as_align_assignment().and_then(|e| e.eval_const()))
         .collect();
     assert_eq!(a, [Some(8), None, None]);
+    // Across sections: the first output section holding the pattern.
+    let s2 = script::parse("SECTIONS { .a : { *(.x) } .b : { *(.y) *(.z .w) } }").unwrap();
+    let (si, i, d) = s2.find_input(".w").unwrap();
+    assert_eq!((si, i, patterns(d)), (1, 1, vec![".z", ".w"]));
+    assert!(s2.find_input(".v").is_none());
     // Spans: line and column of a statement.
     let st = &t.statements[1];
     assert_eq!(script::line_col(text, st.span.start), (4, 3));

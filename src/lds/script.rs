@@ -105,6 +105,16 @@ impl Script {
         }
     }
 
+    /// Across all output sections in order, the first input description whose
+    /// pattern list contains `pattern` exactly: (index in [`Script::output_sections`],
+    /// statement index, the description).
+    pub fn find_input(&self, pattern: &str) -> Option<(usize, usize, &InputDescription)> {
+        self.output_sections()
+            .into_iter()
+            .enumerate()
+            .find_map(|(si, o)| o.find_input(pattern).map(|(i, d)| (si, i, d)))
+    }
+
     /// The `SECTIONS` items (assignments, sections...) of all `SECTIONS` commands in order.
     pub fn sections_items(&self) -> Vec<&SectionsItem> {
         let mut out = Vec::new();
