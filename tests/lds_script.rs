@@ -252,6 +252,8 @@ fn top_asserts(s: &Script) -> usize {
 
 #[test]
 fn every_fixture_parses_and_round_trips() {
+    let (_, s) = syntax_fixture();
+    assert_round_trips("all-constructs.ld", &s);
     for f in FIXTURES {
         let Some((_, s)) = parsed(f.name) else { return };
         assert!(s.marks_complete, "{}", f.name);
@@ -263,8 +265,6 @@ fn every_fixture_parses_and_round_trips() {
         );
         assert_round_trips(f.name, &s);
     }
-    let (_, s) = syntax_fixture();
-    assert_round_trips("all-constructs.ld", &s);
 }
 
 // ---- Xen ---------------------------------------------------------------------
@@ -1092,7 +1092,10 @@ fn address_after_a_section_name_is_lexed_like_ld() {
     parse_err("SECTIONS { .t 10h : { } }");
     // A symbol that is a keyword in commands (`l` is LENGTH there) prints so
     // that it reads back.
-    let s = script::parse("SECTIONS { .t \"l\" + 1 : { } .u (len) : { } }").unwrap();
+    let s = script::parse(
+        "SECTIONS { .t \"l\" + 1 : { } .u (len) : { } .v ~x : { } .w (FOO + 1) : { } }",
+    )
+    .unwrap();
     assert_round_trips("keyword-named symbols", &s);
 }
 
@@ -1209,6 +1212,11 @@ fn helpers() {
         .map(|st| st.as_align_assignment().and_then(|e| e.eval_const()))
         .collect();
     assert_eq!(a, [Some(8), None, None]);
+    // Across sections: the first output section holding the pattern.
+    let s2 = script::parse("SECTIONS { .a : { *(.x) } .b : { *(.y) *(.z .w) } }").unwrap();
+    let (si, i, d) = s2.find_input(".w").unwrap();
+    assert_eq!((si, i, patterns(d)), (1, 1, vec![".z", ".w"]));
+    assert!(s2.find_input(".v").is_none());
     // Spans: line and column of a statement.
     let st = &t.statements[1];
     assert_eq!(script::line_col(text, st.span.start), (4, 3));
@@ -1491,6 +1499,135 @@ mod props {
         }
     }
 
+    /// A name as ld scripts may hold it in quotes: any of the characters
+    /// that change lexing between states, and all-caps words.
+    fn any_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_.][a-z0-9_.]{0,6}",
+            "[A-Z][A-Z0-9_]{1,6}",
+            "[a-zA-Z0-9_.*?:+=,$~ /!^\\[\\]-]{1,8}",
+            Just("l".to_string()),
+            Just("SECTIONS".to_string()),
+            Just("/DISCARD/".to_string()),
+            Just("10h".to_string()),
+            Just("/*x".to_string()),
+        ]
+    }
+
+    fn q(n: &str) -> String {
+        format!("\"{n}\"")
+    }
+
+    fn expr() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            prop::sample::select(vec![
+                "0", "1", "0x10", "4K", "1M", "010", "10h", "$1f", "101b"
+            ])
+            .prop_map(str::to_string),
+            any_name().prop_map(|n| q(&n)),
+            Just(".".to_string()),
+            Just("SIZEOF_HEADERS".to_string()),
+            Just("CONSTANT(MAXPAGESIZE)".to_string()),
+            any_name().prop_map(|n| format!("ADDR({})", q(&n))),
+            any_name().prop_map(|n| format!("DEFINED({})", q(&n))),
+        ];
+        leaf.prop_recursive(4, 24, 3, |inner| {
+            prop_oneof![
+                (
+                    inner.clone(),
+                    prop::sample::select(vec![
+                        "*", "/", "%", "+", "-", "<<", ">>", "<", ">", "<=", ">=", "==", "!=", "&",
+                        "^", "|", "&&", "||",
+                    ]),
+                    inner.clone()
+                )
+                    .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+                (prop::sample::select(vec!["-", "!", "~"]), inner.clone())
+                    .prop_map(|(op, a)| format!("{op}({a})")),
+                (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(a, b, c)| format!("({a} ? {b} : {c})")),
+                inner.clone().prop_map(|a| format!("ALIGN({a})")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("MAX({a}, {b})")),
+                (any_name(), inner.clone())
+                    .prop_map(|(n, a)| format!("SEGMENT_START({}, {a})", q(&n))),
+                (inner.clone(), any_name()).prop_map(|(a, m)| format!("ASSERT({a}, {})", q(&m))),
+            ]
+        })
+    }
+
+    fn statement() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (
+                any_name(),
+                prop::sample::select(vec!["=", "+=", "-=", "*=", "<<=", "&=", "|="]),
+                expr()
+            )
+                .prop_map(|(n, op, e)| format!("{} {op} {e};", q(&n))),
+            (any_name(), expr()).prop_map(|(n, e)| format!("PROVIDE({} = {e});", q(&n))),
+            (any_name(), any_name(), any_name(), any_name()).prop_map(|(f, a, x, b)| format!(
+                "KEEP({}({} EXCLUDE_FILE({}) {}))",
+                q(&f),
+                q(&a),
+                q(&x),
+                q(&b)
+            )),
+            (any_name(), any_name()).prop_map(|(f, a)| format!(
+                "{}(SORT_BY_NAME({}))",
+                q(&f),
+                q(&a)
+            )),
+            any_name().prop_map(|f| q(&f)),
+            expr().prop_map(|e| format!("LONG({e})")),
+            (expr(), any_name()).prop_map(|(e, m)| format!("ASSERT({e}, {});", q(&m))),
+        ]
+    }
+
+    fn section() -> impl Strategy<Value = String> {
+        (
+            any_name(),
+            prop::option::of(expr()),
+            prop::option::of(expr()),
+            prop::collection::vec(statement(), 0..5),
+            any_name(),
+            any_name(),
+            prop::option::of(expr()),
+        )
+            .prop_map(|(n, addr, at, body, region, phdr, fill)| {
+                format!(
+                    "{} {} : {} {{\n{}\n}} >{} :{} {}",
+                    q(&n),
+                    // In parentheses: ld lexes a bare first token as a
+                    // command word (`10h` would not be a number there).
+                    addr.map(|e| format!("({e})")).unwrap_or_default(),
+                    at.map(|e| format!("AT({e})")).unwrap_or_default(),
+                    body.join("\n"),
+                    q(&region),
+                    q(&phdr),
+                    fill.map(|e| format!("= {e}")).unwrap_or_default()
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Generated scripts with awkward names in every position parse,
+        /// and print back to the same tree.
+        #[test]
+        fn generated_scripts_round_trip(
+            top in (any_name(), expr()),
+            sections in prop::collection::vec(section(), 1..4),
+        ) {
+            let text = format!(
+                "{} = {};\nSECTIONS\n{{\n{}\n}}\n",
+                q(&top.0),
+                top.1,
+                sections.join("\n")
+            );
+            let s = script::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert_round_trips(&text, &s);
+        }
+    }
+
     #[test]
     fn structured_scripts_round_trip() {
         // Soup rarely parses; these do, and go through every printer path.
@@ -1537,7 +1674,10 @@ fn ld_available() -> bool {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    common::reference_tool("ld and as (binutils)", ok("ld") && ok("as"))
+    common::reference_tool(
+        "ld, as and readelf (binutils)",
+        ok("ld") && ok("as") && ok("readelf"),
+    )
 }
 
 /// Commands an x86 ld refuses for other targets, before it has read the
@@ -1860,6 +2000,9 @@ const LD_CORPUS: &[&str] = &[
     "SECTIONS { .t $10 : { } }",
     "SECTIONS { .t l : { } }",
     "SECTIONS { .t a+1 : { } }",
+    // After a fill ld re-lexes only a name.
+    "SECTIONS { .a : { } = 0 ~x : { } }",
+    "SECTIONS { .a : { } = 0 .b : { } }",
     "foo=1;",
     "foo = 1;",
     "SECTIONS { .t : { foo=1; } }",
@@ -1967,6 +2110,10 @@ const LD_CORPUS: &[&str] = &[
 const LD_DEVIATIONS: &[(&str, &str)] = &[
     ("x = 1 ^ 2;", "ld 2.41 added `^`; ld 2.40 rejects it"),
     ("SECTIONS { .t : { FOO(.a) } }", "an all-caps name with `(` is an unknown keyword to us, a file name to ld"),
+    (
+        "SECTIONS { .t (NOLAOD) : { } }",
+        "a section type we do not know is an error to us, an address to ld",
+    ),
     ("SECTIONS { .t : { } } VERSION { V1 { global: foo; }; }", "version scripts are not supported: an error naming VERSION"),
     ("SECTIONS { .t : { IRQENTRY_TEXT } }", "an all-caps file name is an unknown keyword to us (an unexpanded macro), a file name to ld"),
 ];

@@ -31,7 +31,7 @@ pub use cover::{glob_covers, glob_matches};
 
 /// A syntax error: where (byte offset and 1-based line and column, counted
 /// in characters) and what, naming the unexpected token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{line}:{column}: {message}")]
 pub struct ParseError {
     pub offset: usize,
@@ -103,6 +103,16 @@ impl Script {
             StatementKind::Input(d) => Some(d),
             _ => None,
         }
+    }
+
+    /// Across all output sections in order, the first input description whose
+    /// pattern list contains `pattern` exactly: (index in [`Script::output_sections`],
+    /// statement index, the description).
+    pub fn find_input(&self, pattern: &str) -> Option<(usize, usize, &InputDescription)> {
+        self.output_sections()
+            .into_iter()
+            .enumerate()
+            .find_map(|(si, o)| o.find_input(pattern).map(|(i, d)| (si, i, d)))
     }
 
     /// The `SECTIONS` items (assignments, sections...) of all `SECTIONS` commands in order.

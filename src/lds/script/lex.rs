@@ -291,6 +291,13 @@ fn scan(digits: &str, base: u32) -> u64 {
 /// A number at the start of `s`: (length, value). `expr` enables the
 /// expression-only forms (`$hex`, `1000h`, `101b`, `17o`, `10d`).
 pub(crate) fn number(s: &[u8], expr: bool) -> Option<(usize, u64)> {
+    // Every form starts with a hex digit or `$`: skip the rest cheaply.
+    if !s
+        .first()
+        .is_some_and(|c| c.is_ascii_hexdigit() || *c == b'$')
+    {
+        return None;
+    }
     let hex = |b: &[u8]| b.iter().take_while(|c| c.is_ascii_hexdigit()).count();
     let mut best: Option<(usize, u64)> = None;
     let text = |n: usize| std::str::from_utf8(&s[..n]).unwrap_or("");
@@ -303,23 +310,28 @@ pub(crate) fn number(s: &[u8], expr: bool) -> Option<(usize, u64)> {
         }
         // ([0-9A-Fa-f]+[HhXx]) | ([01]+[Bb]) | ([0-7]+[Oo]) | ([0-9]+[Dd])
         let n = hex(s);
-        let mut cands = Vec::new();
+        let mut cands: [(usize, u32); 4] = [(0, 0); 4];
+        let mut nc = 0;
+        let mut cand = |len: usize, base: u32| {
+            cands[nc] = (len, base);
+            nc += 1;
+        };
         if n > 0 && s.get(n).is_some_and(|c| b"HhXx".contains(c)) {
-            cands.push((n + 1, 16));
+            cand(n + 1, 16);
         }
         let bin = s.iter().take_while(|c| matches!(c, b'0' | b'1')).count();
         if bin > 0 && s.get(bin).is_some_and(|c| b"Bb".contains(c)) {
-            cands.push((bin + 1, 2));
+            cand(bin + 1, 2);
         }
         let oct = s.iter().take_while(|c| matches!(c, b'0'..=b'7')).count();
         if oct > 0 && s.get(oct).is_some_and(|c| b"Oo".contains(c)) {
-            cands.push((oct + 1, 8));
+            cand(oct + 1, 8);
         }
         let dec = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if dec > 0 && s.get(dec).is_some_and(|c| b"Dd".contains(c)) {
-            cands.push((dec + 1, 10));
+            cand(dec + 1, 10);
         }
-        for (len, base) in cands {
+        for &(len, base) in &cands[..nc] {
             if best.is_none_or(|(l, _)| len > l) {
                 best = Some((len, scan(&text(len)[..len - 1], base)));
             }
@@ -434,7 +446,7 @@ impl<'a> Lexer<'a> {
         };
         let op = ops(mode)
             .iter()
-            .filter(|o| s.starts_with(o.as_bytes()))
+            .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
             .max_by_key(|o| o.len())
             .copied();
         let mut nlen = name_len(s, mode);
@@ -484,7 +496,10 @@ impl<'a> Lexer<'a> {
             // ld's lexer returns SORT_BY_NAME for `SORT`.
             return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
         }
-        if let Some(k) = keywords(mode).iter().find(|k| **k == word) {
+        let first = word.as_bytes().first().copied();
+        if let Some(k) = keywords(mode).iter().find(|k| {
+            k.len() == word.len() && k.as_bytes().first().copied() == first && **k == word
+        }) {
             return Ok((Tok::Kw(k), span(nlen)));
         }
         Ok((

@@ -54,21 +54,29 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek(&mut self, mode: Mode) -> R<(Tok, Span)> {
-        if let Some((m, t, s)) = &self.peeked {
-            if *m == mode {
-                return Ok((t.clone(), *s));
-            }
+    /// The next token in `mode`, lexed once and kept until consumed.
+    fn look(&mut self, mode: Mode) -> R<(&Tok, Span)> {
+        if !matches!(&self.peeked, Some((m, _, _)) if *m == mode) {
+            let (t, s) = self.lx.next(self.pos, mode)?;
+            self.peeked = Some((mode, t, s));
         }
-        let (t, s) = self.lx.next(self.pos, mode)?;
-        self.peeked = Some((mode, t.clone(), s));
-        Ok((t, s))
+        match &self.peeked {
+            Some((_, t, s)) => Ok((t, *s)),
+            None => Err(self.err(self.pos, "internal: no token".to_string())),
+        }
+    }
+
+    fn peek(&mut self, mode: Mode) -> R<(Tok, Span)> {
+        let (t, s) = self.look(mode)?;
+        Ok((t.clone(), s))
     }
 
     fn bump(&mut self, mode: Mode) -> R<(Tok, Span)> {
-        let (t, s) = self.peek(mode)?;
+        let (t, s) = match self.peeked.take() {
+            Some((m, t, s)) if m == mode => (t, s),
+            _ => self.lx.next(self.pos, mode)?,
+        };
         self.pos = s.end;
-        self.peeked = None;
         Ok((t, s))
     }
 
@@ -104,11 +112,11 @@ impl<'a> Parser<'a> {
     }
 
     fn is_op(&mut self, mode: Mode, op: &str) -> R<bool> {
-        Ok(matches!(self.peek(mode)?.0, Tok::Op(o) if o == op))
+        Ok(matches!(self.look(mode)?.0, Tok::Op(o) if *o == op))
     }
 
     fn is_kw(&mut self, mode: Mode, kw: &str) -> R<bool> {
-        Ok(matches!(self.peek(mode)?.0, Tok::Kw(k) if k == kw))
+        Ok(matches!(self.look(mode)?.0, Tok::Kw(k) if *k == kw))
     }
 
     fn eat_op(&mut self, mode: Mode, op: &str) -> R<bool> {
@@ -121,14 +129,13 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_op(&mut self, mode: Mode, op: &str) -> R<Span> {
-        let (t, s) = self.peek(mode)?;
-        match t {
-            Tok::Op(o) if o == op => {
-                self.bump(mode)?;
-                Ok(s)
-            }
-            _ => Err(self.unexpected(&t, s, &format!("`{op}`"))),
+        let (t, s) = self.look(mode)?;
+        if matches!(t, Tok::Op(o) if *o == op) {
+            self.bump(mode)?;
+            return Ok(s);
         }
+        let t = t.clone();
+        Err(self.unexpected(&t, s, &format!("`{op}`")))
     }
 
     /// `}` closing a block opened at `open`, or an error naming where it opened.
@@ -666,7 +673,17 @@ impl<'a> Parser<'a> {
                     }
                 })
             }
-            Tok::Name { text, .. } if looks_like_keyword(&text) => {
+            // `(NOLAOD)` would be an address to ld; a misspelt type is
+            // far likelier, so it is an error (an expression such as
+            // `(FOO + 1)`, or a quoted name, is still an address).
+            Tok::Name {
+                text,
+                quoted: false,
+            } if looks_like_keyword(&text) && {
+                self.bump(E)?;
+                self.is_op(E, ")")?
+            } =>
+            {
                 return Err(self.err(s.start, format!("unknown output section type `{text}`")))
             }
             _ => {
@@ -811,6 +828,11 @@ impl<'a> Parser<'a> {
         }
         if self.eat_op(S, "=")? {
             *fill = Some(self.expr()?);
+            // ld re-lexes the token after the fill expression only when it
+            // is a name; anything else stays as the expression state read it.
+            if !matches!(self.look(Mode::Expr)?.0, Tok::Name { .. }) {
+                self.carry_lookahead(Mode::Expr, S);
+            }
         }
         Ok(())
     }
@@ -1240,8 +1262,7 @@ impl<'a> Parser<'a> {
     fn binary(&mut self, min_prec: u8, depth: u32) -> R<(Expr, u32)> {
         let (mut lhs, mut h) = self.unary(depth)?;
         loop {
-            let (t, _) = self.peek(Mode::Expr)?;
-            let op = match t {
+            let op = match self.look(Mode::Expr)?.0 {
                 Tok::Op(o) => BinaryOp::from_op(o),
                 _ => None,
             };
@@ -1269,7 +1290,11 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self, depth: u32) -> R<(Expr, u32)> {
         const E: Mode = Mode::Expr;
-        let (t, s) = self.peek(E)?;
+        let (t, s) = self.look(E)?;
+        let t = match t {
+            Tok::Op(o) => Tok::Op(o),
+            _ => Tok::Eof, // only operators matter here
+        };
         if depth > MAX_NESTING {
             return Err(self.err(
                 s.start,
@@ -1307,21 +1332,17 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self, depth: u32) -> R<(Expr, u32)> {
         const E: Mode = Mode::Expr;
-        let (t, s) = self.peek(E)?;
+        let (t, s) = self.bump(E)?;
         match t {
-            Tok::Int { value, text } => {
-                self.bump(E)?;
-                Ok((
-                    Expr {
-                        kind: ExprKind::Number { value, text },
-                        span: s,
-                    },
-                    1,
-                ))
-            }
+            Tok::Int { value, text } => Ok((
+                Expr {
+                    kind: ExprKind::Number { value, text },
+                    span: s,
+                },
+                1,
+            )),
             Tok::Name { text, quoted } => self.symbol(text, quoted, s),
             Tok::Op("(") => {
-                self.bump(E)?;
                 let (e, h) = self.ternary(depth + 1)?;
                 self.expect_op(E, ")")?;
                 Ok((e, h))
@@ -1337,7 +1358,6 @@ impl<'a> Parser<'a> {
     fn symbol(&mut self, text: String, quoted: bool, s: Span) -> R<(Expr, u32)> {
         const E: Mode = Mode::Expr;
         let leaf = |kind| -> R<(Expr, u32)> { Ok((Expr { kind, span: s }, 1)) };
-        self.bump(E)?;
         if !quoted && looks_like_keyword(&text) && self.is_op(E, "(")? {
             // `.sec ADDR (NOLOAD) :` is fine; `FOO(x)` is not.
             let back = self.save();
@@ -1355,7 +1375,6 @@ impl<'a> Parser<'a> {
 
     #[inline(never)]
     fn builtin(&mut self, k: &'static str, s: Span, depth: u32) -> R<(Expr, u32)> {
-        self.bump(Mode::Expr)?;
         let (function, min, max) = match k {
             "ALIGN" => (Builtin::Align, 1, 2),
             "ABSOLUTE" => (Builtin::Absolute, 1, 1),

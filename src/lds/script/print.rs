@@ -23,23 +23,6 @@ pub(crate) fn name(s: &str, mode: Mode) -> String {
     }
 }
 
-/// Whether `printed` lexes as exactly one name `text` in `mode`.
-fn lexes_as(printed: &str, text: &str, mode: Mode) -> bool {
-    let lx = Lexer { text: printed };
-    matches!(lx.next(0, mode),
-        Ok((Tok::Name { text: t, .. }, span)) if span.start == 0 && span.end == printed.len() && t == text)
-}
-
-/// The symbol an expression's printed form starts with, if any.
-fn leftmost_symbol(e: &Expr) -> Option<&str> {
-    match &e.kind {
-        ExprKind::Symbol { name } => Some(name),
-        ExprKind::Binary { lhs, .. } => leftmost_symbol(lhs),
-        ExprKind::Ternary { cond, .. } => leftmost_symbol(cond),
-        _ => None,
-    }
-}
-
 fn quoted(s: &str) -> String {
     format!("\"{s}\"")
 }
@@ -135,12 +118,27 @@ fn wild(s: &str) -> String {
     name(s, Mode::Wild)
 }
 
-fn excluded(exclude: &[String], pattern: &str) -> String {
-    if exclude.is_empty() {
+/// A name where the parser would take an all-caps word for an unknown
+/// keyword (a file pattern, an output section name): quoted then.
+fn not_keyword(s: &str, mode: Mode) -> String {
+    if super::parse::looks_like_keyword(s) {
+        quoted(s)
+    } else {
+        name(s, mode)
+    }
+}
+
+fn excluded(exclude: &[String], pattern: &str, file: bool) -> String {
+    let p = if file {
+        not_keyword(pattern, Mode::Wild)
+    } else {
         wild(pattern)
+    };
+    if exclude.is_empty() {
+        p
     } else {
         let names: Vec<String> = exclude.iter().map(|n| wild(n)).collect();
-        format!("EXCLUDE_FILE({}) {}", names.join(" "), wild(pattern))
+        format!("EXCLUDE_FILE({}) {}", names.join(" "), p)
     }
 }
 
@@ -158,7 +156,7 @@ impl Display for InputDescription {
                 if i > 0 {
                     f.write_char(' ')?;
                 }
-                let mut s = excluded(&p.exclude, &p.pattern);
+                let mut s = excluded(&p.exclude, &p.pattern, false);
                 for k in p.sort.iter().rev() {
                     s = format!("{}({})", k.keyword(), s);
                 }
@@ -174,7 +172,7 @@ impl Display for InputDescription {
             }
             (None, None) => {}
             (Some(file), sections) => {
-                let mut s = excluded(&file.exclude, &file.pattern);
+                let mut s = excluded(&file.exclude, &file.pattern, true);
                 if let Some(k) = file.sort {
                     s = format!("{}({})", k.keyword(), s);
                 }
@@ -228,7 +226,9 @@ fn tail(
         write!(f, " :{}", name(p, Mode::Script))?;
     }
     if let Some(e) = fill {
-        write!(f, " = {e}")?;
+        // The `,` (ld's opt_comma) ends the expression: a following
+        // section named `/x` or `-x` would otherwise continue it.
+        write!(f, " = {e},")?;
     }
     Ok(())
 }
@@ -243,13 +243,25 @@ fn body(f: &mut Formatter<'_>, statements: &[Statement], indent: &str) -> fmt::R
 
 impl Display for OutputSection {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(&name(&self.name, Mode::Script))?;
+        f.write_str(&not_keyword(&self.name, Mode::Script))?;
         if let Some(a) = &self.address {
-            // ld lexes the address's first token in the SECTIONS state: a
-            // symbol that reads differently there goes in parentheses.
-            match leftmost_symbol(a) {
-                Some(n) if !lexes_as(&name(n, Mode::Expr), n, Mode::Script) => write!(f, " ({a})")?,
-                _ => write!(f, " {a}")?,
+            // ld lexes the address's first token in the SECTIONS state:
+            // when that reads differently (`~x` is one name there, `l` a
+            // keyword), the address goes in parentheses.
+            let text = a.to_string();
+            let lx = Lexer { text: &text };
+            if let ExprKind::Symbol { name: n } = &a.kind {
+                // Quoted reads the same in both states (and `(FOO)` would
+                // read as a section type).
+                if lx.next(0, Mode::Script).ok() != lx.next(0, Mode::Expr).ok() {
+                    write!(f, " {}", quoted(n))?;
+                } else {
+                    write!(f, " {text}")?;
+                }
+            } else if lx.next(0, Mode::Script).ok() == lx.next(0, Mode::Expr).ok() {
+                write!(f, " {text}")?;
+            } else {
+                write!(f, " ({text})")?;
             }
         }
         if let Some(t) = &self.section_type {
