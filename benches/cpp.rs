@@ -156,6 +156,18 @@ fn main() {
             panic!("{a}: the preprocessed script does not parse: {e:?}");
         }
     }
+    {
+        let start = Instant::now();
+        for _ in 0..20 {
+            for out in &outputs {
+                std::hint::black_box(patchbot::lds::script::parse(&out.text).is_ok());
+            }
+        }
+        println!(
+            "  (parsing alone: {:.2} ms for all five)",
+            ms(start.elapsed() / 20)
+        );
+    }
     let files = outputs[0].files_read.len();
     let bytes = outputs[0].text.len();
     let rounds: u32 = std::env::var("CPP_BENCH_ROUNDS")
