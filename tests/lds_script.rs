@@ -1,7 +1,7 @@
 //! The ld script parser (`patchbot::lds::script`) on fixture trees shaped like
-//! Xen's and Linux's linker scripts (preprocessed by the real gcc until the
-//! project's own preprocessor lands), on a fixture of every construct, on
-//! hand-written snippets, and on bad input.
+//! Xen's and Linux's linker scripts (preprocessed by patchbot's own
+//! preprocessor, whose output is checked to be the real gcc's), on a fixture
+//! of every construct, on hand-written snippets, and on bad input.
 
 mod common;
 
@@ -101,13 +101,36 @@ fn gcc_available() -> bool {
 /// says how fixtures are preprocessed, so it can be switched to patchbot's
 /// own preprocessor (`src/lds/cpp.rs`). `None` when gcc is missing (outside CI).
 fn preprocess(f: &Fixture) -> Option<String> {
-    if !gcc_available() {
-        return None;
-    }
+    // patchbot's own preprocessor, reading the fixture tree through the
+    // confined view; where gcc is installed its output must be the same bytes
     let root = common::fixture("lds").join(f.tree);
+    let vfs = patchbot::tree::vfs::DirVfs::new(&root).unwrap();
+    let opts = patchbot::lds::cpp::CppOptions {
+        include_dirs: f.includes.iter().map(|s| s.to_string()).collect(),
+        forced_includes: f.forced.iter().map(|s| s.to_string()).collect(),
+        defines: f
+            .defines
+            .iter()
+            .map(|d| patchbot::lds::cpp::Define::Define(d.to_string()))
+            .collect(),
+        undef: true,
+        ..Default::default()
+    };
+    let ours = patchbot::lds::cpp::preprocess(&vfs, f.script, &opts)
+        .unwrap_or_else(|e| panic!("patchbot's cpp failed on {}: {e}", f.name))
+        .text;
+    if !gcc_available() {
+        return Some(ours);
+    }
     let mut c = Command::new("gcc");
-    c.current_dir(&root)
-        .args(["-E", "-P", "-x", "assembler-with-cpp", "-undef"]);
+    c.current_dir(&root).args([
+        "-E",
+        "-P",
+        "-x",
+        "assembler-with-cpp",
+        "-undef",
+        "-nostdinc",
+    ]);
     for d in f.defines {
         c.arg(format!("-D{d}"));
     }
@@ -125,7 +148,9 @@ fn preprocess(f: &Fixture) -> Option<String> {
         f.name,
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(String::from_utf8(out.stdout).expect("gcc output is UTF-8"))
+    let theirs = String::from_utf8(out.stdout).expect("gcc output is UTF-8");
+    assert_eq!(ours, theirs, "{}: patchbot's cpp and gcc differ", f.name);
+    Some(ours)
 }
 
 /// A fixture preprocessed and parsed; `None` when gcc is missing.
