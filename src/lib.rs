@@ -5,6 +5,7 @@
 //! function over plain data; see ARCHITECTURE.md for the code map.
 
 pub mod config;
+pub mod diff;
 pub mod git;
 pub mod input;
 pub mod kconfig;
