@@ -13,6 +13,7 @@ pub mod lds;
 pub mod mail;
 pub mod maintainers;
 pub mod output;
+pub mod rebuild;
 pub mod series;
 pub mod tree;
 
