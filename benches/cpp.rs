@@ -180,7 +180,7 @@ fn main() {
             for (a, o) in ARCHES.iter().zip(&opts) {
                 let out = cpp::preprocess(&vfs, &format!("xen/arch/{a}/xen.lds.S"), o).unwrap();
                 let parsed = patchbot::lds::script::parse(&out.text);
-                std::hint::black_box((out, parsed));
+                let _ = std::hint::black_box((out, parsed));
             }
         }
         start.elapsed() / rounds
@@ -195,7 +195,7 @@ fn main() {
                     cpp::preprocess_cached(&vfs, &format!("xen/arch/{a}/xen.lds.S"), o, &mut cache)
                         .unwrap();
                 let parsed = patchbot::lds::script::parse(&out.text);
-                std::hint::black_box((out, parsed));
+                let _ = std::hint::black_box((out, parsed));
             }
         }
         start.elapsed() / rounds
