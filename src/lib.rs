@@ -14,6 +14,8 @@ pub mod mail;
 pub mod maintainers;
 pub mod output;
 pub mod rebuild;
+pub mod review;
+pub mod rules;
 pub mod series;
 pub mod tree;
 

@@ -162,6 +162,47 @@ enum Command {
     /// line}]}], "files_read", "missing", "warnings"}.
     #[command(after_help = EXIT_CODES)]
     Cpp(CppArgs),
+    /// Review a series: apply it, rebuild what it affects, run the rules.
+    ///
+    /// The series is applied like `apply` does (the base chosen by the same
+    /// chain); the Kconfig result and the linker script of every architecture
+    /// and variant of the tree profile are computed for the base and the
+    /// patched tree (an output whose inputs the series does not touch is the
+    /// base's), and the rules (rules/*.toml, built in) run on both. Only what
+    /// the series introduces is reported; --all also lists what the base tree
+    /// had already. With --json: {"profile", "base", "apply" (as `apply
+    /// --json` prints it), "outputs": [{"arch", "variant", "how": "built" or
+    /// "reused", ...}], "findings": [{"rule", "severity", "arch", "variant",
+    /// "location": {"file", "line", "via"}, "patch": {"patch", "message_id",
+    /// "file", "line", "patch_line"}, "message", "evidence", "fingerprint"}],
+    /// "pre_existing": [...] (with --all)}. Exit status: 0, or 1 when a finding
+    /// is at least --fail-on severe; 5 when the series does not apply.
+    #[command(after_help = EXIT_CODES)]
+    Review {
+        /// One or more INPUTs holding the series.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// The tree: a git repository, or a plain directory (its files are the base).
+        #[arg(long, value_name = "REPO")]
+        tree: PathBuf,
+        /// Use this base instead of the chain.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// When the input holds several series, review the Nth (1-based).
+        #[arg(long, value_name = "N")]
+        series: Option<usize>,
+        /// The tree profile from config.toml (default: detected).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        /// Also list findings the base tree has as well.
+        #[arg(long)]
+        all: bool,
+        /// Exit with 1 when a finding is at least this severe (error, warning, note).
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Preprocess and parse an architecture's linker script as the tree's build would.
     ///
     /// The script, include directories, defines and forced includes come from
@@ -374,6 +415,26 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
+        Command::Review {
+            inputs,
+            tree,
+            base,
+            series,
+            profile,
+            all,
+            fail_on,
+            format,
+        } => review_cmd(
+            &cfg,
+            &inputs,
+            &tree,
+            base.as_deref(),
+            series,
+            profile.as_deref(),
+            all,
+            fail_on.as_deref(),
+            format.get(),
+        ),
         Command::Lds {
             tree,
             rev,
@@ -801,6 +862,192 @@ fn choose_profile<'c>(
         },
     };
     Ok((pname, prof))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn review_cmd(
+    cfg: &Config,
+    inputs: &[String],
+    tree: &std::path::Path,
+    base: Option<&str>,
+    which: Option<usize>,
+    profile: Option<&str>,
+    all: bool,
+    fail_on: Option<&str>,
+    format: Format,
+) -> u8 {
+    use patchbot::rules::Severity;
+    use patchbot::tree::vfs::GitTreeVfs;
+    let fail_on = match fail_on {
+        None => None,
+        Some("error") => Some(Severity::Error),
+        Some("warning") => Some(Severity::Warning),
+        Some("note") => Some(Severity::Note),
+        Some(other) => {
+            eprintln!("patchbot: --fail-on {other}: one of error, warning, note");
+            return USAGE;
+        }
+    };
+    let ready = match prepare(cfg, inputs, tree, base, false, which, false) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
+    let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
+        ready.source.repo(),
+        &ready.base.commit,
+        &ready.patches,
+        &opts,
+    ) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let apply_json = output::apply_json(&ready.series, &ready.base, &applied);
+    let Some(patched_tree) = applied.tree.clone() else {
+        // a review that says so: which patch, which file, the base used
+        let code = match format {
+            Format::Json => print(&json_string(&serde_json::json!({
+                "base": apply_json["base"],
+                "apply": apply_json,
+                "outputs": [],
+                "findings": [],
+            }))),
+            Format::Text => print(&format!(
+                "The series does not apply, so it was not reviewed.\n\n{}",
+                output::apply_text(&ready.series, &ready.base, &applied)
+            )),
+        };
+        return if code == OK { DOES_NOT_APPLY } else { code };
+    };
+    let (base_vfs, patched_vfs) = match (
+        GitTreeVfs::new(ready.source.repo(), &ready.base.commit),
+        GitTreeVfs::new(&ws.repo, &patched_tree),
+    ) {
+        (Ok(b), Ok(p)) => (b, p),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let (pname, prof) = match choose_profile(cfg, profile, &base_vfs, tree) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(tc) = cfg.toolchains.get(&prof.toolchain) else {
+        eprintln!("patchbot: profile {pname}: no toolchain {}", prof.toolchain);
+        return USAGE;
+    };
+    let patches: Vec<patchbot::rules::checks::PatchDiff> = ready
+        .patches
+        .iter()
+        .map(|p| patchbot::rules::checks::PatchDiff {
+            counter: p.counter,
+            message_id: p.message_id.clone(),
+            files: patchbot::diff::parse(&String::from_utf8_lossy(&p.patch)),
+        })
+        .collect();
+    let rules = patchbot::rules::builtin();
+    let review = match patchbot::review::run(
+        &pname,
+        prof,
+        tc,
+        &rules,
+        &base_vfs,
+        &patched_vfs,
+        &patches,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let findings = &review.report.findings;
+    let code = match format {
+        Format::Json => {
+            let mut v = serde_json::json!({
+                "profile": review.profile,
+                "base": apply_json["base"],
+                "apply": apply_json,
+                "outputs": review.outputs(),
+                "notes": review.patched.notes,
+                "findings": findings,
+            });
+            if all {
+                v["pre_existing"] = serde_json::to_value(&review.report.pre_existing).unwrap_or_default();
+            }
+            if !ready.series.missing.is_empty() {
+                v["missing"] = serde_json::to_value(&ready.series.missing).unwrap_or_default();
+            }
+            print(&json_string(&v))
+        }
+        Format::Text => {
+            let s = &ready.series;
+            let short = &ready.base.commit[..12.min(ready.base.commit.len())];
+            let mut out = format!(
+                "Review of \"{}\" v{} ({} patch{}) on base {short} ({}), profile {}\n",
+                s.title,
+                s.version,
+                s.patches.len(),
+                if s.patches.len() == 1 { "" } else { "es" },
+                serde_json::to_value(ready.base.rung)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                review.profile
+            );
+            if !s.missing.is_empty() {
+                let m: Vec<String> = s.missing.iter().map(|n| n.to_string()).collect();
+                out.push_str(&format!(
+                    "Parts {} of {} are missing; reviewed as far as it goes.\n",
+                    m.join(", "),
+                    s.total
+                ));
+            }
+            let outs = review.outputs();
+            let built = outs.iter().filter(|o| o.how == patchbot::rebuild::How::Built).count();
+            out.push_str(&format!(
+                "Outputs: {} architecture x variant, {built} rebuilt, {} reused from the base\n",
+                outs.len(),
+                outs.len() - built
+            ));
+            for o in &outs {
+                if let Some(e) = &o.lds_error {
+                    out.push_str(&format!("  {} {}: linker script not built: {e}\n", o.arch, o.variant));
+                }
+            }
+            if findings.is_empty() {
+                out.push_str("\nNo findings.\n");
+            } else {
+                out.push_str(&format!("\n{} finding{}:\n\n", findings.len(), if findings.len() == 1 { "" } else { "s" }));
+                for f in findings {
+                    out.push_str(&patchbot::review::finding_text(f));
+                    out.push('\n');
+                }
+            }
+            if all && !review.report.pre_existing.is_empty() {
+                out.push_str(&format!(
+                    "\nPre-existing (on the base tree too): {}\n\n",
+                    review.report.pre_existing.len()
+                ));
+                for f in &review.report.pre_existing {
+                    out.push_str(&patchbot::review::finding_text(f));
+                    out.push('\n');
+                }
+            }
+            print(&out)
+        }
+    };
+    if code != OK {
+        return code;
+    }
+    match fail_on {
+        Some(sev) if findings.iter().any(|f| f.severity >= sev) => 1,
+        _ => OK,
+    }
 }
 
 /// Where a byte of preprocessed text came from, as JSON.

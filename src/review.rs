@@ -1,0 +1,123 @@
+//! A review: the base and patched trees rebuilt, the rules run, and the one
+//! finding model rendered for people (text) and programs (JSON).
+//!
+//! Reads only through the views it is given; the CLI opens them (applying the
+//! series) and prints what this returns.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::config::{Profile, ToolchainConfig};
+use crate::rebuild::{self, How, Outputs};
+use crate::rules::{self, checks, Finding, Report, Rule};
+use crate::tree::vfs::Vfs;
+
+/// What a review found, with what it was computed from.
+pub struct Review {
+    pub profile: String,
+    pub base: Outputs,
+    pub patched: Outputs,
+    pub report: Report,
+}
+
+/// The outputs of the patched tree: which were rebuilt and which reused.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputInfo {
+    pub arch: String,
+    pub variant: String,
+    pub how: How,
+    /// Toolchain answers that were guessed (not from the table).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guessed: Vec<String>,
+    /// Why the linker script could not be built, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lds_error: Option<String>,
+}
+
+impl Review {
+    pub fn outputs(&self) -> Vec<OutputInfo> {
+        self.patched
+            .outputs
+            .iter()
+            .zip(&self.patched.how)
+            .map(|(o, h)| OutputInfo {
+                arch: o.arch.clone(),
+                variant: o.variant.clone(),
+                how: *h,
+                guessed: o.kconfig.guessed.clone(),
+                lds_error: match &o.lds {
+                    Some(Err(e)) => Some(e.clone()),
+                    Some(Ok(b)) => b.parsed.as_ref().err().map(|e| {
+                        format!("{} (preprocessed) {}:{}: {}", b.script, e.line, e.column, e.message)
+                    }),
+                    None => None,
+                },
+            })
+            .collect()
+    }
+}
+
+/// Rebuild the base and the patched tree and run the rules.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    profile_name: &str,
+    profile: &Profile,
+    toolchain: &ToolchainConfig,
+    rules: &[Rule],
+    base_vfs: &dyn Vfs,
+    patched_vfs: &dyn Vfs,
+    patches: &[checks::PatchDiff],
+) -> Result<Review, String> {
+    let base = rebuild::build(base_vfs, profile, toolchain).map_err(|e| format!("base: {e}"))?;
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for p in patches {
+        for f in &p.files {
+            touched.extend(f.old_path.clone());
+            touched.extend(f.new_path.clone());
+        }
+    }
+    let patched = rebuild::rebuild(patched_vfs, profile, toolchain, &base, &touched)
+        .map_err(|e| format!("patched tree: {e}"))?;
+    let ctx = checks::Context {
+        base: &base,
+        patched: &patched,
+        patches,
+    };
+    let report = rules::run(rules, profile_name, &ctx);
+    Ok(Review {
+        profile: profile_name.to_string(),
+        base,
+        patched,
+        report,
+    })
+}
+
+/// One finding for people.
+pub fn finding_text(f: &Finding) -> String {
+    let mut out = format!("{} [{}]", f.severity.as_str(), f.rule);
+    if !f.arch.is_empty() {
+        out.push_str(&format!(" {}", f.arch.join(",")));
+    }
+    if !f.variant.is_empty() {
+        out.push_str(&format!(" ({})", f.variant.join(", ")));
+    }
+    if let Some(l) = &f.location {
+        out.push_str(&format!(" {}:{}", l.file, l.line));
+        if !l.via.is_empty() {
+            out.push_str(&format!(" via {}", l.via.join(" > ")));
+        }
+    }
+    out.push('\n');
+    out.push_str(&format!("  {}\n", f.message));
+    if let Some(p) = &f.patch {
+        out.push_str(&format!(
+            "  in patch {} ({}:{}, line {} of the patch)\n",
+            p.patch, p.file, p.line, p.patch_line
+        ));
+    }
+    for e in &f.evidence {
+        out.push_str(&format!("    {e}\n"));
+    }
+    out
+}
