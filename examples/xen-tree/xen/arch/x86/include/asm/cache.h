@@ -1,0 +1,7 @@
+/* x86 cache line size. */
+#ifndef __ASM_X86_CACHE_H__
+#define __ASM_X86_CACHE_H__
+
+#define L1_CACHE_SHIFT  7
+
+#endif
