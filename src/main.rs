@@ -950,21 +950,14 @@ fn review_cmd(
         })
         .collect();
     let rules = patchbot::rules::builtin();
-    let review = match patchbot::review::run(
-        &pname,
-        prof,
-        tc,
-        &rules,
-        &base_vfs,
-        &patched_vfs,
-        &patches,
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("patchbot: {e}");
-            return INPUT;
-        }
-    };
+    let review =
+        match patchbot::review::run(&pname, prof, tc, &rules, &base_vfs, &patched_vfs, &patches) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("patchbot: {e}");
+                return INPUT;
+            }
+        };
     let findings = &review.report.findings;
     let code = match format {
         Format::Json => {
@@ -977,7 +970,8 @@ fn review_cmd(
                 "findings": findings,
             });
             if all {
-                v["pre_existing"] = serde_json::to_value(&review.report.pre_existing).unwrap_or_default();
+                v["pre_existing"] =
+                    serde_json::to_value(&review.report.pre_existing).unwrap_or_default();
             }
             if !ready.series.missing.is_empty() {
                 v["missing"] = serde_json::to_value(&ready.series.missing).unwrap_or_default();
@@ -1008,7 +1002,10 @@ fn review_cmd(
                 ));
             }
             let outs = review.outputs();
-            let built = outs.iter().filter(|o| o.how == patchbot::rebuild::How::Built).count();
+            let built = outs
+                .iter()
+                .filter(|o| o.how == patchbot::rebuild::How::Built)
+                .count();
             out.push_str(&format!(
                 "Outputs: {} architecture x variant, {built} rebuilt, {} reused from the base\n",
                 outs.len(),
@@ -1016,13 +1013,20 @@ fn review_cmd(
             ));
             for o in &outs {
                 if let Some(e) = &o.lds_error {
-                    out.push_str(&format!("  {} {}: linker script not built: {e}\n", o.arch, o.variant));
+                    out.push_str(&format!(
+                        "  {} {}: linker script not built: {e}\n",
+                        o.arch, o.variant
+                    ));
                 }
             }
             if findings.is_empty() {
                 out.push_str("\nNo findings.\n");
             } else {
-                out.push_str(&format!("\n{} finding{}:\n\n", findings.len(), if findings.len() == 1 { "" } else { "s" }));
+                out.push_str(&format!(
+                    "\n{} finding{}:\n\n",
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" }
+                ));
                 for f in findings {
                     out.push_str(&patchbot::review::finding_text(f));
                     out.push('\n');

@@ -49,7 +49,10 @@ impl Review {
                 lds_error: match &o.lds {
                     Some(Err(e)) => Some(e.clone()),
                     Some(Ok(b)) => b.parsed.as_ref().err().map(|e| {
-                        format!("{} (preprocessed) {}:{}: {}", b.script, e.line, e.column, e.message)
+                        format!(
+                            "{} (preprocessed) {}:{}: {}",
+                            b.script, e.line, e.column, e.message
+                        )
                     }),
                     None => None,
                 },

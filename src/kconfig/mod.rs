@@ -93,6 +93,9 @@ pub struct Evaluation {
     /// The `autoconf.h` text (what the tree's C and linker scripts include).
     #[serde(skip)]
     pub autoconf: String,
+    /// Where each symbol is first defined (`config NAME` line).
+    #[serde(skip)]
+    pub defined_at: BTreeMap<String, parse::Loc>,
     /// Every symbol: its value, or null when it is not written.
     pub symbols: BTreeMap<String, Option<String>>,
     /// Overlay assignments that did not take effect: (symbol, wanted, got).
@@ -152,6 +155,23 @@ pub fn evaluate(
     files.extend(parsed.inputs.files.iter().cloned());
     files.push(defconfig_path);
     let base = eval::Kconfig::new(&parsed);
+    let mut defined_at = BTreeMap::new();
+    fn walk(nodes: &[parse::Node], out: &mut BTreeMap<String, parse::Loc>) {
+        for n in nodes {
+            match n {
+                parse::Node::Config(e) => {
+                    if let Some(l) = &e.loc {
+                        out.entry(e.name.clone()).or_insert_with(|| l.clone());
+                    }
+                }
+                parse::Node::Choice { children, .. }
+                | parse::Node::Menu { children, .. }
+                | parse::Node::If { children, .. } => walk(children, out),
+                _ => {}
+            }
+        }
+    }
+    walk(&parsed.nodes, &mut defined_at);
     // conf refuses such a tree (status 1); the values below are what our
     // evaluator makes of it, and the report goes with every variant
     let cycles = base.recursive_dependencies();
@@ -179,6 +199,7 @@ pub fn evaluate(
             symbols: k.symbols(),
             overlay_misses: k.overlay_misses(&overlay),
             guessed: parsed.guessed.clone(),
+            defined_at: defined_at.clone(),
             files: files.clone(),
             missing: parsed.inputs.missing.clone(),
             warnings,

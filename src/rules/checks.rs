@@ -54,7 +54,10 @@ pub fn run(rule: &Rule, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
             section,
             pattern,
             uses_in,
-        } => (missing_value(rule, ctx, section, pattern, uses_in), Vec::new()),
+        } => (
+            missing_value(rule, ctx, section, pattern, uses_in),
+            Vec::new(),
+        ),
         Check::UnknownConfigSymbol { prefix } => (unknown_symbol(rule, ctx, prefix), Vec::new()),
     }
 }
@@ -77,7 +80,11 @@ fn located(o: &Output, offset: usize) -> Option<Location> {
 /// The preprocessed text of a statement.
 fn text_of<'o>(o: &'o Output, st: &Statement) -> &'o str {
     match &o.lds {
-        Some(Ok(b)) => b.cpp.text.get(st.span.start..st.span.end).unwrap_or_default(),
+        Some(Ok(b)) => b
+            .cpp
+            .text
+            .get(st.span.start..st.span.end)
+            .unwrap_or_default(),
         _ => "",
     }
 }
@@ -193,7 +200,10 @@ fn section_end_align(
             vars.insert("symbol", symbol.to_string());
             vars.insert("section", section.to_string());
             vars.insert("pattern", per_function.to_string());
-            vars.insert("file", loc.as_ref().map(|l| l.file.clone()).unwrap_or_default());
+            vars.insert(
+                "file",
+                loc.as_ref().map(|l| l.file.clone()).unwrap_or_default(),
+            );
             vars.insert(
                 "line",
                 loc.as_ref().map(|l| l.line.to_string()).unwrap_or_default(),
@@ -288,26 +298,45 @@ fn missing_value(
         if !defined.contains(symbol.as_str()) {
             continue; // not a Kconfig symbol of this tree: another rule's business
         }
-        // the values everywhere, for the evidence
+        // the values everywhere, for the evidence; an architecture carries the
+        // pattern when any of its variants does (a pattern behind an #ifdef counts)
         let mut evidence = Vec::new();
-        let mut arches: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut carriers: BTreeSet<&str> = BTreeSet::new();
         for o in &ctx.patched.outputs {
-            let v = o.symbol(&symbol);
             evidence.push(format!(
                 "{} {}: {symbol} = {}",
                 o.arch,
                 o.variant,
-                v.unwrap_or("(no value)")
+                o.symbol(&symbol).unwrap_or("(no value)")
             ));
             let carries = o
                 .script()
                 .and_then(|s| s.output_section(section))
                 .and_then(|s| s.find_input(pattern))
                 .is_some();
-            if carries && v.is_none() {
-                arches.entry(o.arch.as_str()).or_default().push(o.variant.as_str());
+            if carries {
+                carriers.insert(o.arch.as_str());
             }
         }
+        let mut arches: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for o in &ctx.patched.outputs {
+            if carriers.contains(o.arch.as_str()) && o.symbol(&symbol).is_none() {
+                arches
+                    .entry(o.arch.as_str())
+                    .or_default()
+                    .push(o.variant.as_str());
+            }
+        }
+        let loc = ctx
+            .patched
+            .outputs
+            .iter()
+            .find_map(|o| o.kconfig.defined_at.get(&symbol))
+            .map(|l| Location {
+                file: l.file.to_string(),
+                line: l.line as u32,
+                via: Vec::new(),
+            });
         for (arch, variants) in arches {
             let mut vars = BTreeMap::new();
             vars.insert("arch", arch.to_string());
@@ -322,7 +351,7 @@ fn missing_value(
                 severity: rule.severity,
                 arch: vec![arch.to_string()],
                 variant: variants.iter().map(|v| v.to_string()).collect(),
-                location: None,
+                location: loc.clone(),
                 patch: Some(at.clone()),
                 message: fill(&rule.message, &vars),
                 evidence: evidence.clone(),
@@ -330,6 +359,96 @@ fn missing_value(
             });
         }
     }
+    out
+}
+
+/// Damerau-Levenshtein distance at most 1 (one insertion, deletion,
+/// substitution or transposition of neighbours).
+fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return false;
+    }
+    match a.len() as isize - b.len() as isize {
+        0 => {
+            let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+            diff.len() == 1
+                || (diff.len() == 2
+                    && diff[1] == diff[0] + 1
+                    && a[diff[0]] == b[diff[1]]
+                    && a[diff[1]] == b[diff[0]])
+        }
+        1 | -1 => {
+            let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+            (0..long.len()).any(|i| long[..i] == short[..i] && long[i + 1..] == short[i..])
+        }
+        _ => false,
+    }
+}
+
+/// Identifiers of a line with their start offsets.
+fn identifiers(line: &str) -> Vec<(usize, &str)> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_alphabetic() || b[i] == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push((start, &line[start..i]));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The words of an added line that name a Kconfig symbol that is not there:
+/// (the word as written, a suggestion). `CONFIG_X` with X undefined; the
+/// argument of `IS_ENABLED()` and friends when it is not a `CONFIG_` symbol;
+/// a misspelt prefix (`CONIFG_X`) in front of a symbol the tree defines.
+fn unknown_words(
+    line: &str,
+    prefix: &str,
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<(String, Option<String>)> {
+    let stem = prefix.trim_end_matches('_');
+    let ids = identifiers(line);
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for (k, &(start, w)) in ids.iter().enumerate() {
+        if let Some(rest) = w.strip_prefix(prefix) {
+            if !rest.is_empty() && !known(rest) {
+                out.push((w.to_string(), None));
+            }
+            continue;
+        }
+        // IS_ENABLED(X): X must be a CONFIG_ symbol
+        let is_macro = matches!(
+            w,
+            "IS_ENABLED" | "IS_BUILTIN" | "IS_MODULE" | "IS_REACHABLE"
+        );
+        if is_macro && line[start + w.len()..].trim_start().starts_with('(') {
+            if let Some(&(_, arg)) = ids.get(k + 1) {
+                if !arg.starts_with(prefix) {
+                    let hint = arg
+                        .split_once('_')
+                        .filter(|(_, rest)| known(rest))
+                        .map(|(_, rest)| format!("{prefix}{rest}"));
+                    out.push((arg.to_string(), hint));
+                }
+            }
+            continue;
+        }
+        // a misspelt prefix in front of a real symbol
+        if let Some((head, rest)) = w.split_once('_') {
+            if one_edit(head, stem) && known(rest) && !out.iter().any(|(x, _)| x == w) {
+                out.push((w.to_string(), Some(format!("{prefix}{rest}"))));
+            }
+        }
+    }
+    out.dedup();
     out
 }
 
@@ -344,7 +463,9 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
         return Vec::new(); // no Kconfig result to judge by
     }
     let known = |w: &str| {
-        defined.contains(w) || w.strip_suffix("_MODULE").is_some_and(|b| defined.contains(b))
+        defined.contains(w)
+            || w.strip_suffix("_MODULE")
+                .is_some_and(|b| defined.contains(b))
     };
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -356,21 +477,29 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                 continue; // Kconfig files define symbols; CONFIG_ there is prose
             }
             // a word the patch also removes was there before
-            let removed: BTreeSet<&str> = f
+            let removed: BTreeSet<String> = f
                 .hunks
                 .iter()
                 .flat_map(|h| h.lines.iter())
                 .filter(|l| l.kind == '-')
-                .flat_map(|l| config_words(&l.text, prefix))
+                .flat_map(|l| unknown_words(&l.text, prefix, &known))
+                .map(|(w, _)| w)
                 .collect();
             for l in f.added() {
-                for w in config_words(&l.text, prefix) {
-                    if known(w) || removed.contains(w) || !seen.insert((path.to_string(), w.to_string())) {
+                for (w, hint) in unknown_words(&l.text, prefix, &known) {
+                    if removed.contains(&w) || !seen.insert((path.to_string(), w.clone())) {
                         continue;
                     }
                     let line = l.new.unwrap_or(0);
                     let mut vars = BTreeMap::new();
-                    vars.insert("symbol", w.to_string());
+                    vars.insert("word", w.clone());
+                    vars.insert("symbol", w.strip_prefix(prefix).unwrap_or(&w).to_string());
+                    vars.insert(
+                        "hint",
+                        hint.as_ref()
+                            .map(|h| format!(" (did you mean {h}?)"))
+                            .unwrap_or_default(),
+                    );
                     vars.insert("file", path.to_string());
                     vars.insert("line", line.to_string());
                     out.push(Finding {
@@ -392,7 +521,7 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                         }),
                         message: fill(&rule.message, &vars),
                         evidence: vec![format!("+{}", l.text)],
-                        fingerprint: fingerprint(&[&rule.id, path, w]),
+                        fingerprint: fingerprint(&[&rule.id, path, &w]),
                     });
                 }
             }
@@ -408,10 +537,39 @@ mod tests {
     #[test]
     fn config_words_are_whole_words() {
         assert_eq!(
-            config_words("if (IS_ENABLED(CONFIG_A) && MY_CONFIG_B || CONFIG_C_2)", "CONFIG_"),
+            config_words(
+                "if (IS_ENABLED(CONFIG_A) && MY_CONFIG_B || CONFIG_C_2)",
+                "CONFIG_"
+            ),
             ["A", "C_2"]
         );
         assert!(config_words("CONFIG_", "CONFIG_").is_empty());
+    }
+
+    #[test]
+    fn unknown_words_find_typos() {
+        let known = |w: &str| matches!(w, "XEN_IBT" | "LIVEPATCH");
+        let w = |l: &str| unknown_words(l, "CONFIG_", &known);
+        assert_eq!(
+            w("if ( IS_ENABLED(CONIFG_XEN_IBT) )"),
+            [(
+                "CONIFG_XEN_IBT".to_string(),
+                Some("CONFIG_XEN_IBT".to_string())
+            )]
+        );
+        assert_eq!(w("#ifdef CONFIG_LIVEPATCH"), []);
+        assert_eq!(w("#ifdef CONFIG_NOPE"), [("CONFIG_NOPE".to_string(), None)]);
+        assert_eq!(
+            w("x = CONFG_LIVEPATCH;"),
+            [(
+                "CONFG_LIVEPATCH".to_string(),
+                Some("CONFIG_LIVEPATCH".to_string())
+            )]
+        );
+        // other identifiers that merely end in a symbol's name are left alone
+        assert_eq!(w("MY_LIVEPATCH and HAVE_XEN_IBT"), []);
+        assert!(one_edit("CONIFG", "CONFIG") && one_edit("CONFG", "CONFIG"));
+        assert!(!one_edit("CONFIG", "CONFIG") && !one_edit("COFNGI", "CONFIG"));
     }
 
     #[test]
