@@ -86,6 +86,7 @@ pub fn run(
         base: &base,
         patched: &patched,
         patches,
+        patched_vfs: Some(patched_vfs),
     };
     let report = rules::run(rules, profile_name, &ctx);
     Ok(Review {

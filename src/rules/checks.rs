@@ -23,6 +23,8 @@ pub struct Context<'a> {
     pub base: &'a Outputs,
     pub patched: &'a Outputs,
     pub patches: &'a [PatchDiff],
+    /// The patched tree, for checks that ask who produces a section.
+    pub patched_vfs: Option<&'a dyn crate::tree::vfs::Vfs>,
 }
 
 impl Context<'_> {
@@ -59,6 +61,11 @@ pub fn run(rule: &Rule, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
             Vec::new(),
         ),
         Check::UnknownConfigSymbol { prefix } => (unknown_symbol(rule, ctx, prefix), Vec::new()),
+        Check::SiblingPattern {
+            arch_root,
+            producers_in,
+        } => (sibling(rule, ctx, arch_root, producers_in), Vec::new()),
+        Check::ShadowedInput {} => (shadowed(rule, ctx), Vec::new()),
     }
 }
 
@@ -146,9 +153,9 @@ fn section_end_align(
     if !established {
         return Vec::new();
     }
-    // (arch, script) -> (variants, location, evidence)
-    let mut bad: BTreeMap<(String, String), (Vec<String>, Option<Location>, Vec<String>)> =
-        BTreeMap::new();
+    /// (arch, script) -> (variants, location, evidence)
+    type Bad = BTreeMap<(String, String), (Vec<String>, Option<Location>, Vec<String>)>;
+    let mut bad: Bad = BTreeMap::new();
     for o in &tree.outputs {
         let Some(c) = closing(o, section, per_function) else {
             continue;
@@ -360,6 +367,427 @@ fn missing_value(
         }
     }
     out
+}
+
+/// White space removed (statements compare by their tokens).
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// A script's statements located in its source: (section name, statement,
+/// source line of the script file itself) for the statements written in it.
+fn statements_at(o: &Output) -> Vec<(&str, &Statement, u32)> {
+    let (Some(script), Some(Ok(b))) = (o.script(), &o.lds) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for sec in script.output_sections() {
+        for st in &sec.statements {
+            if let Some(org) = b.origin(st.span.start) {
+                // a statement from a macro counts at the line that invoked it
+                let line = match org.expansion.first() {
+                    Some(e) if e.file == b.script => e.line,
+                    _ if org.file == b.script => org.line,
+                    _ => continue,
+                };
+                out.push((sec.name.as_str(), st, line));
+            }
+        }
+    }
+    out
+}
+
+/// The input-section patterns of a statement.
+fn input_patterns(st: &Statement) -> Vec<&str> {
+    match &st.kind {
+        crate::lds::script::StatementKind::Input(d) => d
+            .sections
+            .iter()
+            .flatten()
+            .map(|p| p.pattern.as_str())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The files of the tree that produce a section (`.section NAME` in assembly,
+/// `__section("NAME")` or `section("NAME")` in C), among `globs`.
+fn producers(vfs: &dyn crate::tree::vfs::Vfs, name: &str, globs: &[String]) -> Vec<String> {
+    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
+        let Ok(entries) = vfs.list(dir) else { return };
+        for (n, k) in entries {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            let p = if dir.is_empty() {
+                n
+            } else {
+                format!("{dir}/{n}")
+            };
+            match k {
+                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
+                crate::tree::vfs::Kind::File => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut budget = 200_000;
+    walk(vfs, "", &mut files, &mut budget);
+    let needles = [
+        format!(".section {name}"),
+        format!(".section \"{name}\""),
+        format!("section(\"{name}\")"),
+    ];
+    files
+        .into_iter()
+        .filter(|f| globs.iter().any(|g| glob_match(g, f)))
+        .filter(|f| {
+            vfs.read(f).is_ok_and(|b| {
+                let t = String::from_utf8_lossy(&b);
+                needles.iter().any(|n| {
+                    t.match_indices(n.as_str()).any(|(i, _)| {
+                        // the name ends there (`.text.entry`, not `.text.entryx`)
+                        t[i + n.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                    })
+                })
+            })
+        })
+        .collect()
+}
+
+fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String]) -> Vec<Finding> {
+    // every script and the outputs built from it
+    let mut by_script: BTreeMap<&str, Vec<&Output>> = BTreeMap::new();
+    for o in &ctx.patched.outputs {
+        if let Some(Ok(b)) = &o.lds {
+            by_script.entry(b.script.as_str()).or_default().push(o);
+        }
+    }
+    let touched = ctx.touched();
+    let arch_dir = |script: &str| -> Option<String> {
+        let rest = script.strip_prefix(arch_root)?;
+        Some(format!("{arch_root}{}/", rest.split('/').next()?))
+    };
+    // (sibling script, section, anchor) -> what the series did elsewhere
+    struct Hit {
+        changed: BTreeSet<String>,
+        added: String,
+    }
+    let mut hits: BTreeMap<(String, String, String), Hit> = BTreeMap::new();
+    let mut produced: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in ctx.patches {
+        for f in &p.files {
+            let path = f.path();
+            let Some(outs) = by_script.get(path) else {
+                continue;
+            };
+            for h in &f.hunks {
+                let mut i = 0;
+                while i < h.lines.len() {
+                    if h.lines[i].kind != '+' {
+                        i += 1;
+                        continue;
+                    }
+                    let start = i;
+                    while i < h.lines.len() && h.lines[i].kind == '+' {
+                        i += 1;
+                    }
+                    let block = &h.lines[start..i];
+                    let added_lines: BTreeSet<u32> = block.iter().filter_map(|l| l.new).collect();
+                    // the anchor: the nearest statement line before the block
+                    let Some(anchor_line) = h.lines[..start]
+                        .iter()
+                        .rev()
+                        .filter(|l| l.kind == ' ')
+                        .find(|l| {
+                            let t = l.text.trim();
+                            !t.is_empty()
+                                && !t.starts_with('#')
+                                && !t.starts_with("/*")
+                                && !t.starts_with('*')
+                                || t.starts_with("*(")
+                        })
+                        .and_then(|l| l.new)
+                    else {
+                        continue;
+                    };
+                    // the anchor and the added statements as the patched script has them
+                    let mut anchor: Option<(String, String)> = None;
+                    let mut added: Vec<&Statement> = Vec::new();
+                    let mut added_out: Option<&Output> = None;
+                    for o in outs {
+                        for (sec, st, line) in statements_at(o) {
+                            if line == anchor_line && anchor.is_none() {
+                                anchor = Some((sec.to_string(), squeeze(text_of(o, st))));
+                            }
+                            if added_lines.contains(&line)
+                                && added_out.is_none_or(|a| std::ptr::eq(a, *o))
+                            {
+                                added_out = Some(o);
+                                added.push(st);
+                            }
+                        }
+                    }
+                    let (Some((section, anchor)), Some(ao)) = (anchor, added_out) else {
+                        continue;
+                    };
+                    if added.is_empty() {
+                        continue;
+                    }
+                    // added input sections produced only under this architecture's directory
+                    let patterns: Vec<&str> =
+                        added.iter().flat_map(|st| input_patterns(st)).collect();
+                    if !patterns.is_empty() {
+                        if let (Some(vfs), Some(dir)) = (ctx.patched_vfs, arch_dir(path)) {
+                            let all_here = patterns.iter().all(|pat| {
+                                if pat.contains(['*', '?', '[']) {
+                                    return false;
+                                }
+                                let files = produced
+                                    .entry(pat.to_string())
+                                    .or_insert_with(|| producers(vfs, pat, producers_in));
+                                !files.is_empty() && files.iter().all(|f| f.starts_with(&dir))
+                            });
+                            if all_here {
+                                continue;
+                            }
+                        }
+                    }
+                    // as the patch writes them (before preprocessing)
+                    let added_text: Vec<String> = block
+                        .iter()
+                        .map(|l| l.text.trim())
+                        .filter(|t| !t.is_empty() && !t.starts_with('#') && !t.starts_with("/*"))
+                        .map(String::from)
+                        .collect();
+                    let added_sq: Vec<String> =
+                        added.iter().map(|st| squeeze(text_of(ao, st))).collect();
+                    // an added ALIGN of a symbol: an ALIGN already standing there
+                    // counts where the sibling has a value it is a multiple of
+                    let align_symbol: Option<String> = added.iter().find_map(|st| {
+                        st.as_align_assignment()?;
+                        let Some(Ok(b)) = &ao.lds else { return None };
+                        let arg = st.as_align_assignment()?;
+                        b.origin(arg.span.start)?
+                            .expansion
+                            .iter()
+                            .find(|e| e.macro_name.starts_with("CONFIG_"))
+                            .map(|e| e.macro_name["CONFIG_".len()..].to_string())
+                    });
+                    for (other, oouts) in &by_script {
+                        if *other == path || touched.contains(other) {
+                            continue;
+                        }
+                        // the same anchor in the same section, in any variant
+                        let mut found = false;
+                        for o in oouts {
+                            let sts = statements_at(o);
+                            for (k, (sec, st, _)) in sts.iter().enumerate() {
+                                if *sec != section || squeeze(text_of(o, st)) != anchor {
+                                    continue;
+                                }
+                                // already there: the added statements follow it,
+                                // or an ALIGN stands where an ALIGN is added
+                                let next = sts[k + 1..].iter().find(|(s2, n, _)| {
+                                    *s2 == section
+                                        && !matches!(&n.kind, crate::lds::script::StatementKind::Input(d) if d.dead)
+                                });
+                                let has = next.is_some_and(|(_, n, _)| {
+                                    if added_sq.contains(&squeeze(text_of(o, n))) {
+                                        return true;
+                                    }
+                                    let (Some(sym), Some(a)) = (&align_symbol, n.as_align_assignment()) else {
+                                        return false;
+                                    };
+                                    let want = o.symbol(sym).and_then(int_value);
+                                    matches!((want, a.eval_const()), (Some(w), Some(n)) if w != 0 && n % w == 0)
+                                });
+                                if !has {
+                                    found = true;
+                                }
+                            }
+                        }
+                        if found {
+                            let e = hits
+                                .entry((other.to_string(), section.clone(), anchor.clone()))
+                                .or_insert_with(|| Hit {
+                                    changed: BTreeSet::new(),
+                                    added: added_text.join(" "),
+                                });
+                            e.changed.insert(path.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((script, section, anchor), hit) in hits {
+        let outs = &by_script[script.as_str()];
+        let mut arches: Vec<String> = Vec::new();
+        let mut variants: Vec<String> = Vec::new();
+        let mut loc: Option<Location> = None;
+        let mut anchor_text = anchor.clone();
+        for o in outs {
+            for (sec, st, line) in statements_at(o) {
+                if sec == section && squeeze(text_of(o, st)) == anchor {
+                    if !arches.contains(&o.arch) {
+                        arches.push(o.arch.clone());
+                    }
+                    if !variants.contains(&o.variant) {
+                        variants.push(o.variant.clone());
+                    }
+                    if loc.is_none() {
+                        anchor_text = text_of(o, st).trim().to_string();
+                        loc = Some(Location {
+                            file: script.clone(),
+                            line,
+                            via: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        let changed: Vec<String> = hit.changed.iter().cloned().collect();
+        let mut vars = BTreeMap::new();
+        vars.insert("arch", arches.join(", "));
+        vars.insert("variants", variants.join(", "));
+        vars.insert("file", script.clone());
+        vars.insert(
+            "line",
+            loc.as_ref().map(|l| l.line.to_string()).unwrap_or_default(),
+        );
+        vars.insert("anchor", anchor_text.clone());
+        vars.insert("section", section.clone());
+        vars.insert("changed", changed.join(", "));
+        vars.insert("added", hit.added.clone());
+        out.push(Finding {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            arch: arches,
+            variant: variants,
+            location: loc,
+            patch: None,
+            message: fill(&rule.message, &vars),
+            evidence: vec![
+                format!(
+                    "changed: {} (adds `{}` after `{anchor_text}`)",
+                    changed.join(", "),
+                    hit.added
+                ),
+                format!("unchanged: {script}"),
+            ],
+            fingerprint: fingerprint(&[&rule.id, &script, &section, &anchor]),
+        });
+    }
+    out
+}
+
+/// Input descriptions the series adds that an earlier description of the same
+/// output section makes dead (ld's first match: they can match nothing).
+fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
+    let mut added: BTreeMap<&str, BTreeSet<u32>> = BTreeMap::new();
+    for p in ctx.patches {
+        for f in &p.files {
+            added
+                .entry(f.path())
+                .or_default()
+                .extend(f.added().filter_map(|l| l.new));
+        }
+    }
+    /// (script, line) -> (arches, variants, text, coverer)
+    type Hits = BTreeMap<(String, u32), (Vec<String>, Vec<String>, String, String)>;
+    let mut hits: Hits = BTreeMap::new();
+    for o in &ctx.patched.outputs {
+        let (Some(script), Some(Ok(b))) = (o.script(), &o.lds) else {
+            continue;
+        };
+        let Some(lines) = added.get(b.script.as_str()) else {
+            continue;
+        };
+        let sections = script.output_sections();
+        for (si, sec) in sections.iter().enumerate() {
+            for st in &sec.statements {
+                let crate::lds::script::StatementKind::Input(d) = &st.kind else {
+                    continue;
+                };
+                if !d.dead {
+                    continue;
+                }
+                let Some(org) = b.origin(st.span.start) else {
+                    continue;
+                };
+                let line = match org.expansion.first() {
+                    Some(e) if e.file == b.script => e.line,
+                    _ if org.file == b.script => org.line,
+                    _ => continue,
+                };
+                if !lines.contains(&line) {
+                    continue;
+                }
+                // covered within the same output section
+                let cover = d.sections.iter().flatten().find_map(|p| p.covered_by);
+                let Some(c) = cover.filter(|c| c.section == si) else {
+                    continue;
+                };
+                let by = sections[c.section]
+                    .statements
+                    .get(c.statement)
+                    .map(|s| {
+                        let l = located(o, s.span.start)
+                            .map(|l| format!(" ({}:{})", l.file, l.line))
+                            .unwrap_or_default();
+                        format!("`{}`{l}", text_of(o, s).trim())
+                    })
+                    .unwrap_or_default();
+                let e = hits.entry((b.script.clone(), line)).or_insert_with(|| {
+                    (
+                        Vec::new(),
+                        Vec::new(),
+                        text_of(o, st).trim().to_string(),
+                        by,
+                    )
+                });
+                if !e.0.contains(&o.arch) {
+                    e.0.push(o.arch.clone());
+                }
+                if !e.1.contains(&o.variant) {
+                    e.1.push(o.variant.clone());
+                }
+            }
+        }
+    }
+    hits.into_iter()
+        .map(|((file, line), (arches, variants, text, by))| {
+            let mut vars = BTreeMap::new();
+            vars.insert("arch", arches.join(", "));
+            vars.insert("variants", variants.join(", "));
+            vars.insert("file", file.clone());
+            vars.insert("line", line.to_string());
+            vars.insert("pattern", text.clone());
+            vars.insert("by", by.clone());
+            Finding {
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                arch: arches,
+                variant: variants,
+                location: Some(Location {
+                    file: file.clone(),
+                    line,
+                    via: Vec::new(),
+                }),
+                patch: None,
+                message: fill(&rule.message, &vars),
+                evidence: vec![format!("`{text}` is taken by {by}")],
+                fingerprint: fingerprint(&[&rule.id, &file, &squeeze(&text)]),
+            }
+        })
+        .collect()
 }
 
 /// Damerau-Levenshtein distance at most 1 (one insertion, deletion,

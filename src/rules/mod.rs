@@ -63,6 +63,22 @@ pub enum Check {
         #[serde(default)]
         uses_in: Vec<String>,
     },
+    /// The series adds linker-script statements after an anchor statement in
+    /// some architectures' scripts; other architectures' scripts have the same
+    /// anchor in the output section of the same name and were left unchanged.
+    /// Quiet when the added input sections are produced only under the
+    /// patched architecture's directory.
+    SiblingPattern {
+        /// Where the architectures' directories are (`xen/arch/`): a script's
+        /// architecture directory is the next path component below it.
+        arch_root: String,
+        /// Source files searched for what produces a section (globs).
+        #[serde(default = "producer_files")]
+        producers_in: Vec<String>,
+    },
+    /// An input-section description the series adds that an earlier
+    /// description of the same output section makes dead.
+    ShadowedInput {},
     /// `CONFIG_X` in added lines of any file, where no Kconfig file of the
     /// patched tree defines X.
     UnknownConfigSymbol {
@@ -70,6 +86,10 @@ pub enum Check {
         #[serde(default = "config_prefix")]
         prefix: String,
     },
+}
+
+fn producer_files() -> Vec<String> {
+    vec!["*.c".into(), "*.S".into(), "*.h".into()]
 }
 
 fn config_prefix() -> String {
@@ -102,6 +122,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "xen-function-alignment-value.toml",
         include_str!("../../rules/xen-function-alignment-value.toml"),
+    ),
+    (
+        "xen-sibling-pattern.toml",
+        include_str!("../../rules/xen-sibling-pattern.toml"),
+    ),
+    (
+        "shadowed-input-section.toml",
+        include_str!("../../rules/shadowed-input-section.toml"),
     ),
     (
         "unknown-config-symbol.toml",

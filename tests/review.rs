@@ -1,0 +1,309 @@
+//! `patchbot review` end to end on the bundled example (examples/README.md
+//! says what each series must draw): the exact findings (rule, architectures,
+//! variants, file:line), and nothing on the correct series.
+
+mod common;
+
+use std::path::Path;
+
+/// (rule, architectures, variants, file, line) of every finding, sorted.
+type Got = Vec<(String, String, String, String, u64)>;
+
+fn review(series: &str) -> (serde_json::Value, Got) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let v = common::json_of(
+        common::patchbot()
+            .arg("review")
+            .arg(root.join("examples").join(series))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .arg("--json"),
+    );
+    let mut got: Got = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let list = |k: &str| {
+                f[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                list("arch"),
+                list("variant"),
+                f["location"]["file"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    got.sort();
+    (v, got)
+}
+
+fn want(rows: &[(&str, &str, &str, &str, u64)]) -> Got {
+    let mut w: Got = rows
+        .iter()
+        .map(|(r, a, v, f, l)| {
+            (
+                r.to_string(),
+                a.to_string(),
+                v.to_string(),
+                f.to_string(),
+                *l,
+            )
+        })
+        .collect();
+    w.sort();
+    w
+}
+
+#[test]
+fn the_seed_like_series_draws_the_maintainers_questions() {
+    let (v, got) = review("xen-function-alignment.mbox");
+    assert_eq!(
+        got,
+        want(&[
+            (
+                "xen-sibling-pattern",
+                "riscv64",
+                "livepatch",
+                "xen/arch/riscv/xen.lds.S",
+                34
+            ),
+            (
+                "xen-sibling-pattern",
+                "ppc64",
+                "livepatch",
+                "xen/arch/ppc/xen.lds.S",
+                41
+            ),
+            (
+                "xen-symbol-without-value",
+                "riscv64",
+                "defconfig,livepatch",
+                "xen/Kconfig",
+                55
+            ),
+            (
+                "xen-symbol-without-value",
+                "ppc64",
+                "defconfig,livepatch",
+                "xen/Kconfig",
+                55
+            ),
+        ])
+    );
+    // the evidence gives the values per architecture and variant
+    let nv = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "xen-symbol-without-value")
+        .unwrap();
+    let ev: Vec<&str> = nv["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(
+        ev.contains(&"x86_64 defconfig: FUNCTION_ALIGNMENT = 16"),
+        "{ev:?}"
+    );
+    assert!(
+        ev.contains(&"arm32 livepatch: FUNCTION_ALIGNMENT = 4"),
+        "{ev:?}"
+    );
+    assert!(
+        ev.contains(&"riscv64 defconfig: FUNCTION_ALIGNMENT = (no value)"),
+        "{ev:?}"
+    );
+    // the use that brought the symbol in is located in the patch
+    assert_eq!(nv["patch"]["patch"], 1);
+    assert_eq!(nv["patch"]["file"], "xen/Makefile");
+    // every output of the patched tree was rebuilt (the series touches xen/Kconfig)
+    let outs = v["outputs"].as_array().unwrap();
+    assert_eq!(outs.len(), 10);
+    assert!(outs.iter().all(|o| o["how"] == "built"));
+    // the apply object is the apply command's
+    assert_eq!(v["apply"]["patches"].as_array().unwrap().len(), 4);
+    // fingerprints are stable across runs
+    let (v2, _) = review("xen-function-alignment.mbox");
+    let fp = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(fp(&v), fp(&v2));
+}
+
+#[test]
+fn correct_series_draw_nothing() {
+    for s in [
+        "xen-function-alignment-v5.mbox",
+        "function-alignment-values-only.mbox",
+        "arch-specific-section.mbox",
+        "stronger-align.mbox",
+        "align-after-dead.mbox",
+    ] {
+        let (_, got) = review(s);
+        assert_eq!(got, Got::new(), "{s}");
+    }
+}
+
+#[test]
+fn a_common_section_on_one_architecture_asks_about_the_others() {
+    let (_, got) = review("common-section-one-arch.mbox");
+    assert_eq!(
+        got,
+        want(&[
+            (
+                "xen-sibling-pattern",
+                "x86_64",
+                "defconfig,livepatch",
+                "xen/arch/x86/xen.lds.S",
+                59
+            ),
+            (
+                "xen-sibling-pattern",
+                "riscv64",
+                "defconfig,livepatch",
+                "xen/arch/riscv/xen.lds.S",
+                53
+            ),
+            (
+                "xen-sibling-pattern",
+                "ppc64",
+                "defconfig,livepatch",
+                "xen/arch/ppc/xen.lds.S",
+                55
+            ),
+        ])
+    );
+}
+
+#[test]
+fn a_missing_section_end_align_and_a_shadowed_line() {
+    let (_, got) = review("section-end-missing.mbox");
+    assert_eq!(
+        got,
+        want(&[
+            (
+                "xen-sibling-pattern",
+                "ppc64",
+                "livepatch",
+                "xen/arch/ppc/xen.lds.S",
+                41
+            ),
+            (
+                "xen-section-end-align",
+                "ppc64",
+                "livepatch",
+                "xen/arch/ppc/xen.lds.S",
+                41
+            ),
+        ])
+    );
+    let (_, got) = review("shadowed-section.mbox");
+    assert_eq!(
+        got,
+        want(&[(
+            "shadowed-input-section",
+            "x86_64",
+            "defconfig,livepatch",
+            "xen/arch/x86/xen.lds.S",
+            44
+        )])
+    );
+}
+
+#[test]
+fn a_misspelt_config_symbol_in_c_code() {
+    let (v, got) = review("typo-config-symbol.mbox");
+    assert_eq!(
+        got,
+        want(&[(
+            "unknown-config-symbol",
+            "",
+            "",
+            "xen/arch/x86/livepatch.c",
+            28
+        )])
+    );
+    let f = &v["findings"][0];
+    assert!(f["message"].as_str().unwrap().contains("CONIFG_XEN_IBT"));
+    assert!(f["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean CONFIG_XEN_IBT"));
+    assert_eq!(f["patch"]["patch"], 1);
+    // a C-only series rebuilds nothing
+    assert!(v["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["how"] == "reused"));
+}
+
+#[test]
+fn the_text_review_and_fail_on() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |extra: &[&str]| {
+        common::patchbot()
+            .arg("review")
+            .arg(root.join("examples/section-end-missing.mbox"))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("2 findings"), "{text}");
+    assert!(
+        text.contains(
+            "warning [xen-section-end-align] ppc64 (livepatch) xen/arch/ppc/xen.lds.S:41"
+        ),
+        "{text}"
+    );
+    assert_eq!(run(&["--fail-on", "warning"]).status.code(), Some(1));
+    assert_eq!(run(&["--fail-on", "error"]).status.code(), Some(0));
+    assert_eq!(run(&["--fail-on", "bogus"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_series_that_does_not_apply_gets_a_review_saying_so() {
+    let d = tempfile::tempdir().unwrap();
+    let mbox = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/typo-config-symbol.mbox"),
+    )
+    .unwrap();
+    // the file's context is not in the tree any more
+    let broken = mbox.replace("\n     return size;\n }\n+", "\n     return sizes;\n }\n+");
+    assert_ne!(broken, mbox, "the fixture changed: adjust this test");
+    let p = d.path().join("broken.mbox");
+    std::fs::write(&p, broken).unwrap();
+    let out = common::patchbot()
+        .arg("review")
+        .arg(&p)
+        .arg("--tree")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/xen-tree"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("does not apply"), "{text}");
+}
