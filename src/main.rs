@@ -143,6 +143,10 @@ enum Command {
         /// The tree profile from config.toml (default: detected).
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
+        /// The toolchain answers to use (a [toolchains.NAME] table; default:
+        /// the profile's).
+        #[arg(long, value_name = "NAME")]
+        toolchain: Option<String>,
         /// Apply the series in these INPUTs (base chosen as by `apply`) and
         /// compare the base with the patched tree.
         #[arg(long = "series", value_name = "INPUT", conflicts_with = "revs")]
@@ -463,6 +467,7 @@ fn run(cli: Cli) -> u8 {
             variant,
             symbol,
             profile,
+            toolchain,
             series,
             format,
         } => match tree {
@@ -479,6 +484,7 @@ fn run(cli: Cli) -> u8 {
                 &variant,
                 &symbol,
                 profile.as_deref(),
+                toolchain.as_deref(),
                 format.get(),
             ),
         },
@@ -1206,6 +1212,7 @@ fn kconfig_cmd(
     variants: &[String],
     symbols: &[String],
     profile: Option<&str>,
+    toolchain: Option<&str>,
     format: Format,
 ) -> u8 {
     if revs.len() > 2 {
@@ -1220,8 +1227,13 @@ fn kconfig_cmd(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(tc) = cfg.toolchains.get(&prof.toolchain) else {
-        eprintln!("patchbot: profile {pname}: no toolchain {}", prof.toolchain);
+    let tc_name = toolchain.unwrap_or(&prof.toolchain);
+    let Some(tc) = cfg.toolchains.get(tc_name) else {
+        let names: Vec<&str> = cfg.toolchains.keys().map(|k| k.as_str()).collect();
+        eprintln!(
+            "patchbot: no toolchain {tc_name} in the configuration (it has {})",
+            names.join(", ")
+        );
         return USAGE;
     };
     let mut results = Vec::new();

@@ -171,3 +171,55 @@ fn an_include_leaving_the_tree_and_a_missing_header_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("x86_64"));
 }
+
+/// `patchbot kconfig --toolchain NAME` answers the probes from another table.
+#[test]
+fn kconfig_takes_another_toolchain() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), TREE);
+    std::fs::write(
+        d.path().join("xen/arch/x86/Kconfig"),
+        "config X86\n\tdef_bool y\nconfig HAS_FANCY\n\tdef_bool $(cc-option,-mfancy)\n",
+    )
+    .unwrap();
+    let cfgdir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from_utf8(common::patchbot().arg("config").output().unwrap().stdout).unwrap();
+    text.push_str("\n[toolchains.nothing]\nprobe_default = \"n\"\n");
+    let cfg = cfgdir.path().join("config.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let value = |tc: Option<&str>| {
+        let mut c = common::patchbot();
+        c.arg("--config")
+            .arg(&cfg)
+            .args(["kconfig", "--tree"])
+            .arg(d.path());
+        c.args([
+            "--arch",
+            "x86_64",
+            "--variant",
+            "defconfig",
+            "--symbol",
+            "HAS_FANCY",
+            "--json",
+        ]);
+        if let Some(t) = tc {
+            c.args(["--toolchain", t]);
+        }
+        let v = common::json_of(&mut c);
+        v["results"][0]["symbols"]["HAS_FANCY"].clone()
+    };
+    // gcc-12 does not know -mfancy: its declared default (y), reported as guessed
+    assert_eq!(value(None), "y");
+    assert_eq!(value(Some("nothing")), serde_json::Value::Null);
+    let out = common::patchbot()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["kconfig", "--tree"])
+        .arg(d.path())
+        .args(["--toolchain", "missing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gcc-12"));
+}
