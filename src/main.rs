@@ -15,7 +15,7 @@ use patchbot::output;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  findings were reported (review commands, later)
+  1  review --fail-on: a finding at least that severe; kconfig conf: conf's own failure
   2  usage or configuration error
   3  an INPUT could not be read, or names a kind not implemented yet
   4  done, but some messages could not be read (they are listed)
