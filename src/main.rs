@@ -207,6 +207,18 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// List the review rules, or run their own examples.
+    ///
+    /// The rules are the built-in ones (the repository's rules/*.toml) or, with
+    /// --rules DIR, every *.toml there. `list` prints id, severity, check kind,
+    /// profiles and title (--json: the rules as data). `test` runs every
+    /// example of every rule (a small tree, a patch, the findings it must give,
+    /// or none) and says which pass; exit 1 when one fails.
+    #[command(after_help = EXIT_CODES)]
+    Rules {
+        #[command(subcommand)]
+        what: RulesSub,
+    },
     /// Preprocess and parse an architecture's linker script as the tree's build would.
     ///
     /// The script, include directories, defines and forced includes come from
@@ -244,6 +256,27 @@ enum Command {
     Config {
         #[command(flatten)]
         format: FormatArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesSub {
+    /// Print the rules.
+    List {
+        /// Read the rules from this directory instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Run every rule's examples.
+    Test {
+        /// Read the rules from this directory instead of the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Only the rules with these ids.
+        #[arg(long = "rule", value_name = "ID")]
+        only: Vec<String>,
     },
 }
 
@@ -419,6 +452,7 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
+        Command::Rules { what } => rules_cmd(&cfg, what),
         Command::Review {
             inputs,
             tree,
@@ -868,6 +902,105 @@ fn choose_profile<'c>(
         },
     };
     Ok((pname, prof))
+}
+
+fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<patchbot::rules::Rule>, u8> {
+    match dir {
+        None => Ok(patchbot::rules::builtin()),
+        Some(d) => patchbot::rules::load_dir(d).map_err(|e| {
+            eprintln!("patchbot: {e}");
+            USAGE
+        }),
+    }
+}
+
+fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
+    match what {
+        RulesSub::List { rules, format } => {
+            let rules = match load_rules(rules.as_deref()) {
+                Ok(r) => r,
+                Err(c) => return c,
+            };
+            match format.get() {
+                Format::Json => print(&json_string(&rules)),
+                Format::Text => {
+                    let mut out = String::new();
+                    for r in &rules {
+                        let kind = serde_json::to_value(&r.check)
+                            .ok()
+                            .and_then(|v| v["kind"].as_str().map(String::from))
+                            .unwrap_or_default();
+                        let profiles = if r.profiles.is_empty() {
+                            "all profiles".to_string()
+                        } else {
+                            r.profiles.join(", ")
+                        };
+                        out.push_str(&format!(
+                            "{:<28} {:<8} {:<22} {:<14} {} ({} examples)\n",
+                            r.id,
+                            r.severity.as_str(),
+                            kind,
+                            profiles,
+                            r.title,
+                            r.examples.len()
+                        ));
+                    }
+                    print(&out)
+                }
+            }
+        }
+        RulesSub::Test { rules, only } => {
+            let rules = match load_rules(rules.as_deref()) {
+                Ok(r) => r,
+                Err(c) => return c,
+            };
+            let mut failed = 0;
+            let mut passed = 0;
+            let mut out = String::new();
+            for r in rules.iter().filter(|r| only.is_empty() || only.contains(&r.id)) {
+                if r.examples.is_empty() {
+                    out.push_str(&format!("{}: no examples\n", r.id));
+                }
+                for e in &r.examples {
+                    let mut want: Vec<String> = e.findings.iter().map(|x| x.to_string()).collect();
+                    want.sort();
+                    match patchbot::review::run_example(cfg, r, e) {
+                        Ok(found) => {
+                            let mut got: Vec<String> = found
+                                .iter()
+                                .map(|f| patchbot::rules::Expected::of(f).to_string())
+                                .collect();
+                            got.sort();
+                            if got == want {
+                                passed += 1;
+                                out.push_str(&format!("ok   {}: {}\n", r.id, e.name));
+                            } else {
+                                failed += 1;
+                                out.push_str(&format!(
+                                    "FAIL {}: {}\n  expected: {want:?}\n  found:    {got:?}\n",
+                                    r.id, e.name
+                                ));
+                                for f in &found {
+                                    out.push_str(&format!("  | {}\n", f.message));
+                                }
+                            }
+                        }
+                        Err(err) => {
+                            failed += 1;
+                            out.push_str(&format!("FAIL {}: {}: {err}\n", r.id, e.name));
+                        }
+                    }
+                }
+            }
+            out.push_str(&format!("examples: {passed} passed, {failed} failed\n"));
+            let code = print(&out);
+            if failed > 0 {
+                1
+            } else {
+                code
+            }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

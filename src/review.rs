@@ -125,3 +125,73 @@ pub fn finding_text(f: &Finding) -> String {
     }
     out
 }
+
+/// Run one of a rule's examples: write its tree to a scratch directory, apply
+/// its patch as a one-patch series, review with that rule alone. The findings.
+pub fn run_example(
+    cfg: &crate::config::Config,
+    rule: &Rule,
+    example: &crate::rules::Example,
+) -> Result<Vec<Finding>, String> {
+    use crate::tree::apply::{apply_series_kept, ApplyOptions, PatchInput};
+    use crate::tree::vfs::GitTreeVfs;
+    let profile_name = example
+        .profile
+        .clone()
+        .or_else(|| rule.profiles.first().cloned())
+        .unwrap_or_else(|| "xen".into());
+    let profile = cfg
+        .profiles
+        .get(&profile_name)
+        .ok_or_else(|| format!("no profile {profile_name}"))?;
+    let toolchain = cfg
+        .toolchains
+        .get(&profile.toolchain)
+        .ok_or_else(|| format!("no toolchain {}", profile.toolchain))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for (path, text) in &example.files {
+        let p = crate::tree::vfs::normalize(path).map_err(|e| e.to_string())?;
+        let full = dir.path().join(&p);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&full, text).map_err(|e| e.to_string())?;
+    }
+    let source = crate::tree::TreeSource::open(dir.path()).map_err(|e| e.to_string())?;
+    let crate::tree::TreeSource::Snapshot { repo, commit, .. } = &source else {
+        return Err("the example tree is not a plain directory".into());
+    };
+    let patch = PatchInput {
+        counter: 1,
+        subject: example.name.clone(),
+        message_id: None,
+        patch: example.patch.clone().into_bytes(),
+        author: "patchbot rules test".into(),
+        email: "rules-test@patchbot.invalid".into(),
+        date: "Thu, 1 Jan 1970 00:00:00 +0000".into(),
+        message: example.name.clone(),
+    };
+    let opts = ApplyOptions::from_config(&cfg.apply, None);
+    let (applied, ws) = apply_series_kept(repo, commit, std::slice::from_ref(&patch), &opts)
+        .map_err(|e| e.to_string())?;
+    let Some(patched) = applied.tree.clone() else {
+        return Err(format!("the patch does not apply: {:?}", applied.patches));
+    };
+    let base_vfs = GitTreeVfs::new(repo, commit).map_err(|e| e.to_string())?;
+    let patched_vfs = GitTreeVfs::new(&ws.repo, &patched).map_err(|e| e.to_string())?;
+    let patches = vec![checks::PatchDiff {
+        counter: 1,
+        message_id: None,
+        files: crate::diff::parse(&example.patch),
+    }];
+    let r = run(
+        &profile_name,
+        profile,
+        toolchain,
+        std::slice::from_ref(rule),
+        &base_vfs,
+        &patched_vfs,
+        &patches,
+    )?;
+    Ok(r.report.findings)
+}

@@ -516,20 +516,30 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                     else {
                         continue;
                     };
-                    // the anchor and the added statements as the patched script has them
+                    // the anchor (the last statement of its line: a macro may put
+                    // several there) and the added statements, from the first
+                    // variant that has them
                     let mut anchor: Option<(String, String)> = None;
                     let mut added: Vec<&Statement> = Vec::new();
                     let mut added_out: Option<&Output> = None;
                     for o in outs {
-                        for (sec, st, line) in statements_at(o) {
-                            if line == anchor_line && anchor.is_none() {
-                                anchor = Some((sec.to_string(), squeeze(text_of(o, st))));
-                            }
-                            if added_lines.contains(&line)
-                                && added_out.is_none_or(|a| std::ptr::eq(a, *o))
-                            {
+                        let sts = statements_at(o);
+                        if anchor.is_none() {
+                            anchor = sts
+                                .iter()
+                                .filter(|(_, _, line)| *line == anchor_line)
+                                .last()
+                                .map(|(sec, st, _)| (sec.to_string(), squeeze(text_of(o, st))));
+                        }
+                        if added_out.is_none() {
+                            let here: Vec<&Statement> = sts
+                                .iter()
+                                .filter(|(_, _, line)| added_lines.contains(line))
+                                .map(|(_, st, _)| *st)
+                                .collect();
+                            if !here.is_empty() {
+                                added = here;
                                 added_out = Some(o);
-                                added.push(st);
                             }
                         }
                     }

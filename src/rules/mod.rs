@@ -111,6 +111,59 @@ pub struct Rule {
     /// `{file}`, `{line}`, `{section}`, `{pattern}` are filled in.
     pub message: String,
     pub check: Check,
+    /// The rule's own examples, run by `patchbot rules test`.
+    #[serde(default)]
+    pub examples: Vec<Example>,
+}
+
+/// A small tree, a patch, and the findings the rule must give on it (none: it
+/// must stay quiet).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    /// The tree profile (default: the rule's first, else `xen`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The base tree: path -> text.
+    pub files: BTreeMap<String, String>,
+    /// The series, as one unified diff (`git diff` output).
+    pub patch: String,
+    /// The findings it must give, exactly.
+    #[serde(default)]
+    pub findings: Vec<Expected>,
+}
+
+/// A finding an example must give.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// The architectures, comma-separated (empty for none).
+    #[serde(default)]
+    pub arch: String,
+    pub file: String,
+    pub line: u32,
+}
+
+impl Expected {
+    /// The same thing for a finding.
+    pub fn of(f: &Finding) -> Expected {
+        Expected {
+            arch: f.arch.join(","),
+            file: f.location.as_ref().map(|l| l.file.clone()).unwrap_or_default(),
+            line: f.location.as_ref().map_or(0, |l| l.line),
+        }
+    }
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.arch.is_empty() {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{} {}:{}", self.arch, self.file, self.line)
+        }
+    }
 }
 
 /// The built-in rules (the repository's `rules/*.toml`).
@@ -150,6 +203,33 @@ pub fn parse_rule(file: &str, text: &str) -> Result<Rule, RuleError> {
         file: file.to_string(),
         message: e.to_string(),
     })
+}
+
+/// Every `*.toml` of a directory, parsed, in file-name order.
+pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Rule>, RuleError> {
+    let err = |m: String| RuleError {
+        file: dir.display().to_string(),
+        message: m,
+    };
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| err(e.to_string()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    names.sort();
+    let mut rules = Vec::new();
+    for p in names {
+        let text = std::fs::read_to_string(&p).map_err(|e| err(e.to_string()))?;
+        rules.push(parse_rule(&p.display().to_string(), &text)?);
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for r in &rules {
+        if !ids.insert(r.id.clone()) {
+            return Err(err(format!("two rules have the id {}", r.id)));
+        }
+    }
+    Ok(rules)
 }
 
 /// The built-in rules, parsed.
