@@ -957,7 +957,10 @@ fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
             let mut failed = 0;
             let mut passed = 0;
             let mut out = String::new();
-            for r in rules.iter().filter(|r| only.is_empty() || only.contains(&r.id)) {
+            for r in rules
+                .iter()
+                .filter(|r| only.is_empty() || only.contains(&r.id))
+            {
                 if r.examples.is_empty() {
                     out.push_str(&format!("{}: no examples\n", r.id));
                 }

@@ -109,7 +109,11 @@ pub fn finding_text(f: &Finding) -> String {
     if let Some(l) = &f.location {
         out.push_str(&format!(" {}:{}", l.file, l.line));
         if !l.via.is_empty() {
-            out.push_str(&format!(" via {}", l.via.join(" > ")));
+            out.push_str(&format!(" (through {}", l.via.join(" > ")));
+            if let Some(w) = &l.written {
+                out.push_str(&format!(", written at {w}"));
+            }
+            out.push(')');
         }
     }
     out.push('\n');

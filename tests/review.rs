@@ -307,3 +307,46 @@ fn a_series_that_does_not_apply_gets_a_review_saying_so() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("does not apply"), "{text}");
 }
+
+/// Every built-in rule's examples give exactly the findings they list (the Xen
+/// rules and the Linux-shaped ones, which are the same check kinds as data);
+/// an example whose expectation is wrong makes `rules test` fail.
+#[test]
+fn rules_test_passes_and_catches_a_wrong_expectation() {
+    let out = common::patchbot().args(["rules", "test"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("linux-sibling-pattern") && text.contains("xen-sibling-pattern"));
+    assert!(!text.contains("FAIL"), "{text}");
+    let list = String::from_utf8(
+        common::patchbot()
+            .args(["rules", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(list.lines().count(), 8, "{list}");
+    // a copy of the rules with one expectation moved by a line
+    let d = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for e in std::fs::read_dir(&src).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(e.path(), d.path().join(e.file_name())).unwrap();
+        }
+    }
+    let p = d.path().join("xen-sibling-pattern.toml");
+    let t = std::fs::read_to_string(&p).unwrap();
+    let broken = t.replacen("line = 5", "line = 6", 1);
+    assert_ne!(t, broken);
+    std::fs::write(&p, broken).unwrap();
+    let out = common::patchbot()
+        .args(["rules", "test", "--rules"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FAIL xen-sibling-pattern"), "{text}");
+    assert!(text.contains("examples: 15 passed, 1 failed"), "{text}");
+}

@@ -69,18 +69,30 @@ pub fn run(rule: &Rule, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
     }
 }
 
-/// The source location of a byte of an output's preprocessed script.
+/// The source location of a byte of an output's preprocessed script: the line
+/// of the script itself (where the outermost macro was used, when a macro
+/// brought the text), the macros, and where the text was written.
 fn located(o: &Output, offset: usize) -> Option<Location> {
     let Some(Ok(b)) = &o.lds else { return None };
     let origin = b.origin(offset)?;
-    Some(Location {
-        file: origin.file.clone(),
-        line: origin.line,
-        via: origin
-            .expansion
-            .iter()
-            .map(|e| format!("{}@{}:{}", e.macro_name, e.file, e.line))
-            .collect(),
+    let via: Vec<String> = origin
+        .expansion
+        .iter()
+        .map(|e| e.macro_name.clone())
+        .collect();
+    Some(match origin.expansion.first() {
+        Some(e) => Location {
+            file: e.file.clone(),
+            line: e.line,
+            via,
+            written: Some(format!("{}:{}", origin.file, origin.line)),
+        },
+        None => Location {
+            file: origin.file.clone(),
+            line: origin.line,
+            via,
+            written: None,
+        },
     })
 }
 
@@ -343,6 +355,7 @@ fn missing_value(
                 file: l.file.to_string(),
                 line: l.line as u32,
                 via: Vec::new(),
+                written: None,
             });
         for (arch, variants) in arches {
             let mut vars = BTreeMap::new();
@@ -527,8 +540,7 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                         if anchor.is_none() {
                             anchor = sts
                                 .iter()
-                                .filter(|(_, _, line)| *line == anchor_line)
-                                .last()
+                                .rfind(|(_, _, line)| *line == anchor_line)
                                 .map(|(sec, st, _)| (sec.to_string(), squeeze(text_of(o, st))));
                         }
                         if added_out.is_none() {
@@ -658,6 +670,7 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                             file: script.clone(),
                             line,
                             via: Vec::new(),
+                            written: None,
                         });
                     }
                 }
@@ -790,6 +803,7 @@ fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
                     file: file.clone(),
                     line,
                     via: Vec::new(),
+                    written: None,
                 }),
                 patch: None,
                 message: fill(&rule.message, &vars),
@@ -949,6 +963,7 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                             file: path.to_string(),
                             line,
                             via: Vec::new(),
+                            written: None,
                         }),
                         patch: Some(PatchLocation {
                             patch: p.counter,

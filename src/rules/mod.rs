@@ -150,7 +150,11 @@ impl Expected {
     pub fn of(f: &Finding) -> Expected {
         Expected {
             arch: f.arch.join(","),
-            file: f.location.as_ref().map(|l| l.file.clone()).unwrap_or_default(),
+            file: f
+                .location
+                .as_ref()
+                .map(|l| l.file.clone())
+                .unwrap_or_default(),
             line: f.location.as_ref().map_or(0, |l| l.line),
         }
     }
@@ -179,6 +183,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "xen-sibling-pattern.toml",
         include_str!("../../rules/xen-sibling-pattern.toml"),
+    ),
+    (
+        "linux-section-end-align.toml",
+        include_str!("../../rules/linux-section-end-align.toml"),
+    ),
+    (
+        "linux-sibling-pattern.toml",
+        include_str!("../../rules/linux-sibling-pattern.toml"),
+    ),
+    (
+        "linux-symbol-without-value.toml",
+        include_str!("../../rules/linux-symbol-without-value.toml"),
     ),
     (
         "shadowed-input-section.toml",
@@ -245,9 +261,12 @@ pub fn builtin() -> Vec<Rule> {
 pub struct Location {
     pub file: String,
     pub line: u32,
-    /// The macros the text came through, outermost first (`NAME@file:line`).
+    /// The macros the text came through, outermost first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// Where the text itself was written, when a macro brought it (`file:line`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<String>,
 }
 
 /// Where in the series a finding is.
