@@ -82,6 +82,7 @@ fn main() {
                 name: n.to_string(),
                 srcarch: s.to_string(),
                 defconfig: format!("arch/{s}/configs/{n}_defconfig"),
+                defconfig_fallbacks: Vec::new(),
                 target: None,
                 env: BTreeMap::new(),
                 lds_defines: Vec::new(),

@@ -90,6 +90,9 @@ pub struct ArchProfile {
     pub srcarch: String,
     /// Relative to the profile's srctree.
     pub defconfig: String,
+    /// Defconfigs tried, in order, when `defconfig` is not there (older trees).
+    #[serde(default)]
+    pub defconfig_fallbacks: Vec<String>,
     /// The toolchain target whose answers apply (`[toolchains.NAME.targets.T]`).
     #[serde(default)]
     pub target: Option<String>,

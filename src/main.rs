@@ -1006,6 +1006,79 @@ fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
     }
 }
 
+/// `FROM..TO` of the repository at `tree` as an mbox (`git format-patch`),
+/// and FROM's commit (the base).
+fn commit_range_mbox(
+    tree: &std::path::Path,
+    from: &str,
+    to: &str,
+) -> Result<(tempfile::NamedTempFile, String), u8> {
+    let repo = match patchbot::tree::Repo::at_root(tree) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!(
+                "patchbot: a commit range needs a git repository; {} is a plain directory",
+                tree.display()
+            );
+            return Err(USAGE);
+        }
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return Err(INPUT);
+        }
+    };
+    let (Some(a), Some(b)) = (repo.commit(from), repo.commit(to)) else {
+        eprintln!(
+            "patchbot: {from}..{to}: not two commits of {}",
+            tree.display()
+        );
+        return Err(INPUT);
+    };
+    let out = match repo
+        .git()
+        .args([
+            "format-patch",
+            "--stdout",
+            "--no-signature",
+            "--no-stat",
+            "--numbered",
+            "--full-index",
+        ])
+        .arg(format!("{a}..{b}"))
+        .output()
+    {
+        Ok(o) if o.status.success() => o.stdout,
+        Ok(o) => {
+            eprintln!(
+                "patchbot: git format-patch: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return Err(INPUT);
+        }
+        Err(e) => {
+            eprintln!("patchbot: git: {e}");
+            return Err(INPUT);
+        }
+    };
+    if out.is_empty() {
+        eprintln!("patchbot: {from}..{to} holds no commits");
+        return Err(INPUT);
+    }
+    let mut file = match tempfile::Builder::new().suffix(".mbox").tempfile() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return Err(INPUT);
+        }
+    };
+    use std::io::Write as _;
+    if let Err(e) = file.write_all(&out) {
+        eprintln!("patchbot: {e}");
+        return Err(INPUT);
+    }
+    Ok((file, a))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn review_cmd(
     cfg: &Config,
@@ -1030,7 +1103,29 @@ fn review_cmd(
             return USAGE;
         }
     };
-    let ready = match prepare(cfg, inputs, tree, base, false, which, false) {
+    // a commit range of the repository: its commits as a series, on its start
+    let range_mbox;
+    let mut inputs: Vec<String> = inputs.to_vec();
+    let mut base = base.map(String::from);
+    if let [one] = inputs.as_slice() {
+        if let Some((from, to)) = one
+            .split_once("..")
+            .filter(|_| !std::path::Path::new(one).exists())
+        {
+            match commit_range_mbox(tree, from, to) {
+                Ok((file, start)) => {
+                    inputs = vec![file.path().display().to_string()];
+                    if base.is_none() {
+                        base = Some(start);
+                    }
+                    range_mbox = file;
+                    let _ = &range_mbox;
+                }
+                Err(code) => return code,
+            }
+        }
+    }
+    let ready = match prepare(cfg, &inputs, tree, base.as_deref(), false, which, false) {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -112,7 +112,12 @@ fn build_arch(
     };
     let mut out = Vec::with_capacity(evals.len());
     for e in evals {
-        let lds = profile.lds.as_ref().map(|_| {
+        // an architecture the tree has without a linker script yet (an early
+        // port) has no script output, which is not a failure
+        let has_script = profile.lds.as_ref().is_some_and(|r| {
+            vfs.exists(&profile.tree_path(&r.script.replace("{srcarch}", &arch.srcarch)))
+        });
+        let lds = has_script.then(|| {
             crate::lds::build(vfs, profile, toolchain, arch, &e.autoconf)
                 .map_err(|err| err.to_string())
         });

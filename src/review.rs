@@ -87,6 +87,7 @@ pub fn run(
         patched: &patched,
         patches,
         patched_vfs: Some(patched_vfs),
+        srctree: &profile.srctree,
     };
     let report = rules::run(rules, profile_name, &ctx);
     Ok(Review {

@@ -1438,6 +1438,26 @@ impl Kconfig {
     }
 }
 
+impl Kconfig {
+    /// Every defined symbol's type (`bool`, `tristate`, `int`, `hex`, `string`).
+    pub fn symbol_types(&self) -> BTreeMap<String, &'static str> {
+        self.syms
+            .iter()
+            .filter(|s| s.is_choice.is_none() && !s.name.is_empty())
+            .filter_map(|s| {
+                let t = match s.typ? {
+                    Type::Bool => "bool",
+                    Type::Tristate => "tristate",
+                    Type::Int => "int",
+                    Type::Hex => "hex",
+                    Type::String => "string",
+                };
+                Some((s.name.clone(), t))
+            })
+            .collect()
+    }
+}
+
 /// conf's `sym_check_deps`: recursive dependencies, reported as conf does.
 struct DepCheck<'k> {
     k: &'k Kconfig,

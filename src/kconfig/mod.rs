@@ -96,6 +96,9 @@ pub struct Evaluation {
     /// Where each symbol is first defined (`config NAME` line).
     #[serde(skip)]
     pub defined_at: BTreeMap<String, parse::Loc>,
+    /// Each symbol's type.
+    #[serde(skip)]
+    pub types: BTreeMap<String, &'static str>,
     /// Every symbol: its value, or null when it is not written.
     pub symbols: BTreeMap<String, Option<String>>,
     /// Overlay assignments that did not take effect: (symbol, wanted, got).
@@ -119,14 +122,23 @@ pub fn evaluate(
     arch: &ArchProfile,
     variants: &[(&str, &str)],
 ) -> Result<Option<Vec<Evaluation>>, String> {
-    let defconfig_path = profile.tree_path(&arch.defconfig);
     if !vfs.exists(&profile.tree_path(&format!("arch/{}/Kconfig", arch.srcarch))) {
         return Ok(None);
     }
-    let defconfig = match crate::tree::vfs::read_in_tree(vfs, &defconfig_path) {
-        Ok(d) => String::from_utf8_lossy(&d).into_owned(),
-        Err(crate::tree::vfs::VfsError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", arch.name)),
+    let mut found = None;
+    for d in std::iter::once(&arch.defconfig).chain(&arch.defconfig_fallbacks) {
+        let path = profile.tree_path(d);
+        match crate::tree::vfs::read_in_tree(vfs, &path) {
+            Ok(b) => {
+                found = Some((path, String::from_utf8_lossy(&b).into_owned()));
+                break;
+            }
+            Err(crate::tree::vfs::VfsError::NotFound(_)) => {}
+            Err(e) => return Err(format!("{}: {e}", arch.name)),
+        }
+    }
+    let Some((defconfig_path, defconfig)) = found else {
+        return Ok(None);
     };
     let mut env = profile.env.clone();
     let mut files = Vec::new();
@@ -200,6 +212,7 @@ pub fn evaluate(
             overlay_misses: k.overlay_misses(&overlay),
             guessed: parsed.guessed.clone(),
             defined_at: defined_at.clone(),
+            types: base.symbol_types(),
             files: files.clone(),
             missing: parsed.inputs.missing.clone(),
             warnings,

@@ -25,6 +25,9 @@ pub struct Context<'a> {
     pub patches: &'a [PatchDiff],
     /// The patched tree, for checks that ask who produces a section.
     pub patched_vfs: Option<&'a dyn crate::tree::vfs::Vfs>,
+    /// The Kconfig tree's root in the repository (`xen`; "" for Linux): files
+    /// outside it belong to other build systems.
+    pub srctree: &'a str,
 }
 
 impl Context<'_> {
@@ -262,6 +265,31 @@ fn config_words<'l>(line: &'l str, prefix: &str) -> Vec<&'l str> {
     out
 }
 
+/// The `CONFIG_X` of a line whose value is used: any in a linker script; in a
+/// makefile or build flag only `=$(CONFIG_X)` (a value), not `obj-$(CONFIG_X)`,
+/// `ifdef CONFIG_X` or `ifeq ($(CONFIG_X),y)` (a switch).
+fn value_uses(line: &str, script: bool) -> Vec<&str> {
+    if script {
+        return config_words(line, "CONFIG_");
+    }
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = line[from..].find("$(CONFIG_") {
+        let at = from + i;
+        let before = line[..at].trim_end();
+        let start = at + "$(CONFIG_".len();
+        let end = line[start..].find(')').map_or(line.len(), |j| start + j);
+        if before.ends_with('=') || before.ends_with(',') && !before.contains("ifeq") {
+            out.push(&line[start..end]);
+        }
+        from = end.min(line.len());
+        if from <= at {
+            break;
+        }
+    }
+    out
+}
+
 /// A glob with `*` (any run, slashes included) and `?`, on a whole path or its
 /// last component.
 fn glob_match(pattern: &str, path: &str) -> bool {
@@ -293,8 +321,11 @@ fn missing_value(
             if !uses_in.is_empty() && !uses_in.iter().any(|g| glob_match(g, path)) {
                 continue;
             }
+            let script = [".lds.S", ".lds.h", ".lds"]
+                .iter()
+                .any(|x| path.ends_with(x));
             for l in f.added() {
-                for w in config_words(&l.text, "CONFIG_") {
+                for w in value_uses(&l.text, script) {
                     used.entry(w.to_string()).or_insert_with(|| PatchLocation {
                         patch: p.counter,
                         message_id: p.message_id.clone(),
@@ -316,6 +347,15 @@ fn missing_value(
     for (symbol, at) in used {
         if !defined.contains(symbol.as_str()) {
             continue; // not a Kconfig symbol of this tree: another rule's business
+        }
+        // only a symbol whose value is used: a bool's or tristate's absence is n
+        let typ = ctx
+            .patched
+            .outputs
+            .iter()
+            .find_map(|o| o.kconfig.types.get(&symbol).copied());
+        if !matches!(typ, Some("int" | "hex" | "string")) {
+            continue;
         }
         // the values everywhere, for the evidence; an architecture carries the
         // pattern when any of its variants does (a pattern behind an #ifdef counts)
@@ -561,24 +601,51 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                     if added.is_empty() {
                         continue;
                     }
-                    // added input sections produced only under this architecture's directory
-                    let patterns: Vec<&str> =
-                        added.iter().flat_map(|st| input_patterns(st)).collect();
-                    if !patterns.is_empty() {
-                        if let (Some(vfs), Some(dir)) = (ctx.patched_vfs, arch_dir(path)) {
-                            let all_here = patterns.iter().all(|pat| {
-                                if pat.contains(['*', '?', '[']) {
-                                    return false;
-                                }
-                                let files = produced
-                                    .entry(pat.to_string())
-                                    .or_insert_with(|| producers(vfs, pat, producers_in));
-                                !files.is_empty() && files.iter().all(|f| f.starts_with(&dir))
-                            });
-                            if all_here {
-                                continue;
+                    // quiet when every added statement is this architecture's own:
+                    // input sections produced only under its directory, symbols
+                    // only its code uses, a plain ALIGN of a constant (layout)
+                    let dir = arch_dir(path);
+                    let specific = |st: &Statement,
+                                    produced: &mut BTreeMap<String, Vec<String>>|
+                     -> bool {
+                        let (Some(vfs), Some(dir)) = (ctx.patched_vfs, dir.as_deref()) else {
+                            return false;
+                        };
+                        match &st.kind {
+                            crate::lds::script::StatementKind::Input(_) => {
+                                let pats = input_patterns(st);
+                                !pats.is_empty()
+                                    && pats.iter().all(|pat| {
+                                        if pat.contains(['*', '?', '[']) || compiler_made(pat) {
+                                            return false;
+                                        }
+                                        // produced only here (or nowhere: nothing
+                                        // would land there elsewhere either)
+                                        let files = produced
+                                            .entry(pat.to_string())
+                                            .or_insert_with(|| producers(vfs, pat, producers_in));
+                                        files.iter().all(|f| f.starts_with(dir))
+                                    })
                             }
+                            crate::lds::script::StatementKind::Assignment(a) if a.target == "." => {
+                                st.as_align_assignment().is_some_and(|arg| {
+                                    arg.eval_const().is_some()
+                                        && !through_any_config(ao_or(outs), st)
+                                })
+                            }
+                            // a symbol the script defines: its own unless code
+                            // outside the directory uses it
+                            crate::lds::script::StatementKind::Assignment(a) => {
+                                let files = produced
+                                    .entry(format!("symbol {}", a.target))
+                                    .or_insert_with(|| users(vfs, &a.target, producers_in));
+                                files.iter().all(|f| f.starts_with(dir))
+                            }
+                            _ => false,
                         }
+                    };
+                    if added.iter().all(|st| specific(st, &mut produced)) {
+                        continue;
                     }
                     // as the patch writes them (before preprocessing)
                     let added_text: Vec<String> = block
@@ -619,7 +686,24 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                                     *s2 == section
                                         && !matches!(&n.kind, crate::lds::script::StatementKind::Input(d) if d.dead)
                                 });
-                                let has = next.is_some_and(|(_, n, _)| {
+                                // every added statement is there already: an input
+                                // description anywhere in the section, a symbol
+                                // defined anywhere in the script
+                                let anywhere = added.iter().all(|a| match &a.kind {
+                                    crate::lds::script::StatementKind::Input(_) => {
+                                        sts.iter().any(|(s2, n, _)| {
+                                            *s2 == section
+                                                && squeeze(text_of(o, n)) == squeeze(text_of(ao, a))
+                                        })
+                                    }
+                                    crate::lds::script::StatementKind::Assignment(x)
+                                        if x.target != "." =>
+                                    {
+                                        defines_symbol(o, &x.target)
+                                    }
+                                    _ => false,
+                                });
+                                let has = anywhere || next.is_some_and(|(_, n, _)| {
                                     if added_sq.contains(&squeeze(text_of(o, n))) {
                                         return true;
                                     }
@@ -814,6 +898,181 @@ fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
+/// The files under `root` that `#define` a macro.
+fn defines_of(vfs: &dyn crate::tree::vfs::Vfs, name: &str, root: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut budget = 200_000usize;
+    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
+        let Ok(entries) = vfs.list(dir) else { return };
+        for (n, k) in entries {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            let p = if dir.is_empty() {
+                n
+            } else {
+                format!("{dir}/{n}")
+            };
+            match k {
+                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
+                crate::tree::vfs::Kind::File if p.ends_with(".h") => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    walk(vfs, root, &mut files, &mut budget);
+    files
+        .into_iter()
+        .filter(|f| {
+            vfs.read(f).is_ok_and(|b| {
+                String::from_utf8_lossy(&b).lines().any(|l| {
+                    l.trim_start()
+                        .strip_prefix('#')
+                        .map(str::trim_start)
+                        .and_then(|t| t.strip_prefix("define"))
+                        .map(str::trim_start)
+                        .is_some_and(|t| {
+                            t.strip_prefix(name).is_some_and(|r| {
+                                r.is_empty()
+                                    || !r.starts_with(|c: char| {
+                                        c.is_ascii_alphanumeric() || c == '_'
+                                    })
+                            })
+                        })
+                })
+            })
+        })
+        .collect()
+}
+
+/// Sections the compiler makes by itself (gcc's and the psABIs'), which any
+/// architecture's objects have: never one architecture's own.
+fn compiler_made(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        ".text.unlikely",
+        ".text.hot",
+        ".text.cold",
+        ".text.startup",
+        ".text.exit",
+        ".data.rel",
+        ".rodata.str",
+        ".rodata.cst",
+        ".sbss",
+        ".sdata",
+        ".srodata",
+        ".tbss",
+        ".tdata",
+        ".eh_frame",
+        ".gcc_except_table",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// Whether a script assigns a symbol anywhere (top level or in a section).
+fn defines_symbol(o: &Output, name: &str) -> bool {
+    let Some(script) = o.script() else {
+        return false;
+    };
+    let in_sections = script.output_sections().iter().any(|s| {
+        s.statements.iter().any(|st| {
+            matches!(&st.kind, crate::lds::script::StatementKind::Assignment(a) if a.target == name)
+        })
+    });
+    in_sections
+        || script.sections_items().iter().any(
+            |i| matches!(&i.kind, crate::lds::script::ItemKind::Assignment(a) if a.target == name),
+        )
+}
+
+/// The first output of a script (for provenance questions that do not depend
+/// on the variant).
+fn ao_or<'o>(outs: &[&'o Output]) -> &'o Output {
+    outs[0]
+}
+
+/// Whether an ALIGN's argument came through any `CONFIG_` macro.
+fn through_any_config(o: &Output, st: &Statement) -> bool {
+    let (Some(arg), Some(Ok(b))) = (st.as_align_assignment(), &o.lds) else {
+        return false;
+    };
+    (arg.span.start..arg.span.end.max(arg.span.start + 1)).any(|off| {
+        b.origin(off).is_some_and(|org| {
+            org.expansion
+                .iter()
+                .any(|e| e.macro_name.starts_with("CONFIG_"))
+        })
+    })
+}
+
+/// The source files (not linker scripts) among `globs` that use a word.
+fn users(vfs: &dyn crate::tree::vfs::Vfs, word: &str, globs: &[String]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut budget = 200_000usize;
+    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
+        let Ok(entries) = vfs.list(dir) else { return };
+        for (n, k) in entries {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            let p = if dir.is_empty() {
+                n
+            } else {
+                format!("{dir}/{n}")
+            };
+            match k {
+                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
+                crate::tree::vfs::Kind::File => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    walk(vfs, "", &mut files, &mut budget);
+    files
+        .into_iter()
+        .filter(|f| !f.contains(".lds") && globs.iter().any(|g| glob_match(g, f)))
+        .filter(|f| {
+            vfs.read(f).is_ok_and(|b| {
+                let t = String::from_utf8_lossy(&b);
+                identifiers(&t).iter().any(|(_, w)| *w == word)
+            })
+        })
+        .collect()
+}
+
+/// A line without its C comments (`/* ... */` on the line, `//` to the end; a
+/// line that continues a block comment, ` * ...`, is all comment).
+fn strip_comments(line: &str) -> String {
+    let t = line.trim_start();
+    if t.starts_with("* ") || t == "*" || t.starts_with("*/") {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut rest = line;
+    loop {
+        let block = rest.find("/*");
+        let eol = rest.find("//");
+        match (block, eol) {
+            (Some(b), e) if e.is_none_or(|e| b < e) => {
+                out.push_str(&rest[..b]);
+                match rest[b + 2..].find("*/") {
+                    Some(end) => rest = &rest[b + 2 + end + 2..],
+                    None => return out,
+                }
+            }
+            (_, Some(e)) => {
+                out.push_str(&rest[..e]);
+                return out;
+            }
+            _ => {
+                out.push_str(rest);
+                return out;
+            }
+        }
+    }
+}
+
 /// Damerau-Levenshtein distance at most 1 (one insertion, deletion,
 /// substitution or transposition of neighbours).
 fn one_edit(a: &str, b: &str) -> bool {
@@ -921,12 +1180,32 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
     };
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
+    // macros the series' own lines #define
+    let defined_in_code: BTreeSet<String> = ctx
+        .patches
+        .iter()
+        .flat_map(|p| p.files.iter())
+        .flat_map(|f| f.added())
+        .filter_map(|l| {
+            let t = l.text.trim_start().strip_prefix('#')?.trim_start();
+            let rest = t.strip_prefix("define")?.trim_start();
+            Some(
+                rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let mut defined_in_tree: BTreeMap<String, bool> = BTreeMap::new();
     for p in ctx.patches {
         for f in &p.files {
             let path = f.path();
             let name = path.rsplit('/').next().unwrap_or(path);
             if name.starts_with("Kconfig") {
                 continue; // Kconfig files define symbols; CONFIG_ there is prose
+            }
+            if !ctx.srctree.is_empty() && !path.starts_with(&format!("{}/", ctx.srctree)) {
+                continue; // another build system's CONFIG_ variables (tools, config/)
             }
             // a word the patch also removes was there before
             let removed: BTreeSet<String> = f
@@ -938,9 +1217,22 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                 .map(|(w, _)| w)
                 .collect();
             for l in f.added() {
-                for (w, hint) in unknown_words(&l.text, prefix, &known) {
-                    if removed.contains(&w) || !seen.insert((path.to_string(), w.clone())) {
+                let code = strip_comments(&l.text);
+                for (w, hint) in unknown_words(&code, prefix, &known) {
+                    if removed.contains(&w)
+                        || defined_in_code.contains(&w)
+                        || !seen.insert((path.to_string(), w.clone()))
+                    {
                         continue;
+                    }
+                    // a CONFIG_ macro the code defines itself (`#define CONFIG_X 3`)
+                    if let Some(vfs) = ctx.patched_vfs {
+                        let defined = defined_in_tree
+                            .entry(w.clone())
+                            .or_insert_with(|| !defines_of(vfs, &w, ctx.srctree).is_empty());
+                        if *defined {
+                            continue;
+                        }
                     }
                     let line = l.new.unwrap_or(0);
                     let mut vars = BTreeMap::new();
@@ -1023,6 +1315,14 @@ mod tests {
         assert_eq!(w("MY_LIVEPATCH and HAVE_XEN_IBT"), []);
         assert!(one_edit("CONIFG", "CONFIG") && one_edit("CONFG", "CONFIG"));
         assert!(!one_edit("CONFIG", "CONFIG") && !one_edit("COFNGI", "CONFIG"));
+    }
+
+    #[test]
+    fn comments_are_not_code() {
+        assert_eq!(strip_comments("#else /* CONFIG_X */"), "#else ");
+        assert_eq!(strip_comments("a /* b */ c // d"), "a  c ");
+        assert_eq!(strip_comments(" * mentions CONFIG_X"), "");
+        assert_eq!(strip_comments("x = 1; /* open"), "x = 1; ");
     }
 
     #[test]
