@@ -205,7 +205,7 @@ enum Command {
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<String>,
         #[command(flatten)]
-        format: FormatArgs,
+        format: ReviewFormatArgs,
     },
     /// List the review rules, or run their own examples.
     ///
@@ -382,6 +382,35 @@ struct CppArgs {
     json: bool,
     /// The file to preprocess (a path in the tree).
     file: String,
+}
+
+#[derive(Args, Debug, Clone)]
+struct ReviewFormatArgs {
+    /// Output format: text, json, email (the reply patchbot would post) or
+    /// sarif (SARIF 2.1.0 for code-scanning tools).
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    format: ReviewFormat,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ReviewFormat {
+    Text,
+    Json,
+    Email,
+    Sarif,
+}
+
+impl ReviewFormatArgs {
+    fn get(&self) -> ReviewFormat {
+        if self.json {
+            ReviewFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -1089,7 +1118,7 @@ fn review_cmd(
     profile: Option<&str>,
     all: bool,
     fail_on: Option<&str>,
-    format: Format,
+    format: ReviewFormat,
 ) -> u8 {
     use patchbot::rules::Severity;
     use patchbot::tree::vfs::GitTreeVfs;
@@ -1146,13 +1175,15 @@ fn review_cmd(
     let Some(patched_tree) = applied.tree.clone() else {
         // a review that says so: which patch, which file, the base used
         let code = match format {
-            Format::Json => print(&json_string(&serde_json::json!({
-                "base": apply_json["base"],
-                "apply": apply_json,
-                "outputs": [],
-                "findings": [],
-            }))),
-            Format::Text => print(&format!(
+            ReviewFormat::Json | ReviewFormat::Sarif | ReviewFormat::Email => {
+                print(&json_string(&serde_json::json!({
+                    "base": apply_json["base"],
+                    "apply": apply_json,
+                    "outputs": [],
+                    "findings": [],
+                })))
+            }
+            ReviewFormat::Text => print(&format!(
                 "The series does not apply, so it was not reviewed.\n\n{}",
                 output::apply_text(&ready.series, &ready.base, &applied)
             )),
@@ -1197,7 +1228,73 @@ fn review_cmd(
         };
     let findings = &review.report.findings;
     let code = match format {
-        Format::Json => {
+        ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
+        ReviewFormat::Email => {
+            let s = &ready.series;
+            let (subject, message_id) = match (&s.cover, s.patches.first()) {
+                (Some(c), _) => (
+                    c.subject.to_string(),
+                    c.message_id.as_deref().map(String::from),
+                ),
+                (None, Some(p)) => (
+                    p.subject.to_string(),
+                    p.message_id.as_deref().map(String::from),
+                ),
+                (None, None) => (s.title.to_string(), None),
+            };
+            let author = s.author.as_ref().map(|a| a.to_string());
+            // the maintainers of the touched files and of the files findings name
+            let mut files: Vec<String> = patches
+                .iter()
+                .flat_map(|p| p.files.iter().map(|f| f.path().to_string()))
+                .collect();
+            files.extend(
+                findings
+                    .iter()
+                    .filter_map(|f| f.location.as_ref().map(|l| l.file.clone())),
+            );
+            let mut cc: Vec<String> = Vec::new();
+            if let Ok(text) = patchbot::tree::vfs::Vfs::read(&base_vfs, "MAINTAINERS") {
+                let text = String::from_utf8_lossy(&text);
+                let is_dir = |p: &str| patchbot::tree::vfs::Vfs::list(&base_vfs, p).is_ok();
+                let m = patchbot::maintainers::Maintainers::parse(&text, &is_dir);
+                let patch_text: String = ready
+                    .patches
+                    .iter()
+                    .map(|p| String::from_utf8_lossy(&p.patch).into_owned())
+                    .collect();
+                let r = m.recipients(&files, Some(&patch_text));
+                for p in r.people.iter().chain(r.lists.iter()) {
+                    let e = p.formatted();
+                    let same_as_author = author.as_ref().is_some_and(|a| {
+                        patchbot::maintainers::address_of(a)
+                            == patchbot::maintainers::address_of(&e)
+                    });
+                    if !same_as_author && !cc.contains(&e) {
+                        cc.push(e);
+                    }
+                }
+            }
+            let rung = serde_json::to_value(ready.base.rung)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let thread = patchbot::review::Thread {
+                subject: &subject,
+                message_id: message_id.as_deref(),
+                author: author.clone(),
+                version: s.version,
+                patches: s.patches.len(),
+                base_commit: &ready.base.commit,
+                base_how: &rung,
+                missing: &s.missing,
+            };
+            let to: Vec<String> = author.into_iter().collect();
+            print(&patchbot::review::email(
+                &thread, findings, &patches, &to, &cc,
+            ))
+        }
+        ReviewFormat::Json => {
             let mut v = serde_json::json!({
                 "profile": review.profile,
                 "base": apply_json["base"],
@@ -1215,7 +1312,7 @@ fn review_cmd(
             }
             print(&json_string(&v))
         }
-        Format::Text => {
+        ReviewFormat::Text => {
             let s = &ready.series;
             let short = &ready.base.commit[..12.min(ready.base.commit.len())];
             let mut out = format!(

@@ -200,3 +200,177 @@ pub fn run_example(
     )?;
     Ok(r.report.findings)
 }
+
+/// What an email reply needs about the series.
+pub struct Thread<'a> {
+    /// The message replied to (the cover letter, else the first patch).
+    pub subject: &'a str,
+    pub message_id: Option<&'a str>,
+    /// The series' author (`Name <address>`).
+    pub author: Option<String>,
+    pub version: u32,
+    pub patches: usize,
+    pub base_commit: &'a str,
+    pub base_how: &'a str,
+    /// Where the series' parts that never arrived would be (N of N/M).
+    pub missing: &'a [u32],
+}
+
+/// The lines of a patch around a line of the new file: the hunk heading and a
+/// few lines of context, quoted with `> `.
+fn quote(patches: &[checks::PatchDiff], at: &crate::rules::PatchLocation) -> Option<String> {
+    let p = patches.iter().find(|p| p.counter == at.patch)?;
+    let f = p.files.iter().find(|f| f.path() == at.file)?;
+    let h = f.hunks.iter().find(|h| {
+        h.lines
+            .iter()
+            .any(|l| l.new == Some(at.line) && l.kind == '+')
+    })?;
+    let i = h.lines.iter().position(|l| l.new == Some(at.line))?;
+    let from = i.saturating_sub(3);
+    let to = (i + 2).min(h.lines.len());
+    let mut out = format!(
+        "> diff a/{0} b/{0}\n> @@ +{1} @@ {2}\n",
+        at.file, h.new_start, h.heading
+    );
+    for l in &h.lines[from..to] {
+        out.push_str(&format!("> {}{}\n", l.kind, l.text));
+    }
+    Some(out)
+}
+
+/// The reply patchbot would post: headers and a plain-text body naming the
+/// base, quoting the patch lines findings are about, stating each finding with
+/// its evidence, and a signature.
+pub fn email(
+    thread: &Thread,
+    findings: &[Finding],
+    patches: &[checks::PatchDiff],
+    to: &[String],
+    cc: &[String],
+) -> String {
+    let subject = thread.subject.trim();
+    let subject = if subject.to_ascii_lowercase().starts_with("re:") {
+        subject.to_string()
+    } else {
+        format!("Re: {subject}")
+    };
+    let mut h = String::new();
+    h.push_str("From: patchbot <patchbot@localhost>\n");
+    if !to.is_empty() {
+        h.push_str(&format!("To: {}\n", to.join(", ")));
+    }
+    if !cc.is_empty() {
+        h.push_str(&format!("Cc: {}\n", cc.join(",\n    ")));
+    }
+    h.push_str(&format!("Subject: {subject}\n"));
+    if let Some(id) = thread.message_id {
+        let id = id.trim_matches(|c| c == '<' || c == '>');
+        h.push_str(&format!("In-Reply-To: <{id}>\nReferences: <{id}>\n"));
+    }
+    h.push_str("Auto-Submitted: auto-generated\n");
+    h.push_str("X-Auto-Response-Suppress: All\n");
+    h.push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n");
+    let mut b = String::new();
+    b.push_str(&format!(
+        "patchbot applied this series (v{}, {} patch{}) to base commit {} ({}) and rebuilt\nwhat it changes for every architecture and config variant.\n",
+        thread.version,
+        thread.patches,
+        if thread.patches == 1 { "" } else { "es" },
+        thread.base_commit,
+        thread.base_how
+    ));
+    if !thread.missing.is_empty() {
+        let m: Vec<String> = thread.missing.iter().map(|n| n.to_string()).collect();
+        b.push_str(&format!(
+            "Parts {} did not arrive; this covers the rest.\n",
+            m.join(", ")
+        ));
+    }
+    if findings.is_empty() {
+        b.push_str("\nIt found nothing to report.\n");
+    } else {
+        b.push_str(&format!(
+            "\nIt has {} question{} or finding{}:\n",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            if findings.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let mut last_quote = String::new();
+    for (n, f) in findings.iter().enumerate() {
+        b.push('\n');
+        // the patch lines a finding is about, once for findings on the same lines
+        if let Some(q) = f.patch.as_ref().and_then(|p| quote(patches, p)) {
+            if q != last_quote {
+                b.push_str(&q);
+                b.push('\n');
+                last_quote = q;
+            }
+        }
+        b.push_str(&format!("{}. [{}] {}\n", n + 1, f.rule, f.message));
+        if let Some(l) = &f.location {
+            let mut at = format!("   at {}:{}", l.file, l.line);
+            if !l.via.is_empty() {
+                at.push_str(&format!(" (through {})", l.via.join(" > ")));
+            }
+            b.push_str(&at);
+            b.push('\n');
+        }
+        for e in &f.evidence {
+            b.push_str(&format!("   {e}\n"));
+        }
+    }
+    b.push_str("\n-- \npatchbot: an automated review of the Kconfig results and linker scripts a\nseries changes, for every architecture and config variant, compared with the\nbase. This mail was generated automatically. Each finding names its rule;\n`patchbot rules list` describes them.\n");
+    h + &b
+}
+
+/// SARIF 2.1.0 for code-scanning tools.
+pub fn sarif(rules: &[Rule], findings: &[Finding]) -> serde_json::Value {
+    let used: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    let rule_list: Vec<serde_json::Value> = rules
+        .iter()
+        .filter(|r| used.contains(r.id.as_str()))
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "shortDescription": {"text": r.title},
+                "fullDescription": {"text": r.rationale.trim()},
+                "defaultConfiguration": {"level": r.severity.as_str()},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::json!({
+                "ruleId": f.rule,
+                "level": f.severity.as_str(),
+                "message": {"text": f.message},
+                "partialFingerprints": {"patchbot/v1": f.fingerprint},
+                "properties": {"arch": f.arch, "variant": f.variant, "evidence": f.evidence},
+            });
+            if let Some(l) = &f.location {
+                v["locations"] = serde_json::json!([{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": l.file},
+                        "region": {"startLine": l.line.max(1)},
+                    }
+                }]);
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "patchbot",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rule_list,
+            }},
+            "results": results,
+        }],
+    })
+}

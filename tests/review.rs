@@ -350,3 +350,86 @@ fn rules_test_passes_and_catches_a_wrong_expectation() {
     assert!(text.contains("FAIL xen-sibling-pattern"), "{text}");
     assert!(text.contains("examples: 15 passed, 1 failed"), "{text}");
 }
+
+/// The email rendering, compared with the committed snapshots (regenerate with
+/// `UPDATE_SNAPSHOTS=1 cargo test --test review`).
+#[test]
+fn email_snapshots() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (series, snap) in [
+        ("xen-function-alignment.mbox", "review-email-seed.txt"),
+        ("typo-config-symbol.mbox", "review-email-typo.txt"),
+    ] {
+        let out = common::patchbot()
+            .arg("review")
+            .arg(root.join("examples").join(series))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .args(["--format", "email"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let got = String::from_utf8(out.stdout).unwrap();
+        let path = root.join("tests/snapshots").join(snap);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(got, want, "{snap} differs (UPDATE_SNAPSHOTS=1 to accept)");
+        // what the reply must carry, whatever the wording
+        assert!(got.contains("\nAuto-Submitted: auto-generated\n"));
+        assert!(got.contains("\nIn-Reply-To: <"));
+        assert!(got.contains("\nSubject: Re: "));
+        assert!(got.contains("base commit "));
+        assert!(got.contains("\n-- \n"));
+    }
+    let seed = std::fs::read_to_string(root.join("tests/snapshots/review-email-seed.txt")).unwrap();
+    // To the author, Cc the maintainers MAINTAINERS names for the touched files and the list
+    assert!(seed.contains("To: Rosa Pérez Molina <rosa.perez@example.org>\n"));
+    for cc in [
+        "Priya Raman <priya.raman@example.com>",
+        "Tomasz Wrobel <tomasz.wrobel@example.com>",
+        "xen-devel@lists.xenproject.org",
+    ] {
+        assert!(seed.contains(cc), "{cc}");
+    }
+    // the patch lines the no-value finding is about are quoted once
+    assert_eq!(
+        seed.matches("> +CFLAGS += -falign-functions=$(CONFIG_FUNCTION_ALIGNMENT)")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn sarif_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let v = common::json_of(
+        common::patchbot()
+            .arg("review")
+            .arg(root.join("examples/section-end-missing.mbox"))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .args(["--format", "sarif"]),
+    );
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "patchbot");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"xen-section-end-align") && ids.contains(&"xen-sibling-pattern"));
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    let loc = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "xen/arch/ppc/xen.lds.S");
+    assert_eq!(loc["region"]["startLine"], 41);
+}
