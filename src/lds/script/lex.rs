@@ -21,28 +21,28 @@ pub(crate) enum Mode {
     InputList,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Tok {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Tok<'a> {
     /// A name, bare or quoted (the quotes stripped, as ld does).
     Name {
-        text: String,
+        text: &'a str,
         quoted: bool,
     },
     /// An integer literal: its value (K/M applied) and its text.
     Int {
         value: u64,
-        text: String,
+        text: &'a str,
     },
     /// A keyword of the current mode.
     Kw(&'static str),
     /// An operator or punctuation.
     Op(&'static str),
     /// `-lfoo` in an input list: the library name.
-    LName(String),
+    LName(&'a str),
     Eof,
 }
 
-impl Tok {
+impl Tok<'_> {
     /// How the token is named in error messages.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -420,9 +420,10 @@ impl<'a> Lexer<'a> {
     }
 
     /// The token at `pos` in `mode`, with its span.
-    pub(crate) fn next(&self, pos: usize, mode: Mode) -> Result<(Tok, Span), ParseError> {
+    pub(crate) fn next(&self, pos: usize, mode: Mode) -> Result<(Tok<'a>, Span), ParseError> {
+        let text: &'a str = self.text;
         let start = self.skip(pos, mode)?;
-        let s = &self.text.as_bytes()[start..];
+        let s = &text.as_bytes()[start..];
         if s.is_empty() {
             return Ok((Tok::Eof, Span::new(start, start)));
         }
@@ -431,7 +432,7 @@ impl<'a> Lexer<'a> {
             return match self.text[start + 1..].find('"') {
                 Some(i) => Ok((
                     Tok::Name {
-                        text: self.text[start + 1..start + 1 + i].to_string(),
+                        text: &text[start + 1..start + 1 + i],
                         quoted: true,
                     },
                     span(i + 2),
@@ -475,7 +476,7 @@ impl<'a> Lexer<'a> {
             return Ok((
                 Tok::Int {
                     value,
-                    text: self.text[start..start + best].to_string(),
+                    text: &text[start..start + best],
                 },
                 span(best),
             ));
@@ -486,12 +487,9 @@ impl<'a> Lexer<'a> {
             }
         }
         if lname == best && lname > nlen {
-            return Ok((
-                Tok::LName(self.text[start + 2..start + best].to_string()),
-                span(best),
-            ));
+            return Ok((Tok::LName(&text[start + 2..start + best]), span(best)));
         }
-        let word = &self.text[start..start + nlen];
+        let word = &text[start..start + nlen];
         if mode == Mode::Wild && word == "SORT" {
             // ld's lexer returns SORT_BY_NAME for `SORT`.
             return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
@@ -504,7 +502,7 @@ impl<'a> Lexer<'a> {
         }
         Ok((
             Tok::Name {
-                text: word.to_string(),
+                text: word,
                 quoted: false,
             },
             span(nlen),
