@@ -10,7 +10,7 @@ use super::ast::*;
 #[derive(Clone, Debug, PartialEq)]
 enum G {
     /// One byte from the set.
-    One(Box<[u64; 4]>),
+    One([u64; 4]),
     Star,
 }
 
@@ -20,7 +20,7 @@ fn set_add(s: &mut [u64; 4], c: u8) {
 fn single(c: u8) -> G {
     let mut s = [0u64; 4];
     set_add(&mut s, c);
-    G::One(Box::new(s))
+    G::One(s)
 }
 
 /// A glob as fnmatch(3) without flags reads it: `\` escapes, `[!..]`/`[^..]`
@@ -38,7 +38,7 @@ fn compile(p: &str) -> Vec<G> {
                 i += 1;
             }
             b'?' => {
-                out.push(G::One(Box::new([u64::MAX; 4])));
+                out.push(G::One([u64::MAX; 4]));
                 i += 1;
             }
             b'\\' if i + 1 < b.len() => {
@@ -47,7 +47,7 @@ fn compile(p: &str) -> Vec<G> {
             }
             b'[' => match class(b, i + 1) {
                 Some((set, next)) => {
-                    out.push(G::One(Box::new(set)));
+                    out.push(G::One(set));
                     i = next;
                 }
                 None => {
@@ -196,23 +196,45 @@ fn file_covers(wide: &str, narrow: &str) -> bool {
 }
 
 struct Taker {
+    /// The first bytes of `section`'s literal prefix (see `prefix_key`).
+    key: u64,
+    /// The length of `section`'s literal prefix.
+    prefix: usize,
     file: Option<String>,
     section: String,
-    /// `section` compiled, and the length of its literal prefix.
-    compiled: Vec<G>,
-    prefix: usize,
+    /// `section` compiled, when first needed.
+    compiled: std::cell::OnceCell<Vec<G>>,
     at: Cover,
 }
 
 impl Taker {
     fn new(file: Option<String>, section: String, at: Cover) -> Taker {
+        let prefix = literal_prefix(&section);
         Taker {
-            compiled: compile(&section),
-            prefix: literal_prefix(&section).len(),
+            key: prefix_key(prefix.as_bytes()),
+            prefix: prefix.len(),
+            compiled: std::cell::OnceCell::new(),
             file,
             section,
             at,
         }
+    }
+}
+
+/// Up to the first 8 bytes of `p`, little-endian, zero padded: two prefixes
+/// agree on their first `n <= 8` bytes when their keys do under `key_mask(n)`.
+fn prefix_key(p: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    let n = p.len().min(8);
+    k[..n].copy_from_slice(&p[..n]);
+    u64::from_le_bytes(k)
+}
+
+fn key_mask(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
     }
 }
 
@@ -263,29 +285,42 @@ fn covered(
     budget: &mut usize,
 ) -> Option<Cover> {
     let narrow_prefix = literal_prefix(section).as_bytes();
+    let narrow_key = prefix_key(narrow_prefix);
     let mut narrow: Option<Vec<G>> = None;
-    takers
-        .iter()
-        .find(|t| {
-            if *budget == 0 {
-                return false; // out of budget: conservatively not covered
-            }
-            *budget -= 1;
-            // The cheap test first (see `glob_covers`).
-            let common = t.prefix.min(narrow_prefix.len());
-            if t.section.as_bytes()[..common] != narrow_prefix[..common] {
-                return false;
-            }
-            let file_ok = match (&t.file, file) {
-                (None, _) => true,
-                (Some(w), Some(n)) => file_covers(w, n),
-                (Some(w), None) => w == "*",
-            };
-            file_ok
-                && (t.section == section
-                    || covers_compiled(&t.compiled, narrow.get_or_insert_with(|| compile(section))))
-        })
-        .map(|t| t.at)
+    // Each taker in order costs one unit of the budget; past it, the rest
+    // are conservatively not covering. Only the first `*budget` are tried.
+    let tried = &takers[..takers.len().min(*budget)];
+    let found = tried.iter().position(|t| {
+        // The cheap test first (see `glob_covers`).
+        let common = t.prefix.min(narrow_prefix.len());
+        if (t.key ^ narrow_key) & key_mask(common) != 0 {
+            return false;
+        }
+        if common > 8 && t.section.as_bytes()[8..common] != narrow_prefix[8..common] {
+            return false;
+        }
+        let file_ok = match (&t.file, file) {
+            (None, _) => true,
+            (Some(w), Some(n)) => file_covers(w, n),
+            (Some(w), None) => w == "*",
+        };
+        file_ok
+            && (t.section == section
+                || covers_compiled(
+                    t.compiled.get_or_init(|| compile(&t.section)),
+                    narrow.get_or_insert_with(|| compile(section)),
+                ))
+    });
+    match found {
+        Some(i) => {
+            *budget -= i + 1;
+            Some(takers[i].at)
+        }
+        None => {
+            *budget -= tried.len();
+            None
+        }
+    }
 }
 
 fn mark_one(d: &mut InputDescription, takers: &[Taker], budget: &mut usize) {

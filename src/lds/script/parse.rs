@@ -134,7 +134,7 @@ impl<'a> Parser<'a> {
             self.bump(mode)?;
             return Ok(s);
         }
-        let t = t.clone();
+        let t = *t;
         Err(self.unexpected(&t, s, &format!("`{op}`")))
     }
 
@@ -463,9 +463,9 @@ impl<'a> Parser<'a> {
                                 p.at = Some(self.expr()?);
                                 self.expect_op(E, ")")?;
                             }
-                            Tok::Name { text, .. } if text == "FILEHDR" => p.filehdr = true,
-                            Tok::Name { text, .. } if text == "PHDRS" => p.phdrs = true,
-                            Tok::Name { text, .. } if text == "FLAGS" => {
+                            Tok::Name { text: "FILEHDR", .. } => p.filehdr = true,
+                            Tok::Name { text: "PHDRS", .. } => p.phdrs = true,
+                            Tok::Name { text: "FLAGS", .. } => {
                                 self.expect_op(E, "(")?;
                                 p.flags = Some(self.expr()?);
                                 self.expect_op(E, ")")?;
@@ -618,7 +618,7 @@ impl<'a> Parser<'a> {
                     let (next, _) = self.peek(S)?;
                     if matches!(&next, Tok::Op(o) if AssignOp::from_op(o).is_some()) {
                         ItemKind::Assignment(self.assignment_after_name(text.to_string(), s, S)?)
-                    } else if !quoted && looks_like_keyword(&text) {
+                    } else if !quoted && looks_like_keyword(text) {
                         // ld would take it for a section name: most likely a
                         // macro the preprocessor did not expand.
                         return Err(self.err(s.start, format!("unknown keyword `{text}`")));
@@ -683,7 +683,7 @@ impl<'a> Parser<'a> {
             Tok::Name {
                 text,
                 quoted: false,
-            } if looks_like_keyword(&text) && {
+            } if looks_like_keyword(text) && {
                 self.bump(E)?;
                 self.is_op(E, ")")?
             } =>
@@ -1087,7 +1087,7 @@ impl<'a> Parser<'a> {
             Tok::Name { text, quoted } => {
                 self.bump(W)?;
                 if !quoted {
-                    self.check_unknown_keyword(&text, ps)?;
+                    self.check_unknown_keyword(text, ps)?;
                 }
                 Ok((text.to_string(), exclude, s.to(ps)))
             }
