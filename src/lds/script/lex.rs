@@ -226,34 +226,75 @@ const WILD_OPS: &[&str] = &[
 ];
 const INPUTLIST_OPS: &[&str] = &[",", ")", "("];
 
-fn is_wildchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=?*^!".contains(&c)
+/// Character classes of ldlex.l, one bit each in `CLASS`.
+const WILD: u8 = 1;
+const FILENAME: u8 = 2;
+const FILENAME1: u8 = 4;
+const SYMBOL: u8 = 8;
+const SYMBOL1: u8 = 16;
+
+const fn class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic();
+        let alnum = b.is_ascii_alphanumeric();
+        let mut bits = 0;
+        if alnum || in_set(b, b"_/.\\$~-+:[],=?*^!") {
+            bits |= WILD;
+        }
+        if alnum || in_set(b, b"_/.\\$~-+:[],=") {
+            bits |= FILENAME;
+        }
+        if alpha || in_set(b, b"_/.\\$~") {
+            bits |= FILENAME1;
+        }
+        if alnum || in_set(b, b"_/.\\$~") {
+            bits |= SYMBOL;
+        }
+        if alpha || in_set(b, b"_.\\$") {
+            bits |= SYMBOL1;
+        }
+        t[c] = bits;
+        c += 1;
+    }
+    t
 }
+
+const fn in_set(c: u8, set: &[u8]) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if set[i] == c {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+static CLASS: [u8; 256] = class_table();
+
+fn is(c: u8, class: u8) -> bool {
+    CLASS[c as usize] & class != 0
+}
+
 fn is_filenamechar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=".contains(&c)
-}
-fn is_filenamechar1(c: u8) -> bool {
-    c.is_ascii_alphabetic() || b"_/.\\$~".contains(&c)
-}
-fn is_symbolchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~".contains(&c)
-}
-fn is_symbolchar1(c: u8) -> bool {
-    c.is_ascii_alphabetic() || b"_.\\$".contains(&c)
+    is(c, FILENAME)
 }
 
 /// Length of the bare name at the start of `s` in `mode` (0 if none).
 pub(crate) fn name_len(s: &[u8], mode: Mode) -> usize {
-    let run = |first: fn(u8) -> bool, rest: fn(u8) -> bool| -> usize {
+    let run = |first: u8, rest: u8| -> usize {
         match s.first() {
-            Some(&c) if first(c) => 1 + s[1..].iter().take_while(|&&c| rest(c)).count(),
+            Some(&c) if is(c, first) => 1 + s[1..].iter().take_while(|&&c| is(c, rest)).count(),
             _ => 0,
         }
     };
     match mode {
-        Mode::Script | Mode::InputList => run(is_filenamechar1, is_filenamechar),
-        Mode::Expr => run(is_symbolchar1, is_symbolchar),
-        Mode::Wild => s.iter().take_while(|&&c| is_wildchar(c)).count(),
+        Mode::Script | Mode::InputList => run(FILENAME1, FILENAME),
+        Mode::Expr => run(SYMBOL1, SYMBOL),
+        Mode::Wild => s.iter().take_while(|&&c| is(c, WILD)).count(),
     }
 }
 
@@ -264,6 +305,11 @@ pub(crate) fn keywords(mode: Mode) -> &'static [&'static str] {
         Mode::Wild => WILD_KW,
         Mode::InputList => INPUTLIST_KW,
     }
+}
+
+/// Whether a keyword of some mode may start with `c` (see the test below).
+fn may_start_keyword(c: u8) -> bool {
+    c.is_ascii_uppercase() || c == b'o' || c == b'l'
 }
 
 fn ops(mode: Mode) -> &'static [&'static str] {
@@ -445,11 +491,16 @@ impl<'a> Lexer<'a> {
             Mode::Expr => number(s, true),
             _ => None,
         };
-        let op = ops(mode)
-            .iter()
-            .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
-            .max_by_key(|o| o.len())
-            .copied();
+        // No operator starts with a letter or a digit.
+        let op = if s[0].is_ascii_alphanumeric() {
+            None
+        } else {
+            ops(mode)
+                .iter()
+                .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
+                .max_by_key(|o| o.len())
+                .copied()
+        };
         let mut nlen = name_len(s, mode);
         if mode == Mode::Expr && s.starts_with(b"/DISCARD/") {
             nlen = nlen.max(9);
@@ -495,10 +546,12 @@ impl<'a> Lexer<'a> {
             return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
         }
         let first = word.as_bytes().first().copied();
-        if let Some(k) = keywords(mode).iter().find(|k| {
-            k.len() == word.len() && k.as_bytes().first().copied() == first && **k == word
-        }) {
-            return Ok((Tok::Kw(k), span(nlen)));
+        if first.is_some_and(may_start_keyword) {
+            if let Some(k) = keywords(mode).iter().find(|k| {
+                k.len() == word.len() && k.as_bytes().first().copied() == first && **k == word
+            }) {
+                return Ok((Tok::Kw(k), span(nlen)));
+            }
         }
         Ok((
             Tok::Name {
@@ -507,5 +560,24 @@ impl<'a> Lexer<'a> {
             },
             span(nlen),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_start_as_may_start_keyword_says() {
+        for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
+            for k in keywords(mode) {
+                assert!(may_start_keyword(k.as_bytes()[0]), "{k}");
+            }
+        }
+        for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
+            for o in ops(mode) {
+                assert!(!o.as_bytes()[0].is_ascii_alphanumeric(), "{o}");
+            }
+        }
     }
 }
