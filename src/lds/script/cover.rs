@@ -195,21 +195,21 @@ fn file_covers(wide: &str, narrow: &str) -> bool {
     }
 }
 
-struct Taker {
+struct Taker<'s> {
     /// The first bytes of `section`'s literal prefix (see `prefix_key`).
     key: u64,
     /// The length of `section`'s literal prefix.
     prefix: usize,
-    file: Option<String>,
-    section: String,
+    file: Option<&'s str>,
+    section: &'s str,
     /// `section` compiled, when first needed.
     compiled: std::cell::OnceCell<Vec<G>>,
     at: Cover,
 }
 
-impl Taker {
-    fn new(file: Option<String>, section: String, at: Cover) -> Taker {
-        let prefix = literal_prefix(&section);
+impl<'s> Taker<'s> {
+    fn new(file: Option<&'s str>, section: &'s str, at: Cover) -> Taker<'s> {
+        let prefix = literal_prefix(section);
         Taker {
             key: prefix_key(prefix.as_bytes()),
             prefix: prefix.len(),
@@ -238,39 +238,88 @@ fn key_mask(n: usize) -> u64 {
     }
 }
 
-/// Mark dead descriptions and covered patterns in script order.
-pub(crate) fn mark(script: &mut Script) {
-    let mut takers: Vec<Taker> = Vec::new();
+/// The input descriptions that can take sections, in script order, with
+/// whether their output section can (one without a constraint).
+fn descriptions<'s>(
+    script: &'s Script,
+    mut f: impl FnMut(&'s InputDescription, bool, usize, usize),
+) {
     let mut index = 0usize;
-    // Comparisons allowed in all: a hostile script with tens of thousands of
-    // descriptions must not cost quadratic time; past it, nothing more is marked.
-    let mut budget = 4_000_000usize;
-    for cmd in &mut script.commands {
-        let CommandKind::Sections { items } = &mut cmd.kind else {
+    for cmd in &script.commands {
+        let CommandKind::Sections { items } = &cmd.kind else {
             continue;
         };
         for item in items {
-            let secs: Vec<&mut OutputSection> = match &mut item.kind {
-                ItemKind::Output(o) => vec![o],
-                ItemKind::Overlay(ov) => ov.sections.iter_mut().collect(),
+            let secs: &[OutputSection] = match &item.kind {
+                ItemKind::Output(o) => std::slice::from_ref(o),
+                ItemKind::Overlay(ov) => &ov.sections,
                 _ => continue,
             };
             for sec in secs {
                 // A section with a constraint may be dropped: it takes nothing for sure.
                 let can_take = sec.constraint.is_none();
-                for (si, st) in sec.statements.iter_mut().enumerate() {
-                    let StatementKind::Input(d) = &mut st.kind else {
-                        continue;
-                    };
-                    mark_one(d, &takers, &mut budget);
-                    if can_take && d.flags.is_empty() {
-                        add_takers(d, index, si, &mut takers);
+                for (si, st) in sec.statements.iter().enumerate() {
+                    if let StatementKind::Input(d) = &st.kind {
+                        f(d, can_take, index, si);
                     }
                 }
                 index += 1;
             }
         }
     }
+}
+
+/// The same walk over the descriptions, mutable.
+fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription)) {
+    for cmd in &mut script.commands {
+        let CommandKind::Sections { items } = &mut cmd.kind else {
+            continue;
+        };
+        for item in items {
+            let secs: &mut [OutputSection] = match &mut item.kind {
+                ItemKind::Output(o) => std::slice::from_mut(o),
+                ItemKind::Overlay(ov) => &mut ov.sections,
+                _ => continue,
+            };
+            for sec in secs {
+                for st in sec.statements.iter_mut() {
+                    if let StatementKind::Input(d) = &mut st.kind {
+                        f(d);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mark dead descriptions and covered patterns in script order: decided
+/// over the script read only (the takers borrow its patterns), then written.
+pub(crate) fn mark(script: &mut Script) {
+    let mut takers: Vec<Taker> = Vec::new();
+    // Comparisons allowed in all: a hostile script with tens of thousands of
+    // descriptions must not cost quadratic time; past it, nothing more is marked.
+    let mut budget = 4_000_000usize;
+    // Per description: `dead`, then the `covered_by` of each of its patterns.
+    let mut marks: Vec<(bool, Vec<Option<Cover>>)> = Vec::new();
+    descriptions(script, |d, can_take, index, si| {
+        marks.push(mark_one(d, &takers, &mut budget));
+        if can_take && d.flags.is_empty() {
+            add_takers(d, index, si, &mut takers);
+        }
+    });
+    drop(takers);
+    let mut marks = marks.into_iter();
+    descriptions_mut(script, |d| {
+        let Some((dead, covers)) = marks.next() else {
+            return;
+        };
+        d.dead = dead;
+        if let Some(list) = &mut d.sections {
+            for (p, c) in list.iter_mut().zip(covers) {
+                p.covered_by = c;
+            }
+        }
+    });
     script.marks_complete = budget > 0;
 }
 
@@ -299,7 +348,7 @@ fn covered(
         if common > 8 && t.section.as_bytes()[8..common] != narrow_prefix[8..common] {
             return false;
         }
-        let file_ok = match (&t.file, file) {
+        let file_ok = match (t.file, file) {
             (None, _) => true,
             (Some(w), Some(n)) => file_covers(w, n),
             (Some(w), None) => w == "*",
@@ -307,7 +356,7 @@ fn covered(
         file_ok
             && (t.section == section
                 || covers_compiled(
-                    t.compiled.get_or_init(|| compile(&t.section)),
+                    t.compiled.get_or_init(|| compile(t.section)),
                     narrow.get_or_insert_with(|| compile(section)),
                 ))
     });
@@ -323,31 +372,42 @@ fn covered(
     }
 }
 
-fn mark_one(d: &mut InputDescription, takers: &[Taker], budget: &mut usize) {
-    let file = d.file.as_ref().map(|f| f.pattern.clone());
-    match &mut d.sections {
+fn mark_one(
+    d: &InputDescription,
+    takers: &[Taker],
+    budget: &mut usize,
+) -> (bool, Vec<Option<Cover>>) {
+    let file = file_of(d);
+    match &d.sections {
         Some(list) => {
-            for p in list.iter_mut() {
-                p.covered_by = covered(file.as_deref(), &p.pattern, takers, budget);
-            }
-            d.dead = !list.is_empty() && list.iter().all(|p| p.covered_by.is_some());
+            let covers: Vec<Option<Cover>> = list
+                .iter()
+                .map(|p| covered(file, &p.pattern, takers, budget))
+                .collect();
+            let dead = !covers.is_empty() && covers.iter().all(Option::is_some);
+            (dead, covers)
         }
-        None => d.dead = covered(file.as_deref(), "*", takers, budget).is_some(),
+        None => (covered(file, "*", takers, budget).is_some(), Vec::new()),
     }
 }
 
-fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &mut Vec<Taker>) {
+fn add_takers<'s>(
+    d: &'s InputDescription,
+    section: usize,
+    statement: usize,
+    takers: &mut Vec<Taker<'s>>,
+) {
     if d.file.as_ref().is_some_and(|f| !f.exclude.is_empty()) {
         return; // narrowed by EXCLUDE_FILE: not known to take everything
     }
-    let file = file_of(d).map(str::to_string);
+    let file = file_of(d);
     match &d.sections {
         Some(list) => {
             for (pi, p) in list.iter().enumerate() {
                 if p.exclude.is_empty() {
                     takers.push(Taker::new(
-                        file.clone(),
-                        p.pattern.clone(),
+                        file,
+                        &p.pattern,
                         Cover {
                             section,
                             statement,
@@ -359,7 +419,7 @@ fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &m
         }
         None => takers.push(Taker::new(
             file,
-            "*".to_string(),
+            "*",
             Cover {
                 section,
                 statement,
