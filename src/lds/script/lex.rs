@@ -312,6 +312,35 @@ fn may_start_keyword(c: u8) -> bool {
     c.is_ascii_uppercase() || c == b'o' || c == b'l'
 }
 
+/// The keyword of `mode` spelled `word`, looked up among those of its length.
+fn keyword(mode: Mode, word: &str) -> Option<&'static str> {
+    type ByLen = Vec<Vec<&'static str>>;
+    static BY_LEN: std::sync::OnceLock<[ByLen; 4]> = std::sync::OnceLock::new();
+    let tables = BY_LEN.get_or_init(|| {
+        [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList].map(|m| {
+            let kws = keywords(m);
+            let longest = kws.iter().map(|k| k.len()).max().unwrap_or(0);
+            let mut t: ByLen = vec![Vec::new(); longest + 1];
+            for k in kws {
+                t[k.len()].push(k);
+            }
+            t
+        })
+    });
+    let i = match mode {
+        Mode::Script => 0,
+        Mode::Expr => 1,
+        Mode::Wild => 2,
+        Mode::InputList => 3,
+    };
+    let first = word.as_bytes().first()?;
+    tables[i]
+        .get(word.len())?
+        .iter()
+        .find(|k| k.as_bytes()[0] == *first && **k == word)
+        .copied()
+}
+
 fn ops(mode: Mode) -> &'static [&'static str] {
     match mode {
         Mode::Script => SCRIPT_OPS,
@@ -547,9 +576,7 @@ impl<'a> Lexer<'a> {
         }
         let first = word.as_bytes().first().copied();
         if first.is_some_and(may_start_keyword) {
-            if let Some(k) = keywords(mode).iter().find(|k| {
-                k.len() == word.len() && k.as_bytes().first().copied() == first && **k == word
-            }) {
+            if let Some(k) = keyword(mode, word) {
                 return Ok((Tok::Kw(k), span(nlen)));
             }
         }
@@ -572,7 +599,9 @@ mod tests {
         for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
             for k in keywords(mode) {
                 assert!(may_start_keyword(k.as_bytes()[0]), "{k}");
+                assert_eq!(keyword(mode, k), Some(*k));
             }
+            assert_eq!(keyword(mode, "NOT_A_KEYWORD"), None);
         }
         for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
             for o in ops(mode) {
