@@ -569,7 +569,8 @@ impl<'a> Parser<'a> {
     fn sections_body(&mut self) -> R<Vec<SectionsItem>> {
         const S: Mode = Mode::Script;
         let open = self.expect_op(S, "{")?;
-        let mut items = Vec::new();
+        // a script's SECTIONS holds tens of items: fewer regrowths of big elements
+        let mut items = Vec::with_capacity(16);
         loop {
             let (t, s) = self.peek(S)?;
             let kind = match t {
