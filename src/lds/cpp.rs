@@ -221,7 +221,7 @@ pub fn preprocess_cached(
     e.cache = std::mem::take(cache);
     let r = e.run(file);
     *cache = std::mem::take(&mut e.cache);
-    r?;
+    r.map_err(|e| *e)?;
     Ok(e.finish())
 }
 
@@ -562,7 +562,8 @@ struct Engine<'a> {
     pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
 }
 
-type Res<T> = Result<T, CppError>;
+/// Errors boxed: the `Ok` of every token passed around stays small.
+type Res<T> = Result<T, Box<CppError>>;
 
 impl<'a> Engine<'a> {
     fn new(vfs: &'a dyn Vfs, opts: &'a CppOptions) -> Engine<'a> {
@@ -652,29 +653,29 @@ impl<'a> Engine<'a> {
         line: u32,
         kind: ErrorKind,
         message: impl Into<String>,
-    ) -> CppError {
+    ) -> Box<CppError> {
         let file = self
             .files
             .get(file as usize)
             .map_or_else(|| "<input>".to_string(), |f| f.norm.clone());
-        CppError {
+        Box::new(CppError {
             file,
             line,
             kind,
             message: message.into(),
-        }
+        })
     }
 
     /// An error at the current position of the innermost file.
-    fn err(&self, kind: ErrorKind, message: impl Into<String>) -> CppError {
+    fn err(&self, kind: ErrorKind, message: impl Into<String>) -> Box<CppError> {
         match self.stack.last() {
             Some(i) => self.err_at(i.lexer.file, i.lexer.line(), kind, message),
-            None => CppError {
+            None => Box::new(CppError {
                 file: "<input>".into(),
                 line: 0,
                 kind,
                 message: message.into(),
-            },
+            }),
         }
     }
 
@@ -898,20 +899,20 @@ impl<'a> Engine<'a> {
         let src = match self.read(&norm) {
             Ok(Some(s)) => s,
             Ok(None) => {
-                return Err(CppError {
+                return Err(Box::new(CppError {
                     file: norm,
                     line: 0,
                     kind: ErrorKind::NotFound,
                     message: "No such file or directory".into(),
-                })
+                }))
             }
             Err(m) => {
-                return Err(CppError {
+                return Err(Box::new(CppError {
                     file: norm,
                     line: 0,
                     kind: m.0,
                     message: m.1,
-                })
+                }))
             }
         };
         let key = format!("\0{norm}");

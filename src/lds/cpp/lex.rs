@@ -188,11 +188,27 @@ pub(super) struct Lexer {
 
 pub(super) type LexError = (u32, String);
 
+/// Bit 1: may start an identifier; bit 2: may continue one.
+static IDENT: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphabetic() || b == b'_' || b == b'$' {
+            t[c] = 3;
+        } else if b.is_ascii_digit() {
+            t[c] = 2;
+        }
+        c += 1;
+    }
+    t
+};
+
 fn is_ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c == b'$'
+    IDENT[c as usize] & 1 != 0
 }
 fn is_ident(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+    IDENT[c as usize] & 2 != 0
 }
 
 impl Lexer {

@@ -10,7 +10,7 @@ use super::ast::*;
 #[derive(Clone, Debug, PartialEq)]
 enum G {
     /// One byte from the set.
-    One(Box<[u64; 4]>),
+    One([u64; 4]),
     Star,
 }
 
@@ -20,7 +20,7 @@ fn set_add(s: &mut [u64; 4], c: u8) {
 fn single(c: u8) -> G {
     let mut s = [0u64; 4];
     set_add(&mut s, c);
-    G::One(Box::new(s))
+    G::One(s)
 }
 
 /// A glob as fnmatch(3) without flags reads it: `\` escapes, `[!..]`/`[^..]`
@@ -38,7 +38,7 @@ fn compile(p: &str) -> Vec<G> {
                 i += 1;
             }
             b'?' => {
-                out.push(G::One(Box::new([u64::MAX; 4])));
+                out.push(G::One([u64::MAX; 4]));
                 i += 1;
             }
             b'\\' if i + 1 < b.len() => {
@@ -47,7 +47,7 @@ fn compile(p: &str) -> Vec<G> {
             }
             b'[' => match class(b, i + 1) {
                 Some((set, next)) => {
-                    out.push(G::One(Box::new(set)));
+                    out.push(G::One(set));
                     i = next;
                 }
                 None => {
@@ -195,20 +195,25 @@ fn file_covers(wide: &str, narrow: &str) -> bool {
     }
 }
 
-struct Taker {
-    file: Option<String>,
-    section: String,
-    /// `section` compiled, and the length of its literal prefix.
-    compiled: Vec<G>,
+struct Taker<'s> {
+    /// The first bytes of `section`'s literal prefix (see `prefix_key`).
+    key: u64,
+    /// The length of `section`'s literal prefix.
     prefix: usize,
+    file: Option<&'s str>,
+    section: &'s str,
+    /// `section` compiled, when first needed.
+    compiled: std::cell::OnceCell<Vec<G>>,
     at: Cover,
 }
 
-impl Taker {
-    fn new(file: Option<String>, section: String, at: Cover) -> Taker {
+impl<'s> Taker<'s> {
+    fn new(file: Option<&'s str>, section: &'s str, at: Cover) -> Taker<'s> {
+        let prefix = literal_prefix(section);
         Taker {
-            compiled: compile(&section),
-            prefix: literal_prefix(&section).len(),
+            key: prefix_key(prefix.as_bytes()),
+            prefix: prefix.len(),
+            compiled: std::cell::OnceCell::new(),
             file,
             section,
             at,
@@ -216,39 +221,105 @@ impl Taker {
     }
 }
 
-/// Mark dead descriptions and covered patterns in script order.
-pub(crate) fn mark(script: &mut Script) {
-    let mut takers: Vec<Taker> = Vec::new();
+/// Up to the first 8 bytes of `p`, little-endian, zero padded: two prefixes
+/// agree on their first `n <= 8` bytes when their keys do under `key_mask(n)`.
+fn prefix_key(p: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    let n = p.len().min(8);
+    k[..n].copy_from_slice(&p[..n]);
+    u64::from_le_bytes(k)
+}
+
+fn key_mask(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
+}
+
+/// The input descriptions that can take sections, in script order, with
+/// whether their output section can (one without a constraint).
+fn descriptions<'s>(
+    script: &'s Script,
+    mut f: impl FnMut(&'s InputDescription, bool, usize, usize),
+) {
     let mut index = 0usize;
-    // Comparisons allowed in all: a hostile script with tens of thousands of
-    // descriptions must not cost quadratic time; past it, nothing more is marked.
-    let mut budget = 4_000_000usize;
-    for cmd in &mut script.commands {
-        let CommandKind::Sections { items } = &mut cmd.kind else {
+    for cmd in &script.commands {
+        let CommandKind::Sections { items } = &cmd.kind else {
             continue;
         };
         for item in items {
-            let secs: Vec<&mut OutputSection> = match &mut item.kind {
-                ItemKind::Output(o) => vec![o],
-                ItemKind::Overlay(ov) => ov.sections.iter_mut().collect(),
+            let secs: &[OutputSection] = match &item.kind {
+                ItemKind::Output(o) => std::slice::from_ref(o),
+                ItemKind::Overlay(ov) => &ov.sections,
                 _ => continue,
             };
             for sec in secs {
                 // A section with a constraint may be dropped: it takes nothing for sure.
                 let can_take = sec.constraint.is_none();
-                for (si, st) in sec.statements.iter_mut().enumerate() {
-                    let StatementKind::Input(d) = &mut st.kind else {
-                        continue;
-                    };
-                    mark_one(d, &takers, &mut budget);
-                    if can_take && d.flags.is_empty() {
-                        add_takers(d, index, si, &mut takers);
+                for (si, st) in sec.statements.iter().enumerate() {
+                    if let StatementKind::Input(d) = &st.kind {
+                        f(d, can_take, index, si);
                     }
                 }
                 index += 1;
             }
         }
     }
+}
+
+/// The same walk over the descriptions, mutable.
+fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription)) {
+    for cmd in &mut script.commands {
+        let CommandKind::Sections { items } = &mut cmd.kind else {
+            continue;
+        };
+        for item in items {
+            let secs: &mut [OutputSection] = match &mut item.kind {
+                ItemKind::Output(o) => std::slice::from_mut(o),
+                ItemKind::Overlay(ov) => &mut ov.sections,
+                _ => continue,
+            };
+            for sec in secs {
+                for st in sec.statements.iter_mut() {
+                    if let StatementKind::Input(d) = &mut st.kind {
+                        f(d);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mark dead descriptions and covered patterns in script order: decided
+/// over the script read only (the takers borrow its patterns), then written.
+pub(crate) fn mark(script: &mut Script) {
+    let mut takers: Vec<Taker> = Vec::new();
+    // Comparisons allowed in all: a hostile script with tens of thousands of
+    // descriptions must not cost quadratic time; past it, nothing more is marked.
+    let mut budget = 4_000_000usize;
+    // Per description: `dead`, then the `covered_by` of each of its patterns.
+    let mut marks: Vec<(bool, Vec<Option<Cover>>)> = Vec::new();
+    descriptions(script, |d, can_take, index, si| {
+        marks.push(mark_one(d, &takers, &mut budget));
+        if can_take && d.flags.is_empty() {
+            add_takers(d, index, si, &mut takers);
+        }
+    });
+    drop(takers);
+    let mut marks = marks.into_iter();
+    descriptions_mut(script, |d| {
+        let Some((dead, covers)) = marks.next() else {
+            return;
+        };
+        d.dead = dead;
+        if let Some(list) = &mut d.sections {
+            for (p, c) in list.iter_mut().zip(covers) {
+                p.covered_by = c;
+            }
+        }
+    });
     script.marks_complete = budget > 0;
 }
 
@@ -263,56 +334,80 @@ fn covered(
     budget: &mut usize,
 ) -> Option<Cover> {
     let narrow_prefix = literal_prefix(section).as_bytes();
+    let narrow_key = prefix_key(narrow_prefix);
     let mut narrow: Option<Vec<G>> = None;
-    takers
-        .iter()
-        .find(|t| {
-            if *budget == 0 {
-                return false; // out of budget: conservatively not covered
-            }
-            *budget -= 1;
-            // The cheap test first (see `glob_covers`).
-            let common = t.prefix.min(narrow_prefix.len());
-            if t.section.as_bytes()[..common] != narrow_prefix[..common] {
-                return false;
-            }
-            let file_ok = match (&t.file, file) {
-                (None, _) => true,
-                (Some(w), Some(n)) => file_covers(w, n),
-                (Some(w), None) => w == "*",
-            };
-            file_ok
-                && (t.section == section
-                    || covers_compiled(&t.compiled, narrow.get_or_insert_with(|| compile(section))))
-        })
-        .map(|t| t.at)
-}
-
-fn mark_one(d: &mut InputDescription, takers: &[Taker], budget: &mut usize) {
-    let file = d.file.as_ref().map(|f| f.pattern.clone());
-    match &mut d.sections {
-        Some(list) => {
-            for p in list.iter_mut() {
-                p.covered_by = covered(file.as_deref(), &p.pattern, takers, budget);
-            }
-            d.dead = !list.is_empty() && list.iter().all(|p| p.covered_by.is_some());
+    // Each taker in order costs one unit of the budget; past it, the rest
+    // are conservatively not covering. Only the first `*budget` are tried.
+    let tried = &takers[..takers.len().min(*budget)];
+    let found = tried.iter().position(|t| {
+        // The cheap test first (see `glob_covers`).
+        let common = t.prefix.min(narrow_prefix.len());
+        if (t.key ^ narrow_key) & key_mask(common) != 0 {
+            return false;
         }
-        None => d.dead = covered(file.as_deref(), "*", takers, budget).is_some(),
+        if common > 8 && t.section.as_bytes()[8..common] != narrow_prefix[8..common] {
+            return false;
+        }
+        let file_ok = match (t.file, file) {
+            (None, _) => true,
+            (Some(w), Some(n)) => file_covers(w, n),
+            (Some(w), None) => w == "*",
+        };
+        file_ok
+            && (t.section == section
+                || covers_compiled(
+                    t.compiled.get_or_init(|| compile(t.section)),
+                    narrow.get_or_insert_with(|| compile(section)),
+                ))
+    });
+    match found {
+        Some(i) => {
+            *budget -= i + 1;
+            Some(takers[i].at)
+        }
+        None => {
+            *budget -= tried.len();
+            None
+        }
     }
 }
 
-fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &mut Vec<Taker>) {
+fn mark_one(
+    d: &InputDescription,
+    takers: &[Taker],
+    budget: &mut usize,
+) -> (bool, Vec<Option<Cover>>) {
+    let file = file_of(d);
+    match &d.sections {
+        Some(list) => {
+            let covers: Vec<Option<Cover>> = list
+                .iter()
+                .map(|p| covered(file, &p.pattern, takers, budget))
+                .collect();
+            let dead = !covers.is_empty() && covers.iter().all(Option::is_some);
+            (dead, covers)
+        }
+        None => (covered(file, "*", takers, budget).is_some(), Vec::new()),
+    }
+}
+
+fn add_takers<'s>(
+    d: &'s InputDescription,
+    section: usize,
+    statement: usize,
+    takers: &mut Vec<Taker<'s>>,
+) {
     if d.file.as_ref().is_some_and(|f| !f.exclude.is_empty()) {
         return; // narrowed by EXCLUDE_FILE: not known to take everything
     }
-    let file = file_of(d).map(str::to_string);
+    let file = file_of(d);
     match &d.sections {
         Some(list) => {
             for (pi, p) in list.iter().enumerate() {
                 if p.exclude.is_empty() {
                     takers.push(Taker::new(
-                        file.clone(),
-                        p.pattern.clone(),
+                        file,
+                        &p.pattern,
                         Cover {
                             section,
                             statement,
@@ -324,7 +419,7 @@ fn add_takers(d: &InputDescription, section: usize, statement: usize, takers: &m
         }
         None => takers.push(Taker::new(
             file,
-            "*".to_string(),
+            "*",
             Cover {
                 section,
                 statement,

@@ -21,28 +21,28 @@ pub(crate) enum Mode {
     InputList,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Tok {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Tok<'a> {
     /// A name, bare or quoted (the quotes stripped, as ld does).
     Name {
-        text: String,
+        text: &'a str,
         quoted: bool,
     },
     /// An integer literal: its value (K/M applied) and its text.
     Int {
         value: u64,
-        text: String,
+        text: &'a str,
     },
     /// A keyword of the current mode.
     Kw(&'static str),
     /// An operator or punctuation.
     Op(&'static str),
     /// `-lfoo` in an input list: the library name.
-    LName(String),
+    LName(&'a str),
     Eof,
 }
 
-impl Tok {
+impl Tok<'_> {
     /// How the token is named in error messages.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -226,34 +226,75 @@ const WILD_OPS: &[&str] = &[
 ];
 const INPUTLIST_OPS: &[&str] = &[",", ")", "("];
 
-fn is_wildchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=?*^!".contains(&c)
+/// Character classes of ldlex.l, one bit each in `CLASS`.
+const WILD: u8 = 1;
+const FILENAME: u8 = 2;
+const FILENAME1: u8 = 4;
+const SYMBOL: u8 = 8;
+const SYMBOL1: u8 = 16;
+
+const fn class_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic();
+        let alnum = b.is_ascii_alphanumeric();
+        let mut bits = 0;
+        if alnum || in_set(b, b"_/.\\$~-+:[],=?*^!") {
+            bits |= WILD;
+        }
+        if alnum || in_set(b, b"_/.\\$~-+:[],=") {
+            bits |= FILENAME;
+        }
+        if alpha || in_set(b, b"_/.\\$~") {
+            bits |= FILENAME1;
+        }
+        if alnum || in_set(b, b"_/.\\$~") {
+            bits |= SYMBOL;
+        }
+        if alpha || in_set(b, b"_.\\$") {
+            bits |= SYMBOL1;
+        }
+        t[c] = bits;
+        c += 1;
+    }
+    t
 }
+
+const fn in_set(c: u8, set: &[u8]) -> bool {
+    let mut i = 0;
+    while i < set.len() {
+        if set[i] == c {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+static CLASS: [u8; 256] = class_table();
+
+fn is(c: u8, class: u8) -> bool {
+    CLASS[c as usize] & class != 0
+}
+
 fn is_filenamechar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~-+:[],=".contains(&c)
-}
-fn is_filenamechar1(c: u8) -> bool {
-    c.is_ascii_alphabetic() || b"_/.\\$~".contains(&c)
-}
-fn is_symbolchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"_/.\\$~".contains(&c)
-}
-fn is_symbolchar1(c: u8) -> bool {
-    c.is_ascii_alphabetic() || b"_.\\$".contains(&c)
+    is(c, FILENAME)
 }
 
 /// Length of the bare name at the start of `s` in `mode` (0 if none).
 pub(crate) fn name_len(s: &[u8], mode: Mode) -> usize {
-    let run = |first: fn(u8) -> bool, rest: fn(u8) -> bool| -> usize {
+    let run = |first: u8, rest: u8| -> usize {
         match s.first() {
-            Some(&c) if first(c) => 1 + s[1..].iter().take_while(|&&c| rest(c)).count(),
+            Some(&c) if is(c, first) => 1 + s[1..].iter().take_while(|&&c| is(c, rest)).count(),
             _ => 0,
         }
     };
     match mode {
-        Mode::Script | Mode::InputList => run(is_filenamechar1, is_filenamechar),
-        Mode::Expr => run(is_symbolchar1, is_symbolchar),
-        Mode::Wild => s.iter().take_while(|&&c| is_wildchar(c)).count(),
+        Mode::Script | Mode::InputList => run(FILENAME1, FILENAME),
+        Mode::Expr => run(SYMBOL1, SYMBOL),
+        Mode::Wild => s.iter().take_while(|&&c| is(c, WILD)).count(),
     }
 }
 
@@ -264,6 +305,40 @@ pub(crate) fn keywords(mode: Mode) -> &'static [&'static str] {
         Mode::Wild => WILD_KW,
         Mode::InputList => INPUTLIST_KW,
     }
+}
+
+/// Whether a keyword of some mode may start with `c` (see the test below).
+fn may_start_keyword(c: u8) -> bool {
+    c.is_ascii_uppercase() || c == b'o' || c == b'l'
+}
+
+/// The keyword of `mode` spelled `word`, looked up among those of its length.
+fn keyword(mode: Mode, word: &str) -> Option<&'static str> {
+    type ByLen = Vec<Vec<&'static str>>;
+    static BY_LEN: std::sync::OnceLock<[ByLen; 4]> = std::sync::OnceLock::new();
+    let tables = BY_LEN.get_or_init(|| {
+        [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList].map(|m| {
+            let kws = keywords(m);
+            let longest = kws.iter().map(|k| k.len()).max().unwrap_or(0);
+            let mut t: ByLen = vec![Vec::new(); longest + 1];
+            for k in kws {
+                t[k.len()].push(k);
+            }
+            t
+        })
+    });
+    let i = match mode {
+        Mode::Script => 0,
+        Mode::Expr => 1,
+        Mode::Wild => 2,
+        Mode::InputList => 3,
+    };
+    let first = word.as_bytes().first()?;
+    tables[i]
+        .get(word.len())?
+        .iter()
+        .find(|k| k.as_bytes()[0] == *first && **k == word)
+        .copied()
 }
 
 fn ops(mode: Mode) -> &'static [&'static str] {
@@ -420,9 +495,10 @@ impl<'a> Lexer<'a> {
     }
 
     /// The token at `pos` in `mode`, with its span.
-    pub(crate) fn next(&self, pos: usize, mode: Mode) -> Result<(Tok, Span), ParseError> {
+    pub(crate) fn next(&self, pos: usize, mode: Mode) -> Result<(Tok<'a>, Span), ParseError> {
+        let text: &'a str = self.text;
         let start = self.skip(pos, mode)?;
-        let s = &self.text.as_bytes()[start..];
+        let s = &text.as_bytes()[start..];
         if s.is_empty() {
             return Ok((Tok::Eof, Span::new(start, start)));
         }
@@ -431,7 +507,7 @@ impl<'a> Lexer<'a> {
             return match self.text[start + 1..].find('"') {
                 Some(i) => Ok((
                     Tok::Name {
-                        text: self.text[start + 1..start + 1 + i].to_string(),
+                        text: &text[start + 1..start + 1 + i],
                         quoted: true,
                     },
                     span(i + 2),
@@ -444,11 +520,16 @@ impl<'a> Lexer<'a> {
             Mode::Expr => number(s, true),
             _ => None,
         };
-        let op = ops(mode)
-            .iter()
-            .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
-            .max_by_key(|o| o.len())
-            .copied();
+        // No operator starts with a letter or a digit.
+        let op = if s[0].is_ascii_alphanumeric() {
+            None
+        } else {
+            ops(mode)
+                .iter()
+                .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
+                .max_by_key(|o| o.len())
+                .copied()
+        };
         let mut nlen = name_len(s, mode);
         if mode == Mode::Expr && s.starts_with(b"/DISCARD/") {
             nlen = nlen.max(9);
@@ -475,7 +556,7 @@ impl<'a> Lexer<'a> {
             return Ok((
                 Tok::Int {
                     value,
-                    text: self.text[start..start + best].to_string(),
+                    text: &text[start..start + best],
                 },
                 span(best),
             ));
@@ -486,28 +567,46 @@ impl<'a> Lexer<'a> {
             }
         }
         if lname == best && lname > nlen {
-            return Ok((
-                Tok::LName(self.text[start + 2..start + best].to_string()),
-                span(best),
-            ));
+            return Ok((Tok::LName(&text[start + 2..start + best]), span(best)));
         }
-        let word = &self.text[start..start + nlen];
+        let word = &text[start..start + nlen];
         if mode == Mode::Wild && word == "SORT" {
             // ld's lexer returns SORT_BY_NAME for `SORT`.
             return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
         }
         let first = word.as_bytes().first().copied();
-        if let Some(k) = keywords(mode).iter().find(|k| {
-            k.len() == word.len() && k.as_bytes().first().copied() == first && **k == word
-        }) {
-            return Ok((Tok::Kw(k), span(nlen)));
+        if first.is_some_and(may_start_keyword) {
+            if let Some(k) = keyword(mode, word) {
+                return Ok((Tok::Kw(k), span(nlen)));
+            }
         }
         Ok((
             Tok::Name {
-                text: word.to_string(),
+                text: word,
                 quoted: false,
             },
             span(nlen),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_start_as_may_start_keyword_says() {
+        for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
+            for k in keywords(mode) {
+                assert!(may_start_keyword(k.as_bytes()[0]), "{k}");
+                assert_eq!(keyword(mode, k), Some(*k));
+            }
+            assert_eq!(keyword(mode, "NOT_A_KEYWORD"), None);
+        }
+        for mode in [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList] {
+            for o in ops(mode) {
+                assert!(!o.as_bytes()[0].is_ascii_alphanumeric(), "{o}");
+            }
+        }
     }
 }

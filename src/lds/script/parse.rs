@@ -17,7 +17,7 @@ pub(crate) struct Parser<'a> {
     /// End of the last consumed token.
     pos: usize,
     /// The token at `pos` lexed in a mode, kept until consumed or asked for in another mode.
-    peeked: Option<(Mode, Tok, Span)>,
+    peeked: Option<(Mode, Tok<'a>, Span)>,
 }
 
 const TYPE_KW: &[&str] = &[
@@ -55,7 +55,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The next token in `mode`, lexed once and kept until consumed.
-    fn look(&mut self, mode: Mode) -> R<(&Tok, Span)> {
+    fn look(&mut self, mode: Mode) -> R<(&Tok<'a>, Span)> {
         if !matches!(&self.peeked, Some((m, _, _)) if *m == mode) {
             let (t, s) = self.lx.next(self.pos, mode)?;
             self.peeked = Some((mode, t, s));
@@ -66,12 +66,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek(&mut self, mode: Mode) -> R<(Tok, Span)> {
+    fn peek(&mut self, mode: Mode) -> R<(Tok<'a>, Span)> {
         let (t, s) = self.look(mode)?;
-        Ok((t.clone(), s))
+        Ok((*t, s))
     }
 
-    fn bump(&mut self, mode: Mode) -> R<(Tok, Span)> {
+    fn bump(&mut self, mode: Mode) -> R<(Tok<'a>, Span)> {
         let (t, s) = match self.peeked.take() {
             Some((m, t, s)) if m == mode => (t, s),
             _ => self.lx.next(self.pos, mode)?,
@@ -134,7 +134,7 @@ impl<'a> Parser<'a> {
             self.bump(mode)?;
             return Ok(s);
         }
-        let t = t.clone();
+        let t = *t;
         Err(self.unexpected(&t, s, &format!("`{op}`")))
     }
 
@@ -162,7 +162,7 @@ impl<'a> Parser<'a> {
         match t {
             Tok::Name { text, .. } => {
                 self.bump(mode)?;
-                Ok((text, s))
+                Ok((text.to_string(), s))
             }
             _ => Err(self.unexpected(&t, s, what)),
         }
@@ -186,7 +186,11 @@ impl<'a> Parser<'a> {
                 }
                 Tok::Name { text, .. } => {
                     self.bump(Mode::Script)?;
-                    CommandKind::Assignment(self.assignment_after_name(text, s, Mode::Script)?)
+                    CommandKind::Assignment(self.assignment_after_name(
+                        text.to_string(),
+                        s,
+                        Mode::Script,
+                    )?)
                 }
                 _ => return Err(self.unexpected(&t, s, "a command or an assignment")),
             };
@@ -343,12 +347,12 @@ impl<'a> Parser<'a> {
                     as_needed = true;
                 }
                 Tok::Name { text, .. } => files.push(InputFile {
-                    name: text,
+                    name: text.to_string(),
                     library: false,
                     as_needed,
                 }),
                 Tok::LName(name) => files.push(InputFile {
-                    name,
+                    name: name.to_string(),
                     library: true,
                     as_needed,
                 }),
@@ -384,7 +388,7 @@ impl<'a> Parser<'a> {
                                     let (n, _) = self.expect_name(S, "an attribute")?;
                                     attributes.push(format!("!{n}"));
                                 }
-                                Tok::Name { text, .. } => attributes.push(text),
+                                Tok::Name { text, .. } => attributes.push(text.to_string()),
                                 _ => return Err(self.unexpected(&t, s, "an attribute or `)`")),
                             }
                         }
@@ -410,7 +414,7 @@ impl<'a> Parser<'a> {
                     self.expect_op(S, "=")?;
                     let length = self.expr()?;
                     regions.push(MemoryRegion {
-                        name: text,
+                        name: text.to_string(),
                         attributes,
                         origin,
                         length,
@@ -442,7 +446,7 @@ impl<'a> Parser<'a> {
                     self.bump(S)?;
                     let phdr_type = self.expr()?;
                     let mut p = Phdr {
-                        name: text,
+                        name: text.to_string(),
                         phdr_type,
                         filehdr: false,
                         phdrs: false,
@@ -459,9 +463,9 @@ impl<'a> Parser<'a> {
                                 p.at = Some(self.expr()?);
                                 self.expect_op(E, ")")?;
                             }
-                            Tok::Name { text, .. } if text == "FILEHDR" => p.filehdr = true,
-                            Tok::Name { text, .. } if text == "PHDRS" => p.phdrs = true,
-                            Tok::Name { text, .. } if text == "FLAGS" => {
+                            Tok::Name { text: "FILEHDR", .. } => p.filehdr = true,
+                            Tok::Name { text: "PHDRS", .. } => p.phdrs = true,
+                            Tok::Name { text: "FLAGS", .. } => {
                                 self.expect_op(E, "(")?;
                                 p.flags = Some(self.expr()?);
                                 self.expect_op(E, ")")?;
@@ -565,7 +569,8 @@ impl<'a> Parser<'a> {
     fn sections_body(&mut self) -> R<Vec<SectionsItem>> {
         const S: Mode = Mode::Script;
         let open = self.expect_op(S, "{")?;
-        let mut items = Vec::new();
+        // a script's SECTIONS holds tens of items: fewer regrowths of big elements
+        let mut items = Vec::with_capacity(16);
         loop {
             let (t, s) = self.peek(S)?;
             let kind = match t {
@@ -613,13 +618,13 @@ impl<'a> Parser<'a> {
                     self.bump(S)?;
                     let (next, _) = self.peek(S)?;
                     if matches!(&next, Tok::Op(o) if AssignOp::from_op(o).is_some()) {
-                        ItemKind::Assignment(self.assignment_after_name(text, s, S)?)
-                    } else if !quoted && looks_like_keyword(&text) {
+                        ItemKind::Assignment(self.assignment_after_name(text.to_string(), s, S)?)
+                    } else if !quoted && looks_like_keyword(text) {
                         // ld would take it for a section name: most likely a
                         // macro the preprocessor did not expand.
                         return Err(self.err(s.start, format!("unknown keyword `{text}`")));
                     } else {
-                        ItemKind::Output(self.output_section(text, s)?)
+                        ItemKind::Output(self.output_section(text.to_string(), s)?)
                     }
                 }
                 _ => return Err(self.unexpected(&t, s, "an output section, an assignment or `}`")),
@@ -679,7 +684,7 @@ impl<'a> Parser<'a> {
             Tok::Name {
                 text,
                 quoted: false,
-            } if looks_like_keyword(&text) && {
+            } if looks_like_keyword(text) && {
                 self.bump(E)?;
                 self.is_op(E, ")")?
             } =>
@@ -883,7 +888,7 @@ impl<'a> Parser<'a> {
                     let o = self.expect_op(S, "{")?;
                     let statements = self.statements(&format!("overlay section `{text}`"), o)?;
                     let mut sec = OutputSection {
-                        name: text,
+                        name: text.to_string(),
                         name_span: s,
                         address: None,
                         section_type: None,
@@ -1033,7 +1038,11 @@ impl<'a> Parser<'a> {
                     self.bump(W)?;
                     let (next, _) = self.peek(W)?;
                     if matches!(&next, Tok::Op(o) if AssignOp::from_op(o).is_some()) {
-                        StatementKind::Assignment(self.assignment_after_name(text.clone(), s, W)?)
+                        StatementKind::Assignment(self.assignment_after_name(
+                            text.to_string(),
+                            s,
+                            W,
+                        )?)
                     } else {
                         self.restore(back);
                         StatementKind::Input(self.input_description(false)?)
@@ -1069,7 +1078,7 @@ impl<'a> Parser<'a> {
                 let (t, s) = self.bump(W)?;
                 match t {
                     Tok::Op(")") if !exclude.is_empty() => break,
-                    Tok::Name { text, .. } => exclude.push(text),
+                    Tok::Name { text, .. } => exclude.push(text.to_string()),
                     _ => return Err(self.unexpected(&t, s, "a file pattern")),
                 }
             }
@@ -1079,9 +1088,9 @@ impl<'a> Parser<'a> {
             Tok::Name { text, quoted } => {
                 self.bump(W)?;
                 if !quoted {
-                    self.check_unknown_keyword(&text, ps)?;
+                    self.check_unknown_keyword(text, ps)?;
                 }
-                Ok((text, exclude, s.to(ps)))
+                Ok((text.to_string(), exclude, s.to(ps)))
             }
             _ => Err(self.unexpected(&t, ps, what)),
         }
@@ -1336,12 +1345,15 @@ impl<'a> Parser<'a> {
         match t {
             Tok::Int { value, text } => Ok((
                 Expr {
-                    kind: ExprKind::Number { value, text },
+                    kind: ExprKind::Number {
+                        value,
+                        text: text.to_string(),
+                    },
                     span: s,
                 },
                 1,
             )),
-            Tok::Name { text, quoted } => self.symbol(text, quoted, s),
+            Tok::Name { text, quoted } => self.symbol(text.to_string(), quoted, s),
             Tok::Op("(") => {
                 let (e, h) = self.ternary(depth + 1)?;
                 self.expect_op(E, ")")?;
