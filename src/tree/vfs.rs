@@ -314,6 +314,10 @@ impl Vfs for GitTreeVfs {
 pub struct DirVfs {
     root: PathBuf,
     max_file: u64,
+    /// Tree paths already found to be real directories (every component
+    /// checked), so a walk starts below the deepest one instead of at the root:
+    /// the view is of a tree that does not change while it is read.
+    dirs: Mutex<std::collections::HashSet<String>>,
 }
 
 impl DirVfs {
@@ -327,6 +331,7 @@ impl DirVfs {
         Ok(DirVfs {
             root,
             max_file: DEFAULT_MAX_FILE,
+            dirs: Mutex::new(std::collections::HashSet::new()),
         })
     }
 
@@ -336,12 +341,30 @@ impl DirVfs {
         if p == ".git" || p.starts_with(".git/") {
             return Err(VfsError::NotFound(p.to_string()));
         }
+        let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
+        // start below the deepest directory already checked
+        let known = {
+            let dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+            (1..comps.len())
+                .rev()
+                .find(|&k| dirs.contains(&comps[..k].join("/")))
+                .unwrap_or(0)
+        };
         let mut cur = self.root.clone();
+        let mut so_far = comps[..known].join("/");
+        for c in &comps[..known] {
+            cur.push(c);
+        }
         let mut meta = std::fs::symlink_metadata(&cur).map_err(|e| VfsError::Io(e.to_string()))?;
-        let mut so_far = String::new();
-        for c in p.split('/').filter(|c| !c.is_empty()) {
+        for (k, c) in comps.iter().enumerate().skip(known) {
             if !meta.is_dir() {
                 return Err(VfsError::NotDir(so_far));
+            }
+            if k > 0 {
+                self.dirs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(so_far.clone());
             }
             if !so_far.is_empty() {
                 so_far.push('/');
