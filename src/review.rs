@@ -88,6 +88,7 @@ pub fn run(
         patches,
         patched_vfs: Some(patched_vfs),
         srctree: &profile.srctree,
+        sources: Default::default(),
     };
     let report = rules::run(rules, profile_name, &ctx);
     Ok(Review {

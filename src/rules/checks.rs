@@ -28,6 +28,68 @@ pub struct Context<'a> {
     /// The Kconfig tree's root in the repository (`xen`; "" for Linux): files
     /// outside it belong to other build systems.
     pub srctree: &'a str,
+    /// The patched tree's source files (`.c`, `.S`, `.h`), read once when a
+    /// check first asks who produces or uses something.
+    pub sources: std::cell::OnceCell<Vec<(String, String)>>,
+}
+
+impl Context<'_> {
+    /// The patched tree's C and assembly sources and headers, read once.
+    fn sources(&self) -> &[(String, String)] {
+        self.sources.get_or_init(|| {
+            let Some(vfs) = self.patched_vfs else {
+                return Vec::new();
+            };
+            let mut files = Vec::new();
+            let mut budget = 200_000usize;
+            fn walk(
+                vfs: &dyn crate::tree::vfs::Vfs,
+                dir: &str,
+                out: &mut Vec<String>,
+                budget: &mut usize,
+            ) {
+                let Ok(entries) = vfs.list(dir) else { return };
+                for (n, k) in entries {
+                    if *budget == 0 {
+                        return;
+                    }
+                    *budget -= 1;
+                    let p = if dir.is_empty() {
+                        n
+                    } else {
+                        format!("{dir}/{n}")
+                    };
+                    match k {
+                        crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
+                        crate::tree::vfs::Kind::File
+                            if [".c", ".S", ".h"].iter().any(|x| p.ends_with(x)) =>
+                        {
+                            out.push(p)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            walk(vfs, self.srctree, &mut files, &mut budget);
+            files
+                .into_iter()
+                .filter_map(|f| {
+                    let b = vfs.read(&f).ok()?;
+                    Some((f, String::from_utf8_lossy(&b).into_owned()))
+                })
+                .collect()
+        })
+    }
+}
+
+/// Whether `word` stands in `text` as a whole identifier.
+fn has_word(text: &str, word: &str) -> bool {
+    let b = text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    text.match_indices(word).any(|(i, _)| {
+        let after = i + word.len();
+        (i == 0 || !ident(b[i - 1])) && (after >= b.len() || !ident(b[after]))
+    })
 }
 
 impl Context<'_> {
@@ -463,53 +525,29 @@ fn input_patterns(st: &Statement) -> Vec<&str> {
     }
 }
 
-/// The files of the tree that produce a section (`.section NAME` in assembly,
+/// The source files that produce a section (`.section NAME` in assembly,
 /// `__section("NAME")` or `section("NAME")` in C), among `globs`.
-fn producers(vfs: &dyn crate::tree::vfs::Vfs, name: &str, globs: &[String]) -> Vec<String> {
-    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
-        let Ok(entries) = vfs.list(dir) else { return };
-        for (n, k) in entries {
-            if *budget == 0 {
-                return;
-            }
-            *budget -= 1;
-            let p = if dir.is_empty() {
-                n
-            } else {
-                format!("{dir}/{n}")
-            };
-            match k {
-                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
-                crate::tree::vfs::Kind::File => out.push(p),
-                _ => {}
-            }
-        }
-    }
-    let mut files = Vec::new();
-    let mut budget = 200_000;
-    walk(vfs, "", &mut files, &mut budget);
+fn producers(sources: &[(String, String)], name: &str, globs: &[String]) -> Vec<String> {
     let needles = [
         format!(".section {name}"),
         format!(".section \"{name}\""),
         format!("section(\"{name}\")"),
     ];
-    files
-        .into_iter()
-        .filter(|f| globs.iter().any(|g| glob_match(g, f)))
-        .filter(|f| {
-            vfs.read(f).is_ok_and(|b| {
-                let t = String::from_utf8_lossy(&b);
-                needles.iter().any(|n| {
-                    t.match_indices(n.as_str()).any(|(i, _)| {
-                        // the name ends there (`.text.entry`, not `.text.entryx`)
-                        t[i + n.len()..]
-                            .chars()
-                            .next()
-                            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                    })
+    sources
+        .iter()
+        .filter(|(f, _)| globs.iter().any(|g| glob_match(g, f)))
+        .filter(|(_, t)| {
+            needles.iter().any(|n| {
+                t.match_indices(n.as_str()).any(|(i, _)| {
+                    // the name ends there (`.text.entry`, not `.text.entryx`)
+                    t[i + n.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
                 })
             })
         })
+        .map(|(f, _)| f.clone())
         .collect()
 }
 
@@ -608,7 +646,7 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                     let specific = |st: &Statement,
                                     produced: &mut BTreeMap<String, Vec<String>>|
                      -> bool {
-                        let (Some(vfs), Some(dir)) = (ctx.patched_vfs, dir.as_deref()) else {
+                        let (Some(_), Some(dir)) = (ctx.patched_vfs, dir.as_deref()) else {
                             return false;
                         };
                         match &st.kind {
@@ -621,9 +659,10 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                                         }
                                         // produced only here (or nowhere: nothing
                                         // would land there elsewhere either)
-                                        let files = produced
-                                            .entry(pat.to_string())
-                                            .or_insert_with(|| producers(vfs, pat, producers_in));
+                                        let files =
+                                            produced.entry(pat.to_string()).or_insert_with(|| {
+                                                producers(ctx.sources(), pat, producers_in)
+                                            });
                                         files.iter().all(|f| f.starts_with(dir))
                                     })
                             }
@@ -638,7 +677,9 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                             crate::lds::script::StatementKind::Assignment(a) => {
                                 let files = produced
                                     .entry(format!("symbol {}", a.target))
-                                    .or_insert_with(|| users(vfs, &a.target, producers_in));
+                                    .or_insert_with(|| {
+                                        users(ctx.sources(), &a.target, producers_in)
+                                    });
                                 files.iter().all(|f| f.starts_with(dir))
                             }
                             _ => false,
@@ -898,52 +939,60 @@ fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-/// The files under `root` that `#define` a macro.
-fn defines_of(vfs: &dyn crate::tree::vfs::Vfs, name: &str, root: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut budget = 200_000usize;
-    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
-        let Ok(entries) = vfs.list(dir) else { return };
-        for (n, k) in entries {
-            if *budget == 0 {
-                return;
+/// The headers that `#define` a macro.
+fn defines_of(sources: &[(String, String)], name: &str) -> Vec<String> {
+    sources
+        .iter()
+        .filter(|(f, t)| f.ends_with(".h") && has_word(t, name))
+        .filter(|(_, t)| {
+            t.lines().any(|l| {
+                l.trim_start()
+                    .strip_prefix('#')
+                    .map(str::trim_start)
+                    .and_then(|t| t.strip_prefix("define"))
+                    .map(str::trim_start)
+                    .is_some_and(|t| {
+                        t.strip_prefix(name).is_some_and(|r| {
+                            r.is_empty()
+                                || !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                        })
+                    })
+            })
+        })
+        .map(|(f, _)| f.clone())
+        .collect()
+}
+
+/// A line without its C comments (`/* ... */` on the line, `//` to the end; a
+/// line that continues a block comment, ` * ...`, is all comment).
+fn strip_comments(line: &str) -> String {
+    let t = line.trim_start();
+    if t.starts_with("* ") || t == "*" || t.starts_with("*/") {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut rest = line;
+    loop {
+        let block = rest.find("/*");
+        let eol = rest.find("//");
+        match (block, eol) {
+            (Some(b), e) if e.is_none_or(|e| b < e) => {
+                out.push_str(&rest[..b]);
+                match rest[b + 2..].find("*/") {
+                    Some(end) => rest = &rest[b + 2 + end + 2..],
+                    None => return out,
+                }
             }
-            *budget -= 1;
-            let p = if dir.is_empty() {
-                n
-            } else {
-                format!("{dir}/{n}")
-            };
-            match k {
-                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
-                crate::tree::vfs::Kind::File if p.ends_with(".h") => out.push(p),
-                _ => {}
+            (_, Some(e)) => {
+                out.push_str(&rest[..e]);
+                return out;
+            }
+            _ => {
+                out.push_str(rest);
+                return out;
             }
         }
     }
-    walk(vfs, root, &mut files, &mut budget);
-    files
-        .into_iter()
-        .filter(|f| {
-            vfs.read(f).is_ok_and(|b| {
-                String::from_utf8_lossy(&b).lines().any(|l| {
-                    l.trim_start()
-                        .strip_prefix('#')
-                        .map(str::trim_start)
-                        .and_then(|t| t.strip_prefix("define"))
-                        .map(str::trim_start)
-                        .is_some_and(|t| {
-                            t.strip_prefix(name).is_some_and(|r| {
-                                r.is_empty()
-                                    || !r.starts_with(|c: char| {
-                                        c.is_ascii_alphanumeric() || c == '_'
-                                    })
-                            })
-                        })
-                })
-            })
-        })
-        .collect()
 }
 
 /// Sections the compiler makes by itself (gcc's and the psABIs'), which any
@@ -1006,71 +1055,13 @@ fn through_any_config(o: &Output, st: &Statement) -> bool {
 }
 
 /// The source files (not linker scripts) among `globs` that use a word.
-fn users(vfs: &dyn crate::tree::vfs::Vfs, word: &str, globs: &[String]) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut budget = 200_000usize;
-    fn walk(vfs: &dyn crate::tree::vfs::Vfs, dir: &str, out: &mut Vec<String>, budget: &mut usize) {
-        let Ok(entries) = vfs.list(dir) else { return };
-        for (n, k) in entries {
-            if *budget == 0 {
-                return;
-            }
-            *budget -= 1;
-            let p = if dir.is_empty() {
-                n
-            } else {
-                format!("{dir}/{n}")
-            };
-            match k {
-                crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
-                crate::tree::vfs::Kind::File => out.push(p),
-                _ => {}
-            }
-        }
-    }
-    walk(vfs, "", &mut files, &mut budget);
-    files
-        .into_iter()
-        .filter(|f| !f.contains(".lds") && globs.iter().any(|g| glob_match(g, f)))
-        .filter(|f| {
-            vfs.read(f).is_ok_and(|b| {
-                let t = String::from_utf8_lossy(&b);
-                identifiers(&t).iter().any(|(_, w)| *w == word)
-            })
-        })
+fn users(sources: &[(String, String)], word: &str, globs: &[String]) -> Vec<String> {
+    sources
+        .iter()
+        .filter(|(f, _)| !f.contains(".lds") && globs.iter().any(|g| glob_match(g, f)))
+        .filter(|(_, t)| has_word(t, word))
+        .map(|(f, _)| f.clone())
         .collect()
-}
-
-/// A line without its C comments (`/* ... */` on the line, `//` to the end; a
-/// line that continues a block comment, ` * ...`, is all comment).
-fn strip_comments(line: &str) -> String {
-    let t = line.trim_start();
-    if t.starts_with("* ") || t == "*" || t.starts_with("*/") {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut rest = line;
-    loop {
-        let block = rest.find("/*");
-        let eol = rest.find("//");
-        match (block, eol) {
-            (Some(b), e) if e.is_none_or(|e| b < e) => {
-                out.push_str(&rest[..b]);
-                match rest[b + 2..].find("*/") {
-                    Some(end) => rest = &rest[b + 2 + end + 2..],
-                    None => return out,
-                }
-            }
-            (_, Some(e)) => {
-                out.push_str(&rest[..e]);
-                return out;
-            }
-            _ => {
-                out.push_str(rest);
-                return out;
-            }
-        }
-    }
 }
 
 /// Damerau-Levenshtein distance at most 1 (one insertion, deletion,
@@ -1226,13 +1217,11 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                         continue;
                     }
                     // a CONFIG_ macro the code defines itself (`#define CONFIG_X 3`)
-                    if let Some(vfs) = ctx.patched_vfs {
-                        let defined = defined_in_tree
-                            .entry(w.clone())
-                            .or_insert_with(|| !defines_of(vfs, &w, ctx.srctree).is_empty());
-                        if *defined {
-                            continue;
-                        }
+                    let defined = defined_in_tree
+                        .entry(w.clone())
+                        .or_insert_with(|| !defines_of(ctx.sources(), &w).is_empty());
+                    if *defined {
+                        continue;
                     }
                     let line = l.new.unwrap_or(0);
                     let mut vars = BTreeMap::new();
