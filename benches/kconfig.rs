@@ -95,6 +95,7 @@ fn main() {
         .into_iter()
         .collect(),
         lds: None,
+        rules: BTreeMap::new(),
     };
     let tc = ToolchainConfig {
         predefines: None,

@@ -48,6 +48,28 @@ pub struct Profile {
     /// no linker scripts).
     #[serde(default)]
     pub lds: Option<LdsRecipe>,
+    /// Per-rule settings for this profile, by rule id.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleSetting>,
+}
+
+/// How a profile uses one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetting {
+    /// Off: the rule does not run.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Another severity than the rule's (`error`, `warning`, `note`).
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Only findings located in these files (globs; empty: anywhere).
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The preprocessor recipe for a tree's linker scripts, as its build runs it
@@ -218,6 +240,15 @@ impl Config {
                 return Err(format!(
                     "profiles.{name}.dialect must be \"xen\" or \"linux-6.1\""
                 ));
+            }
+            for (id, r) in &p.rules {
+                if let Some(sev) = &r.severity {
+                    if !matches!(sev.as_str(), "error" | "warning" | "note") {
+                        return Err(format!(
+                            "profiles.{name}.rules.{id}.severity must be \"error\", \"warning\" or \"note\""
+                        ));
+                    }
+                }
             }
             if !self.toolchains.contains_key(&p.toolchain) {
                 return Err(format!(

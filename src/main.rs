@@ -1302,6 +1302,7 @@ fn review_cmd(
                 "outputs": review.outputs(),
                 "notes": review.patched.notes,
                 "findings": findings,
+                "silenced": review.report.silenced,
             });
             if all {
                 v["pre_existing"] =
@@ -1352,6 +1353,14 @@ fn review_cmd(
                         o.arch, o.variant
                     ));
                 }
+            }
+            if review.report.silenced > 0 {
+                out.push_str(&format!(
+                    "{} finding{} silenced by the profile's rule settings or the tree's {}\n",
+                    review.report.silenced,
+                    if review.report.silenced == 1 { "" } else { "s" },
+                    patchbot::review::IGNORE_FILE
+                ));
             }
             if findings.is_empty() {
                 out.push_str("\nNo findings.\n");

@@ -90,13 +90,83 @@ pub fn run(
         srctree: &profile.srctree,
         sources: Default::default(),
     };
-    let report = rules::run(rules, profile_name, &ctx);
+    let mut report = rules::run(rules, profile_name, &ctx);
+    silence(&mut report, profile, base_vfs);
     Ok(Review {
         profile: profile_name.to_string(),
         base,
         patched,
         report,
     })
+}
+
+/// The opt-out file a tree may carry, read from the base tree only (a series
+/// cannot silence its own review): lines `RULE-ID [PATH-GLOB]` or a
+/// fingerprint; `#` starts a comment.
+pub const IGNORE_FILE: &str = ".patchbot-ignore";
+
+/// Apply the profile's rule settings and the base tree's opt-out file: drop
+/// the findings of disabled rules, outside a rule's paths or ignored, set
+/// severities. What was dropped is counted in `report.silenced`.
+fn silence(report: &mut Report, profile: &Profile, base_vfs: &dyn Vfs) {
+    let ignore: Vec<(String, Option<String>)> = base_vfs
+        .read(IGNORE_FILE)
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .lines()
+                .map(|l| l.split('#').next().unwrap_or_default().trim().to_string())
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    let mut it = l.split_whitespace();
+                    let id = it.next().unwrap_or_default().to_string();
+                    (id, it.next().map(String::from))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let glob = |g: &str, p: &str| glob_match(g, p);
+    let keep = |f: &mut Finding| -> bool {
+        let file = f
+            .location
+            .as_ref()
+            .map(|l| l.file.clone())
+            .unwrap_or_default();
+        if let Some(s) = profile.rules.get(&f.rule) {
+            if !s.enabled {
+                return false;
+            }
+            if !s.paths.is_empty() && !s.paths.iter().any(|g| glob(g, &file)) {
+                return false;
+            }
+            if let Some(sev) = &s.severity {
+                f.severity = match sev.as_str() {
+                    "error" => rules::Severity::Error,
+                    "warning" => rules::Severity::Warning,
+                    _ => rules::Severity::Note,
+                };
+            }
+        }
+        !ignore.iter().any(|(id, path)| {
+            (id == &f.rule && path.as_ref().is_none_or(|g| glob(g, &file))) || id == &f.fingerprint
+        })
+    };
+    let before = report.findings.len();
+    report.findings.retain_mut(keep);
+    report.silenced += before - report.findings.len();
+}
+
+/// `*` (any run, `/` included) and `?`, on the whole path.
+fn glob_match(pattern: &str, path: &str) -> bool {
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    m(pattern.as_bytes(), path.as_bytes())
 }
 
 /// One finding for people.

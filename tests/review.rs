@@ -433,3 +433,102 @@ fn sarif_output() {
     assert_eq!(loc["artifactLocation"]["uri"], "xen/arch/ppc/xen.lds.S");
     assert_eq!(loc["region"]["startLine"], 41);
 }
+
+/// Silencing: a profile's rule settings (off, paths, severity) and the tree's
+/// `.patchbot-ignore`, read from the base tree only, so a series cannot
+/// silence its own review.
+#[test]
+fn silencing_by_profile_settings_and_the_base_trees_ignore_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                copy(&p, &to.join(e.file_name()));
+            } else {
+                std::fs::copy(&p, to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let review_with = |tree: &Path, cfg: Option<&Path>| {
+        let mut c = common::patchbot();
+        if let Some(cfg) = cfg {
+            c.arg("--config").arg(cfg);
+        }
+        common::json_of(
+            c.arg("review")
+                .arg(root.join("examples/xen-function-alignment.mbox"))
+                .arg("--tree")
+                .arg(tree)
+                .arg("--json"),
+        )
+    };
+    let rules_of = |v: &serde_json::Value| -> Vec<String> {
+        let mut r: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["severity"].as_str().unwrap()
+                )
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    // the ignore file in the base tree silences a rule, and one path of another
+    let d = tempfile::tempdir().unwrap();
+    copy(&root.join("examples/xen-tree"), d.path());
+    std::fs::write(
+        d.path().join(".patchbot-ignore"),
+        "# answered on the list\nxen-symbol-without-value\nxen-sibling-pattern xen/arch/ppc/*\n",
+    )
+    .unwrap();
+    let v = review_with(d.path(), None);
+    assert_eq!(rules_of(&v), ["xen-sibling-pattern note"]);
+    assert_eq!(v["findings"][0]["arch"][0], "riscv64");
+    assert_eq!(v["silenced"], 3);
+    // a profile setting: the sibling rule off, the no-value rule a warning
+    let cfgdir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from_utf8(common::patchbot().arg("config").output().unwrap().stdout).unwrap();
+    text.push_str("\n[profiles.xen.rules.xen-sibling-pattern]\nenabled = false\n[profiles.xen.rules.xen-symbol-without-value]\nseverity = \"warning\"\n");
+    let cfg = cfgdir.path().join("config.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let v = review_with(&root.join("examples/xen-tree"), Some(&cfg));
+    assert_eq!(
+        rules_of(&v),
+        [
+            "xen-symbol-without-value warning",
+            "xen-symbol-without-value warning"
+        ]
+    );
+    // an ignore file the series itself adds does not count: only the base's is read
+    let d2 = tempfile::tempdir().unwrap();
+    let mbox = std::fs::read_to_string(root.join("examples/typo-config-symbol.mbox")).unwrap();
+    let add_ignore = "diff --git a/.patchbot-ignore b/.patchbot-ignore\nnew file mode 100644\nindex 0000000000000..1111111111111\n--- /dev/null\n+++ b/.patchbot-ignore\n@@ -0,0 +1 @@\n+unknown-config-symbol\n";
+    let mbox = mbox.replacen(
+        "diff --git a/xen/arch/x86/livepatch.c",
+        &format!("{add_ignore}diff --git a/xen/arch/x86/livepatch.c"),
+        1,
+    );
+    std::fs::write(d2.path().join("s.mbox"), mbox).unwrap();
+    let v = common::json_of(
+        common::patchbot()
+            .arg("review")
+            .arg(d2.path().join("s.mbox"))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .arg("--json"),
+    );
+    assert_eq!(
+        v["apply"]["patches"][0]["result"], "applied",
+        "{}",
+        v["apply"]
+    );
+    assert_eq!(rules_of(&v), ["unknown-config-symbol warning"]);
+}

@@ -342,6 +342,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Found on the base tree as well (shown with `--all`).
     pub pre_existing: Vec<Finding>,
+    /// Findings the profile's rule settings or the tree's opt-out file dropped.
+    pub silenced: usize,
 }
 
 /// Run every rule that applies to `profile` and keep what the series introduced.
