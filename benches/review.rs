@@ -1,0 +1,66 @@
+//! Benchmark: `patchbot review` end to end (assemble, apply, rebuild the base
+//! and the patched tree for every architecture x variant, run the rules), warm,
+//! on the bundled seed-like example; and, with `PATCHBOT_XEN_TREE` naming a
+//! clone of xen.git, on one real commit of a tree of Xen's size (5
+//! architectures x 2 variants, base and patched). Target: under 300 ms each.
+//! The binary is the release build of this crate.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn time(args: &[&str], rounds: usize) -> (Duration, Duration) {
+    let bin = env!("CARGO_BIN_EXE_patchbot");
+    // warm: the first run fills the page cache
+    let first = Command::new(bin).args(args).output().unwrap();
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let mut t: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            let out = Command::new(bin).args(args).output().unwrap();
+            assert!(matches!(out.status.code(), Some(0 | 1)));
+            start.elapsed()
+        })
+        .collect();
+    t.sort();
+    (t[t.len() / 2], t[0])
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mbox = root.join("examples/xen-function-alignment.mbox");
+    let tree = root.join("examples/xen-tree");
+    let (median, best) = time(
+        &[
+            "review",
+            mbox.to_str().unwrap(),
+            "--tree",
+            tree.to_str().unwrap(),
+        ],
+        15,
+    );
+    println!(
+        "review of the seed-like example (4 patches, 5 arches x 2 variants, base and patched): median {:.0} ms, best {:.0} ms (target 300 ms)",
+        median.as_secs_f64() * 1e3,
+        best.as_secs_f64() * 1e3
+    );
+    match std::env::var("PATCHBOT_XEN_TREE") {
+        Err(_) => println!("real Xen tree: skipped (set PATCHBOT_XEN_TREE to a clone of xen.git)"),
+        Ok(xen) => {
+            // a commit that changes two architectures' scripts (ppc's bug frames)
+            let commit =
+                std::env::var("PATCHBOT_BENCH_COMMIT").unwrap_or_else(|_| "629dd78c36".into());
+            let range = format!("{commit}~1..{commit}");
+            let (median, best) = time(&["review", &range, "--tree", &xen], 7);
+            println!(
+                "review of {commit} on {xen}: median {:.0} ms, best {:.0} ms (target 300 ms)",
+                median.as_secs_f64() * 1e3,
+                best.as_secs_f64() * 1e3
+            );
+        }
+    }
+}
