@@ -204,6 +204,12 @@ enum Command {
         /// Exit with 1 when a finding is at least this severe (error, warning, note).
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<String>,
+        /// Also show how each output changed: unified diffs, base to patched, of
+        /// every architecture x variant's .config and preprocessed linker script
+        /// (text and json; in JSON as "output_diffs": [{"arch", "variant", "how",
+        /// "config", "script"}], a diff or null when unchanged).
+        #[arg(long)]
+        show_outputs: bool,
         #[command(flatten)]
         format: ReviewFormatArgs,
     },
@@ -490,6 +496,7 @@ fn run(cli: Cli) -> u8 {
             profile,
             all,
             fail_on,
+            show_outputs,
             format,
         } => review_cmd(
             &cfg,
@@ -500,6 +507,7 @@ fn run(cli: Cli) -> u8 {
             profile.as_deref(),
             all,
             fail_on.as_deref(),
+            show_outputs,
             format.get(),
         ),
         Command::Lds {
@@ -1118,9 +1126,14 @@ fn review_cmd(
     profile: Option<&str>,
     all: bool,
     fail_on: Option<&str>,
+    show_outputs: bool,
     format: ReviewFormat,
 ) -> u8 {
     use patchbot::rules::Severity;
+    if show_outputs && matches!(format, ReviewFormat::Email | ReviewFormat::Sarif) {
+        eprintln!("patchbot: --show-outputs goes with --format text or json");
+        return USAGE;
+    }
     use patchbot::tree::vfs::GitTreeVfs;
     let fail_on = match fail_on {
         None => None,
@@ -1311,6 +1324,9 @@ fn review_cmd(
             if !ready.series.missing.is_empty() {
                 v["missing"] = serde_json::to_value(&ready.series.missing).unwrap_or_default();
             }
+            if show_outputs {
+                v["output_diffs"] = serde_json::to_value(review.output_diffs()).unwrap_or_default();
+            }
             print(&json_string(&v))
         }
         ReviewFormat::Text => {
@@ -1384,6 +1400,10 @@ fn review_cmd(
                     out.push_str(&patchbot::review::finding_text(f));
                     out.push('\n');
                 }
+            }
+            if show_outputs {
+                out.push('\n');
+                out.push_str(&patchbot::review::output_diffs_text(&review.output_diffs()));
             }
             print(&out)
         }

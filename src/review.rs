@@ -61,6 +61,103 @@ impl Review {
     }
 }
 
+/// How one output of the patched tree differs from the base's, as unified
+/// diffs (None: the same text).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputDiff {
+    pub arch: String,
+    pub variant: String,
+    pub how: How,
+    /// The `.config`, base to patched.
+    pub config: Option<String>,
+    /// The preprocessed linker script (as `gcc -E -P` prints it), base to patched.
+    pub script: Option<String>,
+}
+
+/// The text an output's linker script contributes to a diff.
+fn script_text(o: Option<&rebuild::Output>) -> String {
+    match o.and_then(|o| o.lds.as_ref()) {
+        Some(Ok(b)) => b.cpp.text.clone(),
+        Some(Err(e)) => format!("(linker script not built: {e})\n"),
+        None => String::new(),
+    }
+}
+
+/// A unified diff of `old` to `new` with three lines of context, or None when
+/// they are the same.
+fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> Option<String> {
+    if old == new {
+        return None;
+    }
+    let d = similar::TextDiff::from_lines(old, new);
+    let mut u = d.unified_diff();
+    u.context_radius(3).header(old_name, new_name);
+    Some(u.to_string())
+}
+
+impl Review {
+    /// Every output of the patched tree next to the base's: the `.config` and
+    /// the preprocessed linker script as unified diffs (an architecture the
+    /// base does not have is diffed against nothing).
+    pub fn output_diffs(&self) -> Vec<OutputDiff> {
+        self.patched
+            .outputs
+            .iter()
+            .zip(&self.patched.how)
+            .map(|(p, h)| {
+                let b = self.base.get(&p.arch, &p.variant);
+                let name =
+                    |side: &str, what: &str| format!("{side}/{}/{}/{what}", p.arch, p.variant);
+                let what = p
+                    .lds
+                    .as_ref()
+                    .and_then(|l| l.as_ref().ok())
+                    .map(|b| b.script.trim_end_matches(".S").to_string())
+                    .unwrap_or_else(|| "linker script".into());
+                OutputDiff {
+                    arch: p.arch.clone(),
+                    variant: p.variant.clone(),
+                    how: *h,
+                    config: unified(
+                        b.map(|b| b.kconfig.config.as_str()).unwrap_or_default(),
+                        &p.kconfig.config,
+                        &name("base", ".config"),
+                        &name("patched", ".config"),
+                    ),
+                    script: unified(
+                        &script_text(b),
+                        &script_text(Some(p)),
+                        &name("base", &what),
+                        &name("patched", &what),
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The output diffs for people: one heading per output, then its diffs.
+pub fn output_diffs_text(diffs: &[OutputDiff]) -> String {
+    let mut out = String::from("Outputs, base to patched:\n");
+    for d in diffs {
+        let state = match (&d.config, &d.script, d.how) {
+            (None, None, How::Reused) => "unchanged (reused from the base)",
+            (None, None, How::Built) => "unchanged",
+            (Some(_), Some(_), _) => ".config and linker script changed",
+            (Some(_), None, _) => ".config changed",
+            (None, Some(_), _) => "linker script changed",
+        };
+        out.push_str(&format!("\n  {} {}: {state}\n", d.arch, d.variant));
+        for diff in [&d.config, &d.script].into_iter().flatten() {
+            out.push_str(diff);
+            if !diff.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// Rebuild the base and the patched tree and run the rules.
 #[allow(clippy::too_many_arguments)]
 pub fn run(

@@ -532,3 +532,85 @@ fn silencing_by_profile_settings_and_the_base_trees_ignore_file() {
     );
     assert_eq!(rules_of(&v), ["unknown-config-symbol warning"]);
 }
+
+/// The changed lines of a unified diff (its `+`/`-` lines, headers left out),
+/// with runs of white space made one.
+fn changed_lines(diff: &str) -> Vec<String> {
+    diff.lines()
+        .filter(|l| !l.starts_with("+++ ") && !l.starts_with("--- "))
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn show_outputs_diffs_each_output_base_to_patched() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |series: &str, extra: &[&str]| {
+        common::patchbot()
+            .arg("review")
+            .arg(root.join("examples").join(series))
+            .arg("--tree")
+            .arg(root.join("examples/xen-tree"))
+            .arg("--show-outputs")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run("xen-function-alignment.mbox", &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diffs = v["output_diffs"].as_array().unwrap();
+    assert_eq!(diffs.len(), 10);
+    let get = |arch: &str, variant: &str| {
+        diffs
+            .iter()
+            .find(|d| d["arch"] == arch && d["variant"] == variant)
+            .unwrap()
+    };
+    // x86_64 gets the new symbols and the ALIGN the series adds to its script
+    let x86 = get("x86_64", "defconfig");
+    let config = x86["config"].as_str().unwrap();
+    assert!(config.starts_with(
+        "--- base/x86_64/defconfig/.config\n+++ patched/x86_64/defconfig/.config\n@@ "
+    ));
+    assert_eq!(
+        changed_lines(config),
+        [
+            "+CONFIG_CC_HAS_FUNCTION_ALIGNMENT=y",
+            "+CONFIG_FUNCTION_ALIGNMENT_16B=y",
+            "+CONFIG_FUNCTION_ALIGNMENT=16"
+        ]
+    );
+    assert_eq!(
+        changed_lines(x86["script"].as_str().unwrap()),
+        ["+ . = ALIGN(16);"]
+    );
+    assert_eq!(
+        changed_lines(get("arm32", "livepatch")["script"].as_str().unwrap()),
+        ["+ . = ALIGN(4);"]
+    );
+    // riscv64 was left out of the series: its script is the same, and its
+    // .config has no FUNCTION_ALIGNMENT value
+    let rv = get("riscv64", "defconfig");
+    assert!(rv["script"].is_null(), "{rv}");
+    if let Some(c) = rv["config"].as_str() {
+        assert!(!c.contains("+CONFIG_FUNCTION_ALIGNMENT="), "{c}");
+    }
+
+    // a C-only series: every output is the base's, and the text says so
+    let out = run("typo-config-symbol.mbox", &[]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Outputs, base to patched:"), "{text}");
+    assert_eq!(
+        text.matches(": unchanged (reused from the base)\n").count(),
+        10,
+        "{text}"
+    );
+    assert!(!text.contains("\n--- base/"), "{text}");
+
+    // the email and SARIF forms have no place for the diffs
+    let out = run("typo-config-symbol.mbox", &["--format", "email"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--show-outputs"));
+}
