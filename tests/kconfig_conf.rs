@@ -286,6 +286,47 @@ config LIVEPATCH
 	depends on X86
 "#,
     ),
+    (
+        "ranges",
+        r#"
+config ZERO_IN_RANGE
+	int
+	range 0 10
+config SEES_ZERO_IN_RANGE
+	bool
+	default y if ZERO_IN_RANGE = 10
+config SEES_EMPTY
+	bool "no default, 0 in range: the value stays empty"
+	default y if ZERO_IN_RANGE = ""
+config BELOW
+	int "no default, 0 below range: the minimum"
+	range 1 8
+config HEX_BOUND_TEXT
+	hex "the bound's own text"
+	range 0x0010 0x20
+config ABOVE
+	int "default above the range"
+	range 1 8
+	default 100
+config LIMIT
+	int
+	default 6
+config FROM_SYMBOL
+	int "bounds from a symbol"
+	range 2 LIMIT
+	default 9
+config WIDE
+	bool "wide"
+config COND
+	int "the first active range counts"
+	range 100 200 if WIDE
+	range 1 4
+	default 50
+config NEG
+	int "negative"
+	range -5 -1
+"#,
+    ),
 ];
 
 #[test]

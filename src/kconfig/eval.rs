@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::parse::{CmpOp, ConfigEntry, Expr, Node, Parsed, PropKind, Type};
+use super::parse::{CmpOp, ConfigEntry, Dialect, Expr, Node, Parsed, PropKind, Type};
 
 /// Tristate values; the order is conf's (`no < mod < yes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -149,6 +149,8 @@ pub struct Kconfig {
     cmenus: Vec<CMenu>,
     /// Whether the configuration differs from what was read (conf_get_changed).
     changed: bool,
+    /// The dialect of the tree (a range bound's text differs).
+    dialect: Dialect,
     /// The parsed config and choice entries the menu tree refers to (only
     /// while the tree is built).
     entries: Vec<ConfigEntry>,
@@ -198,6 +200,7 @@ impl Kconfig {
             warnings: Vec::new(),
             cmenus: Vec::new(),
             changed: false,
+            dialect: parsed.dialect,
             entries: Vec::new(),
             warned: Vec::new(),
             unmet: Vec::new(),
@@ -1205,17 +1208,27 @@ impl Kconfig {
             }
         }
         let Some((lo, hi)) = range else { return val };
+        // conf's sym_validate_range: an empty value reads as 0 (so it stays
+        // empty when 0 is in range), and a value out of range becomes the
+        // bound: its own text since Linux 5.x, printed as a number (0x... for
+        // hex) in Xen's older kconfig
         let v = strtoll(&val, base);
-        let lo_v = strtoll(&self.value_of(&lo).1, base);
-        let hi_v = strtoll(&self.value_of(&hi).1, base);
-        if v >= lo_v && v <= hi_v && !val.is_empty() {
-            return val;
-        }
-        let pick = if v >= lo_v { hi_v } else { lo_v };
-        if base == 16 {
-            format!("0x{pick:x}")
+        let lo_s = self.value_of(&lo).1;
+        let lo_v = strtoll(&lo_s, base);
+        let bound = if v < lo_v {
+            (lo_s, lo_v)
         } else {
-            pick.to_string()
+            let hi_s = self.value_of(&hi).1;
+            let hi_v = strtoll(&hi_s, base);
+            if v <= hi_v {
+                return val;
+            }
+            (hi_s, hi_v)
+        };
+        match (self.dialect, base) {
+            (Dialect::Linux61, _) => bound.0,
+            (Dialect::Xen, 16) => format!("0x{:x}", bound.1),
+            (Dialect::Xen, _) => bound.1.to_string(),
         }
     }
 

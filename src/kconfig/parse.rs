@@ -181,6 +181,8 @@ pub struct Parsed {
     pub messages: Vec<String>,
     /// Environment variables the tree read, in first-reference order.
     pub env: Vec<(String, String)>,
+    /// The dialect it was parsed in (some evaluation details differ).
+    pub dialect: Dialect,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -573,6 +575,7 @@ impl<'a, 't> Parser<'a, 't> {
         let env = self.macros.env_order.clone();
         Ok(Parsed {
             env,
+            dialect: self.dialect,
             nodes,
             inputs: self.inputs,
             warnings: self.warnings,
