@@ -87,6 +87,9 @@ struct Sym {
     val: String,
     visible: Tri,
     write: bool,
+    /// An int/hex whose value is only its range's minimum: neither a user value
+    /// nor a default applied, and the empty value was raised to the bound.
+    range_floor: bool,
     /// The reverse dependency's value (`select`), from the last calculation.
     rev_tri: Tri,
     /// What this symbol selects and implies (for the help text).
@@ -1108,6 +1111,7 @@ impl Kconfig {
             self.bool_fold(i, t)
         };
         let mut write = vis != Tri::N;
+        let mut floor = false;
         let mut tri = Tri::N;
         let mut val = String::new();
         match typ {
@@ -1155,16 +1159,23 @@ impl Kconfig {
             }
             Some(Type::Int) | Some(Type::Hex) | Some(Type::String) => {
                 let user = self.syms[i].user.clone();
+                let mut given = false;
                 match user {
-                    Some(u) if vis != Tri::N => val = u,
+                    Some(u) if vis != Tri::N => {
+                        val = u;
+                        given = true;
+                    }
                     _ => {
                         if let Some((v, _)) = self.default_prop(i) {
                             write = true;
+                            given = true;
                             val = self.value_of(&v).1;
                         }
                     }
                 }
+                let before_empty = val.is_empty();
                 val = self.validate_range(i, val);
+                floor = !given && before_empty && !val.is_empty();
             }
             None => {
                 // a symbol without a type is never written (conf returns early)
@@ -1180,6 +1191,7 @@ impl Kconfig {
         s.val = val.clone();
         s.write = write;
         s.rev_tri = rev_dep;
+        s.range_floor = floor;
         s.state = 2;
         (tri, val)
     }
@@ -1438,6 +1450,17 @@ impl Kconfig {
             }
         }
         out
+    }
+
+    /// The written int/hex symbols whose value is only their range's minimum
+    /// (no user value, no active default).
+    pub fn range_floor_symbols(&mut self) -> std::collections::BTreeSet<String> {
+        self.evaluate();
+        self.syms
+            .iter()
+            .filter(|s| s.range_floor && s.write && !s.name.is_empty())
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     /// Every defined symbol's value, or None when it is not written.

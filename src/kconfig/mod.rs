@@ -101,6 +101,10 @@ pub struct Evaluation {
     pub types: BTreeMap<String, &'static str>,
     /// Every symbol: its value, or null when it is not written.
     pub symbols: BTreeMap<String, Option<String>>,
+    /// The int/hex symbols whose value comes only from their `range` (no
+    /// user value, no active default): how NR_CPUS once became 1.
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub range_only: std::collections::BTreeSet<String>,
     /// Overlay assignments that did not take effect: (symbol, wanted, got).
     pub overlay_misses: Vec<(String, String, Option<String>)>,
     /// Toolchain questions answered with a declared default, not from the table.
@@ -209,6 +213,7 @@ pub fn evaluate(
             config: k.config_text(),
             autoconf: k.autoconf_text(),
             symbols: k.symbols(),
+            range_only: k.range_floor_symbols(),
             overlay_misses: k.overlay_misses(&overlay),
             guessed: parsed.guessed.clone(),
             defined_at: defined_at.clone(),

@@ -424,8 +424,13 @@ fn missing_value(
         let mut evidence = Vec::new();
         let mut carriers: BTreeSet<&str> = BTreeSet::new();
         for o in &ctx.patched.outputs {
+            let range_only = if o.kconfig.range_only.contains(&symbol) {
+                " (only from its range: no default applies)"
+            } else {
+                ""
+            };
             evidence.push(format!(
-                "{} {}: {symbol} = {}",
+                "{} {}: {symbol} = {}{range_only}",
                 o.arch,
                 o.variant,
                 o.symbol(&symbol).unwrap_or("(no value)")
@@ -441,7 +446,9 @@ fn missing_value(
         }
         let mut arches: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for o in &ctx.patched.outputs {
-            if carriers.contains(o.arch.as_str()) && o.symbol(&symbol).is_none() {
+            // a value only from a range's bound is no value the tree chose
+            let no_value = o.symbol(&symbol).is_none() || o.kconfig.range_only.contains(&symbol);
+            if carriers.contains(o.arch.as_str()) && no_value {
                 arches
                     .entry(o.arch.as_str())
                     .or_default()
