@@ -677,6 +677,33 @@ struct Ready {
 
 /// Read the series, open the tree and choose the base; an exit code on failure.
 #[allow(clippy::too_many_arguments)]
+/// Apply a prepared series with the configured options on no branch, keeping
+/// the workspace so the patched tree stays readable; a failure to run is
+/// printed (exit INPUT). A series that does not apply is an `Applied` without
+/// a tree, for the caller to report.
+fn apply_kept(
+    cfg: &Config,
+    ready: &Ready,
+) -> Result<
+    (
+        patchbot::tree::apply::Applied,
+        patchbot::tree::apply::Workspace,
+    ),
+    u8,
+> {
+    let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
+    patchbot::tree::apply::apply_series_kept(
+        ready.source.repo(),
+        &ready.base.commit,
+        &ready.patches,
+        &opts,
+    )
+    .map_err(|e| {
+        eprintln!("patchbot: {e}");
+        INPUT
+    })
+}
+
 fn prepare(
     cfg: &Config,
     inputs: &[String],
@@ -820,19 +847,7 @@ fn open_views(
     let mut _keep = None;
     if !series.is_empty() {
         let ready = prepare(cfg, series, tree, None, false, None, false)?;
-        let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
-        let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
-            ready.source.repo(),
-            &ready.base.commit,
-            &ready.patches,
-            &opts,
-        ) {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("patchbot: {e}");
-                return Err(INPUT);
-            }
-        };
+        let (applied, ws) = apply_kept(cfg, &ready)?;
         let Some(patched) = applied.tree.clone() else {
             let _ = print(&output::apply_text(&ready.series, &ready.base, &applied));
             return Err(DOES_NOT_APPLY);
@@ -1171,18 +1186,9 @@ fn review_cmd(
         Ok(r) => r,
         Err(code) => return code,
     };
-    let opts = patchbot::tree::apply::ApplyOptions::from_config(&cfg.apply, None);
-    let (applied, ws) = match patchbot::tree::apply::apply_series_kept(
-        ready.source.repo(),
-        &ready.base.commit,
-        &ready.patches,
-        &opts,
-    ) {
+    let (applied, ws) = match apply_kept(cfg, &ready) {
         Ok(x) => x,
-        Err(e) => {
-            eprintln!("patchbot: {e}");
-            return INPUT;
-        }
+        Err(code) => return code,
     };
     let apply_json = output::apply_json(&ready.series, &ready.base, &applied);
     let Some(patched_tree) = applied.tree.clone() else {

@@ -87,9 +87,9 @@ struct Sym {
     val: String,
     visible: Tri,
     write: bool,
-    /// An int/hex whose value is only its range's minimum: neither a user value
-    /// nor a default applied, and the empty value was raised to the bound.
-    range_floor: bool,
+    /// An int/hex whose value comes only from its range: neither a user value
+    /// nor a default applied, and the empty value was moved to a bound.
+    range_only: bool,
     /// The reverse dependency's value (`select`), from the last calculation.
     rev_tri: Tri,
     /// What this symbol selects and implies (for the help text).
@@ -1111,7 +1111,7 @@ impl Kconfig {
             self.bool_fold(i, t)
         };
         let mut write = vis != Tri::N;
-        let mut floor = false;
+        let mut only_range = false;
         let mut tri = Tri::N;
         let mut val = String::new();
         match typ {
@@ -1175,7 +1175,7 @@ impl Kconfig {
                 }
                 let before_empty = val.is_empty();
                 val = self.validate_range(i, val);
-                floor = !given && before_empty && !val.is_empty();
+                only_range = !given && before_empty && !val.is_empty();
             }
             None => {
                 // a symbol without a type is never written (conf returns early)
@@ -1191,7 +1191,7 @@ impl Kconfig {
         s.val = val.clone();
         s.write = write;
         s.rev_tri = rev_dep;
-        s.range_floor = floor;
+        s.range_only = only_range;
         s.state = 2;
         (tri, val)
     }
@@ -1452,13 +1452,13 @@ impl Kconfig {
         out
     }
 
-    /// The written int/hex symbols whose value is only their range's minimum
+    /// The written int/hex symbols whose value comes only from their range
     /// (no user value, no active default).
-    pub fn range_floor_symbols(&mut self) -> std::collections::BTreeSet<String> {
+    pub fn range_only_symbols(&mut self) -> std::collections::BTreeSet<String> {
         self.evaluate();
         self.syms
             .iter()
-            .filter(|s| s.range_floor && s.write && !s.name.is_empty())
+            .filter(|s| s.range_only && s.write && !s.name.is_empty())
             .map(|s| s.name.clone())
             .collect()
     }

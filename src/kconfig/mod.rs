@@ -213,7 +213,7 @@ pub fn evaluate(
             config: k.config_text(),
             autoconf: k.autoconf_text(),
             symbols: k.symbols(),
-            range_only: k.range_floor_symbols(),
+            range_only: k.range_only_symbols(),
             overlay_misses: k.overlay_misses(&overlay),
             guessed: parsed.guessed.clone(),
             defined_at: defined_at.clone(),
