@@ -20,6 +20,7 @@ pub struct Config {
     pub limits: Limits,
     pub mail: MailConfig,
     pub apply: ApplyConfig,
+    pub cache: CacheConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -149,6 +150,50 @@ pub struct TargetAnswers {
     pub probes: BTreeMap<String, String>,
     #[serde(default)]
     pub shell: BTreeMap<String, String>,
+}
+
+/// The on-disk cache of base results (`[cache]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Off: every review builds its base.
+    pub enabled: bool,
+    /// The directory (empty: `$PATCHBOT_CACHE_DIR`, else the user cache
+    /// directory, `$XDG_CACHE_HOME/patchbot` or `~/.cache/patchbot`).
+    pub dir: String,
+    /// The least recently used entries go beyond this size (MiB).
+    pub max_mib: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            dir: String::new(),
+            max_mib: 512,
+        }
+    }
+}
+
+impl CacheConfig {
+    /// The cache this configuration names, or None when it is off (also with
+    /// `PATCHBOT_NO_CACHE` set to anything but empty or `0`) or there is no
+    /// directory to put it in.
+    pub fn open(&self) -> Option<crate::cache::Cache> {
+        let off = std::env::var("PATCHBOT_NO_CACHE").is_ok_and(|v| !v.is_empty() && v != "0");
+        if !self.enabled || off {
+            return None;
+        }
+        let dir = if self.dir.is_empty() {
+            crate::cache::default_dir()?
+        } else {
+            std::path::PathBuf::from(&self.dir)
+        };
+        Some(crate::cache::Cache::new(
+            &dir,
+            self.max_mib.saturating_mul(1024 * 1024),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]

@@ -4,6 +4,7 @@
 //! (later) patched tree → outputs → findings → review → sink. Each stage is a plain
 //! function over plain data; see ARCHITECTURE.md for the code map.
 
+pub mod cache;
 pub mod config;
 pub mod diff;
 pub mod git;

@@ -210,6 +210,10 @@ enum Command {
         /// "config", "script"}], a diff or null when unchanged).
         #[arg(long)]
         show_outputs: bool,
+        /// Build the base's outputs instead of reading them from the on-disk
+        /// cache (and do not store them); as does PATCHBOT_NO_CACHE=1.
+        #[arg(long)]
+        no_cache: bool,
         #[command(flatten)]
         format: ReviewFormatArgs,
     },
@@ -263,6 +267,30 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// The on-disk cache of base results `review` keeps ([cache] in config.toml).
+    ///
+    /// Every architecture x variant of a base tree is stored once built, keyed
+    /// by the base's tree id, the profile, the toolchain answers, the rules and
+    /// this build of patchbot; an entry is only ever read for exactly that key.
+    /// `info` prints the directory, the entries and their size (--json:
+    /// {"dir", "enabled", "entries", "bytes", "max_bytes"}); `clear` removes
+    /// every entry.
+    #[command(after_help = EXIT_CODES)]
+    Cache {
+        #[command(subcommand)]
+        what: CacheSub,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheSub {
+    /// Where the cache is and what it holds.
+    Info {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Remove every entry.
+    Clear,
 }
 
 #[derive(Subcommand, Debug)]
@@ -497,6 +525,7 @@ fn run(cli: Cli) -> u8 {
             all,
             fail_on,
             show_outputs,
+            no_cache,
             format,
         } => review_cmd(
             &cfg,
@@ -508,8 +537,10 @@ fn run(cli: Cli) -> u8 {
             all,
             fail_on.as_deref(),
             show_outputs,
+            no_cache,
             format.get(),
         ),
+        Command::Cache { what } => cache_cmd(&cfg, what),
         Command::Lds {
             tree,
             rev,
@@ -966,6 +997,57 @@ fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<patchbot::rules::Rule
     }
 }
 
+fn cache_cmd(cfg: &Config, what: CacheSub) -> u8 {
+    // the directory even when the cache is off, so it can still be cleared
+    let on = cfg.cache.open();
+    let cache = on.clone().or_else(|| {
+        let dir = if cfg.cache.dir.is_empty() {
+            patchbot::cache::default_dir()?
+        } else {
+            PathBuf::from(&cfg.cache.dir)
+        };
+        Some(patchbot::cache::Cache::new(&dir, 0))
+    });
+    let Some(cache) = cache else {
+        eprintln!("patchbot: no cache directory: set [cache] dir, PATCHBOT_CACHE_DIR or HOME");
+        return USAGE;
+    };
+    match what {
+        CacheSub::Info { format } => {
+            let (entries, bytes) = cache.usage();
+            let max_bytes = cfg.cache.max_mib.saturating_mul(1024 * 1024);
+            match format.get() {
+                Format::Json => print(&json_string(&serde_json::json!({
+                    "dir": cache.dir().display().to_string(),
+                    "enabled": on.is_some(),
+                    "entries": entries,
+                    "bytes": bytes,
+                    "max_bytes": max_bytes,
+                }))),
+                Format::Text => print(&format!(
+                    "{}{}\n{entries} entr{}, {:.1} MiB of at most {} MiB\n",
+                    cache.dir().display(),
+                    if on.is_some() { "" } else { " (off)" },
+                    if entries == 1 { "y" } else { "ies" },
+                    bytes as f64 / (1024.0 * 1024.0),
+                    cfg.cache.max_mib
+                )),
+            }
+        }
+        CacheSub::Clear => match cache.clear() {
+            Ok(n) => print(&format!(
+                "removed {n} entr{} from {}\n",
+                if n == 1 { "y" } else { "ies" },
+                cache.dir().display()
+            )),
+            Err(e) => {
+                eprintln!("patchbot: cannot clear {}: {e}", cache.dir().display());
+                INPUT
+            }
+        },
+    }
+}
+
 fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
     match what {
         RulesSub::List { rules, format } => {
@@ -1142,6 +1224,7 @@ fn review_cmd(
     all: bool,
     fail_on: Option<&str>,
     show_outputs: bool,
+    no_cache: bool,
     format: ReviewFormat,
 ) -> u8 {
     use patchbot::rules::Severity;
@@ -1237,14 +1320,38 @@ fn review_cmd(
         })
         .collect();
     let rules = patchbot::rules::builtin();
-    let review =
-        match patchbot::review::run(&pname, prof, tc, &rules, &base_vfs, &patched_vfs, &patches) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("patchbot: {e}");
-                return INPUT;
-            }
-        };
+    // the base's outputs from the on-disk cache, keyed by its tree id
+    let cache = (!no_cache).then(|| cfg.cache.open()).flatten();
+    let key = cache.as_ref().and_then(|_| {
+        let tree_id = ready.source.repo().tree_of(&ready.base.commit).ok()?;
+        Some(patchbot::cache::BaseKey::new(
+            &tree_id, &pname, prof, tc, &rules,
+        ))
+    });
+    let review = match patchbot::review::run(
+        &pname,
+        prof,
+        tc,
+        &rules,
+        &base_vfs,
+        &patched_vfs,
+        &patches,
+        cache.as_ref().zip(key.as_ref()),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    if let Some(e) = review
+        .base
+        .cache
+        .as_ref()
+        .and_then(|c| c.write_error.as_ref())
+    {
+        eprintln!("patchbot: warning: cannot store base results in the cache: {e}");
+    }
     let findings = &review.report.findings;
     let code = match format {
         ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
@@ -1320,6 +1427,7 @@ fn review_cmd(
                 "apply": apply_json,
                 "outputs": review.outputs(),
                 "notes": review.patched.notes,
+                "base_cache": review.base.cache,
                 "findings": findings,
                 "silenced": review.report.silenced,
             });
@@ -1363,8 +1471,13 @@ fn review_cmd(
                 .iter()
                 .filter(|o| o.how == patchbot::rebuild::How::Built)
                 .count();
+            let cached = match &review.base.cache {
+                Some(c) if c.hits > 0 && c.misses == 0 => " (the base's from the cache)",
+                Some(c) if c.hits > 0 => " (the base's partly from the cache)",
+                _ => "",
+            };
             out.push_str(&format!(
-                "Outputs: {} architecture x variant, {built} rebuilt, {} reused from the base\n",
+                "Outputs: {} architecture x variant, {built} rebuilt, {} reused from the base{cached}\n",
                 outs.len(),
                 outs.len() - built
             ));

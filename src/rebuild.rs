@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::cache::{BaseKey, Cache};
 use crate::config::{Profile, ToolchainConfig};
 use crate::kconfig::Evaluation;
 use crate::lds::Built;
@@ -75,6 +76,20 @@ pub struct Outputs {
     pub how: Vec<How>,
     /// Architectures the tree does not have, and other notes.
     pub notes: Vec<String>,
+    /// How the on-disk cache served (None: no cache was used).
+    pub cache: Option<CacheUse>,
+}
+
+/// What the on-disk cache of base results did for one tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CacheUse {
+    /// Outputs read from the cache.
+    pub hits: usize,
+    /// Outputs built (and stored).
+    pub misses: usize,
+    /// Why storing failed, if it did (the review goes on without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_error: Option<String>,
 }
 
 impl Outputs {
@@ -137,11 +152,49 @@ pub fn build(
     profile: &Profile,
     toolchain: &ToolchainConfig,
 ) -> Result<Outputs, String> {
-    let mut r = Outputs::default();
+    build_cached(vfs, profile, toolchain, None)
+}
+
+/// Every output of a tree, read from `cache` where it holds them under `key`
+/// (an architecture is read only when every variant is there) and stored
+/// there when built.
+pub fn build_cached(
+    vfs: &dyn Vfs,
+    profile: &Profile,
+    toolchain: &ToolchainConfig,
+    cache: Option<(&Cache, &BaseKey)>,
+) -> Result<Outputs, String> {
+    let mut r = Outputs {
+        cache: cache.map(|_| CacheUse::default()),
+        ..Default::default()
+    };
     for a in &profile.arches {
-        match build_arch(vfs, profile, toolchain, a, None)
-            .map_err(|e| format!("{}: {e}", a.name))?
-        {
+        if let Some((c, key)) = cache {
+            let hit: Option<Vec<Output>> = variants(profile)
+                .iter()
+                .map(|(v, _)| c.load(key, &a.name, v))
+                .collect();
+            if let Some(o) = hit {
+                if let Some(u) = r.cache.as_mut() {
+                    u.hits += o.len();
+                }
+                r.how.extend(o.iter().map(|_| How::Built));
+                r.outputs.extend(o);
+                continue;
+            }
+        }
+        let built =
+            build_arch(vfs, profile, toolchain, a, None).map_err(|e| format!("{}: {e}", a.name))?;
+        if let (Some((c, key)), Some(o), Some(u)) = (cache, &built, r.cache.as_mut()) {
+            u.misses += o.len();
+            for out in o {
+                if let Err(e) = c.store(key, out) {
+                    u.write_error
+                        .get_or_insert_with(|| format!("{}: {e}", c.dir().display()));
+                }
+            }
+        }
+        match built {
             None => r.notes.push(format!(
                 "{} skipped: the tree has no {} or no {}",
                 a.name,

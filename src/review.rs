@@ -168,8 +168,10 @@ pub fn run(
     base_vfs: &dyn Vfs,
     patched_vfs: &dyn Vfs,
     patches: &[checks::PatchDiff],
+    cache: Option<(&crate::cache::Cache, &crate::cache::BaseKey)>,
 ) -> Result<Review, String> {
-    let base = rebuild::build(base_vfs, profile, toolchain).map_err(|e| format!("base: {e}"))?;
+    let base = rebuild::build_cached(base_vfs, profile, toolchain, cache)
+        .map_err(|e| format!("base: {e}"))?;
     let mut touched: BTreeSet<String> = BTreeSet::new();
     for p in patches {
         for f in &p.files {
@@ -179,13 +181,19 @@ pub fn run(
     }
     let patched = rebuild::rebuild(patched_vfs, profile, toolchain, &base, &touched)
         .map_err(|e| format!("patched tree: {e}"))?;
+    let index_from = cache.map(|(cache, key)| rules::sources::IndexFrom {
+        base: base_vfs,
+        cache,
+        key,
+        touched: &touched,
+    });
     let ctx = checks::Context {
         base: &base,
         patched: &patched,
         patches,
         patched_vfs: Some(patched_vfs),
         srctree: &profile.srctree,
-        sources: Default::default(),
+        sources: rules::sources::Sources::new(Some(patched_vfs), &profile.srctree, index_from),
     };
     let mut report = rules::run(rules, profile_name, &ctx);
     silence(&mut report, profile, base_vfs);
@@ -365,6 +373,7 @@ pub fn run_example(
         &base_vfs,
         &patched_vfs,
         &patches,
+        None,
     )?;
     Ok(r.report.findings)
 }

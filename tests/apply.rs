@@ -657,6 +657,46 @@ fn vfs_over_git_trees_refuses_links_submodules_and_escapes() {
 }
 
 #[test]
+fn vfs_over_git_trees_reads_many_files_as_one_by_one() {
+    use patchbot::tree::vfs::{GitTreeVfs, Vfs, VfsError};
+    let t = TestRepo::new();
+    // enough files, and one larger than a pipe's buffer, that requests and
+    // answers must overlap
+    let mut paths = Vec::new();
+    for i in 0..3000 {
+        let p = format!("d{}/f{i}.c", i % 7);
+        t.write(&p, format!("int f{i};\n").repeat(i % 50 + 1).as_bytes());
+        paths.push(p);
+    }
+    t.write("big.bin", &vec![b'x'; 300_000]);
+    std::os::unix::fs::symlink("d0/f0.c", t.path.join("link")).unwrap();
+    t.commit("many");
+    let repo = repo_api(&t);
+    let v = GitTreeVfs::new(&repo, "HEAD")
+        .unwrap()
+        .with_max_file(200_000);
+    let mut asked: Vec<String> = paths.clone();
+    for (i, odd) in ["big.bin", "link", "nope", "d0", "../x", "d1/f1.c"]
+        .iter()
+        .enumerate()
+    {
+        asked.insert(i * 400, odd.to_string());
+    }
+    let many = v.read_many(&asked);
+    assert_eq!(many.len(), asked.len());
+    for (p, got) in asked.iter().zip(&many) {
+        let one = v.read(p);
+        assert_eq!(format!("{got:?}"), format!("{one:?}"), "{p}");
+    }
+    assert!(matches!(many[0], Err(VfsError::TooBig { .. })));
+    assert!(matches!(many[400], Err(VfsError::Symlink(_))));
+    assert!(matches!(many[800], Err(VfsError::NotFound(_))));
+    assert_eq!(many[2000].as_deref().ok(), Some(&b"int f1;\nint f1;\n"[..]));
+    // and the view stays in step afterwards
+    assert_eq!(v.read("d3/f3.c").unwrap(), b"int f3;\n".repeat(4));
+}
+
+#[test]
 fn vfs_over_a_directory_is_confined_the_same_way() {
     use patchbot::tree::vfs::{DirVfs, Vfs, VfsError};
     let d = tempfile::tempdir().unwrap();

@@ -92,7 +92,7 @@ pub struct CppOptions {
 }
 
 /// One macro expansion a token came through.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Expansion {
     /// The macro's name.
     #[serde(rename = "macro")]
@@ -104,7 +104,7 @@ pub struct Expansion {
 
 /// Where an output token was written, and the macros that brought it to the
 /// output (outermost invocation first; empty when written where it appears).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     /// The tree path of the file (or `<command-line>`, `<built-in>`).
     pub file: String,
@@ -115,7 +115,7 @@ pub struct Origin {
 
 /// An output token: its bytes in [`CppOutput::text`] and an index into
 /// [`CppOutput::origins`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
@@ -123,14 +123,14 @@ pub struct Span {
 }
 
 /// A `#warning` (or another note) with where it was.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub file: String,
     pub line: u32,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct CppOutput {
     /// The output as `gcc -E -P` prints it (or with linemarkers).
     pub text: String,

@@ -28,58 +28,9 @@ pub struct Context<'a> {
     /// The Kconfig tree's root in the repository (`xen`; "" for Linux): files
     /// outside it belong to other build systems.
     pub srctree: &'a str,
-    /// The patched tree's source files (`.c`, `.S`, `.h`), read once when a
-    /// check first asks who produces or uses something.
-    pub sources: std::cell::OnceCell<Vec<(String, String)>>,
-}
-
-impl Context<'_> {
-    /// The patched tree's C and assembly sources and headers, read once.
-    fn sources(&self) -> &[(String, String)] {
-        self.sources.get_or_init(|| {
-            let Some(vfs) = self.patched_vfs else {
-                return Vec::new();
-            };
-            let mut files = Vec::new();
-            let mut budget = 200_000usize;
-            fn walk(
-                vfs: &dyn crate::tree::vfs::Vfs,
-                dir: &str,
-                out: &mut Vec<String>,
-                budget: &mut usize,
-            ) {
-                let Ok(entries) = vfs.list(dir) else { return };
-                for (n, k) in entries {
-                    if *budget == 0 {
-                        return;
-                    }
-                    *budget -= 1;
-                    let p = if dir.is_empty() {
-                        n
-                    } else {
-                        format!("{dir}/{n}")
-                    };
-                    match k {
-                        crate::tree::vfs::Kind::Dir => walk(vfs, &p, out, budget),
-                        crate::tree::vfs::Kind::File
-                            if [".c", ".S", ".h"].iter().any(|x| p.ends_with(x)) =>
-                        {
-                            out.push(p)
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            walk(vfs, self.srctree, &mut files, &mut budget);
-            files
-                .into_iter()
-                .filter_map(|f| {
-                    let b = vfs.read(&f).ok()?;
-                    Some((f, String::from_utf8_lossy(&b).into_owned()))
-                })
-                .collect()
-        })
-    }
+    /// The patched tree's source files (`.c`, `.S`, `.h`), read when a check
+    /// first asks who produces, uses or defines something.
+    pub sources: super::sources::Sources<'a>,
 }
 
 /// Whether `word` stands in `text` as a whole identifier.
@@ -534,7 +485,7 @@ fn input_patterns(st: &Statement) -> Vec<&str> {
 
 /// The source files that produce a section (`.section NAME` in assembly,
 /// `__section("NAME")` or `section("NAME")` in C), among `globs`.
-fn producers(sources: &[(String, String)], name: &str, globs: &[String]) -> Vec<String> {
+fn producers(sources: &[super::sources::Source], name: &str, globs: &[String]) -> Vec<String> {
     let needles = [
         format!(".section {name}"),
         format!(".section \"{name}\""),
@@ -668,7 +619,11 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                                         // would land there elsewhere either)
                                         let files =
                                             produced.entry(pat.to_string()).or_insert_with(|| {
-                                                producers(ctx.sources(), pat, producers_in)
+                                                producers(
+                                                    &ctx.sources.candidates(pat),
+                                                    pat,
+                                                    producers_in,
+                                                )
                                             });
                                         files.iter().all(|f| f.starts_with(dir))
                                     })
@@ -685,7 +640,11 @@ fn sibling(rule: &Rule, ctx: &Context, arch_root: &str, producers_in: &[String])
                                 let files = produced
                                     .entry(format!("symbol {}", a.target))
                                     .or_insert_with(|| {
-                                        users(ctx.sources(), &a.target, producers_in)
+                                        users(
+                                            &ctx.sources.candidates(&a.target),
+                                            &a.target,
+                                            producers_in,
+                                        )
                                     });
                                 files.iter().all(|f| f.starts_with(dir))
                             }
@@ -947,7 +906,7 @@ fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
 }
 
 /// The headers that `#define` a macro.
-fn defines_of(sources: &[(String, String)], name: &str) -> Vec<String> {
+fn defines_of(sources: &[super::sources::Source], name: &str) -> Vec<String> {
     sources
         .iter()
         .filter(|(f, t)| f.ends_with(".h") && has_word(t, name))
@@ -1062,7 +1021,7 @@ fn through_any_config(o: &Output, st: &Statement) -> bool {
 }
 
 /// The source files (not linker scripts) among `globs` that use a word.
-fn users(sources: &[(String, String)], word: &str, globs: &[String]) -> Vec<String> {
+fn users(sources: &[super::sources::Source], word: &str, globs: &[String]) -> Vec<String> {
     sources
         .iter()
         .filter(|(f, _)| !f.contains(".lds") && globs.iter().any(|g| glob_match(g, f)))
@@ -1226,7 +1185,7 @@ fn unknown_symbol(rule: &Rule, ctx: &Context, prefix: &str) -> Vec<Finding> {
                     // a CONFIG_ macro the code defines itself (`#define CONFIG_X 3`)
                     let defined = defined_in_tree
                         .entry(w.clone())
-                        .or_insert_with(|| !defines_of(ctx.sources(), &w).is_empty());
+                        .or_insert_with(|| !defines_of(&ctx.sources.candidates(&w), &w).is_empty());
                     if *defined {
                         continue;
                     }

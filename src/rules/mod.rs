@@ -10,6 +10,7 @@
 //! tree as well is not the series' doing and is kept apart as pre-existing.
 
 pub mod checks;
+pub mod sources;
 
 use std::collections::BTreeMap;
 

@@ -57,6 +57,10 @@ pub trait Vfs {
     fn list(&self, dir: &str) -> Result<Vec<(String, Kind)>, VfsError>;
     /// The target of a symbolic link, as stored (never followed here).
     fn read_link(&self, path: &str) -> Result<String, VfsError>;
+    /// Several files, each as `read` gives it; a view may fetch them together.
+    fn read_many(&self, paths: &[String]) -> Vec<Result<Vec<u8>, VfsError>> {
+        paths.iter().map(|p| self.read(p)).collect()
+    }
 }
 
 /// Read a file, following symbolic links only while they stay inside the tree
@@ -110,15 +114,17 @@ pub fn normalize(path: &str) -> Result<String, VfsError> {
 pub const DEFAULT_MAX_FILE: u64 = 64 * 1024 * 1024;
 
 struct CatFile {
-    _child: Child,
+    child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The answers are out of step (or git died): nothing more is read.
+    broken: bool,
 }
 
 /// A view of a git tree object, read through one `git ls-tree` (at creation) and
 /// one long-lived `git cat-file --batch`.
 pub struct GitTreeVfs {
-    entries: BTreeMap<String, (Kind, String, u64)>,
+    entries: BTreeMap<String, (Kind, String)>,
     dirs: BTreeSet<String>,
     cat: Mutex<CatFile>,
     max_file: u64,
@@ -129,7 +135,9 @@ impl GitTreeVfs {
     pub fn new(repo: &Repo, tree: &str) -> Result<GitTreeVfs, super::TreeError> {
         let out = repo
             .git()
-            .args(["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", tree])
+            // no -l: sizes cost an inflated blob header each; cat-file gives
+            // the size of the files actually read
+            .args(["ls-tree", "-r", "-t", "-z", "--full-tree", tree])
             .output()?;
         if !out.status.success() {
             return Err(super::TreeError::Git {
@@ -145,17 +153,12 @@ impl GitTreeVfs {
                 continue;
             }
             let rec = String::from_utf8_lossy(rec);
-            // "<mode> SP <type> SP <object> SP+ <size> TAB <path>"
+            // "<mode> SP <type> SP <object> TAB <path>"
             let Some((meta, path)) = rec.split_once('\t') else {
                 continue;
             };
             let mut f = meta.split_whitespace();
-            let (mode, _ty, oid, size) = (
-                f.next().unwrap_or(""),
-                f.next(),
-                f.next().unwrap_or(""),
-                f.next().unwrap_or("-"),
-            );
+            let (mode, _ty, oid) = (f.next().unwrap_or(""), f.next(), f.next().unwrap_or(""));
             let kind = match mode {
                 "040000" => {
                     dirs.insert(path.to_string());
@@ -165,10 +168,7 @@ impl GitTreeVfs {
                 "160000" => Kind::Submodule,
                 _ => Kind::File,
             };
-            entries.insert(
-                path.to_string(),
-                (kind, oid.to_string(), size.parse().unwrap_or(0)),
-            );
+            entries.insert(path.to_string(), (kind, oid.to_string()));
         }
         let mut child = repo
             .git()
@@ -191,12 +191,19 @@ impl GitTreeVfs {
             entries,
             dirs,
             cat: Mutex::new(CatFile {
-                _child: child,
+                child,
                 stdin,
                 stdout,
+                broken: false,
             }),
             max_file: DEFAULT_MAX_FILE,
         })
+    }
+
+    /// The same view with another limit on the size of a file it hands out.
+    pub fn with_max_file(mut self, bytes: u64) -> GitTreeVfs {
+        self.max_file = bytes;
+        self
     }
 
     /// Every regular file, sorted.
@@ -207,50 +214,8 @@ impl GitTreeVfs {
             .map(|(p, _)| p.as_str())
     }
 
-    fn blob(&self, oid: &str) -> Result<Vec<u8>, VfsError> {
-        let mut cat = self
-            .cat
-            .lock()
-            .map_err(|_| VfsError::Io("cat-file lock poisoned".into()))?;
-        let io = |e: std::io::Error| VfsError::Io(format!("git cat-file: {e}"));
-        writeln!(cat.stdin, "{oid}").map_err(io)?;
-        cat.stdin.flush().map_err(io)?;
-        let mut header = String::new();
-        cat.stdout.read_line(&mut header).map_err(io)?;
-        let mut parts = header.split_whitespace();
-        let (_oid, ty, size) = (parts.next(), parts.next(), parts.next());
-        if ty != Some("blob") {
-            return Err(VfsError::Io(format!(
-                "git cat-file: unexpected answer for {oid}"
-            )));
-        }
-        let size: u64 = size
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| VfsError::Io("git cat-file: bad size".into()))?;
-        let mut buf = Vec::with_capacity(size as usize);
-        (&mut cat.stdout)
-            .take(size)
-            .read_to_end(&mut buf)
-            .map_err(io)?;
-        let mut nl = [0u8; 1];
-        cat.stdout.read_exact(&mut nl).map_err(io)?;
-        Ok(buf)
-    }
-}
-
-impl Vfs for GitTreeVfs {
-    fn read_link(&self, path: &str) -> Result<String, VfsError> {
-        let p = normalize(path)?;
-        match self.entries.get(&p) {
-            Some((Kind::Symlink, oid, _)) => {
-                Ok(String::from_utf8_lossy(&self.blob(oid)?).into_owned())
-            }
-            Some(_) => Err(VfsError::Io(format!("{p}: not a symbolic link"))),
-            None => Err(VfsError::NotFound(p)),
-        }
-    }
-
-    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
+    /// A regular file's normalized path and blob id, or why it cannot be read.
+    fn resolve(&self, path: &str) -> Result<(String, &str), VfsError> {
         let p = normalize(path)?;
         // a symlinked directory on the way is a symlink too
         let mut prefix = String::new();
@@ -260,25 +225,181 @@ impl Vfs for GitTreeVfs {
             }
             prefix.push_str(c);
             match self.entries.get(&prefix) {
-                Some((Kind::Symlink, _, _)) => return Err(VfsError::Symlink(prefix)),
-                Some((Kind::Submodule, _, _)) => return Err(VfsError::Submodule(prefix)),
-                Some((Kind::File, oid, size)) if prefix == p => {
-                    if *size > self.max_file {
-                        return Err(VfsError::TooBig {
-                            path: p,
-                            size: *size,
-                            limit: self.max_file,
-                        });
-                    }
-                    return self.blob(oid);
-                }
-                Some((Kind::File, _, _)) => return Err(VfsError::NotDir(prefix)),
-                Some((Kind::Dir, _, _)) if prefix == p => return Err(VfsError::IsDir(p)),
+                Some((Kind::Symlink, _)) => return Err(VfsError::Symlink(prefix)),
+                Some((Kind::Submodule, _)) => return Err(VfsError::Submodule(prefix)),
+                Some((Kind::File, oid)) if prefix == p => return Ok((p, oid.as_str())),
+                Some((Kind::File, _)) => return Err(VfsError::NotDir(prefix)),
+                Some((Kind::Dir, _)) if prefix == p => return Err(VfsError::IsDir(p)),
                 Some(_) => {}
                 None => return Err(VfsError::NotFound(p)),
             }
         }
         Err(VfsError::IsDir(p))
+    }
+
+    /// A blob's bytes; over the size limit, an error naming `path`.
+    fn blob(&self, oid: &str, path: &str) -> Result<Vec<u8>, VfsError> {
+        self.blobs(&[(oid, path)])
+            .pop()
+            .unwrap_or_else(|| Err(VfsError::Io("git cat-file: no answer".into())))
+    }
+
+    /// Several blobs through the one `cat-file --batch`, the requests written
+    /// by a second thread while this one reads the answers, so the pipe's
+    /// round trips overlap. Every answer is read to its end (an unexpected
+    /// or oversized one too), so the stream stays in step; when it cannot
+    /// (git died, a malformed answer), the process is killed, which ends the
+    /// writer, and the view reports every later read as an error.
+    fn blobs(&self, reqs: &[(&str, &str)]) -> Vec<Result<Vec<u8>, VfsError>> {
+        let mut guard = match self.cat.lock() {
+            Ok(g) => g,
+            Err(_) => return reqs.iter().map(|_| Err(io_err("lock poisoned"))).collect(),
+        };
+        let cat = &mut *guard;
+        if cat.broken {
+            return reqs
+                .iter()
+                .map(|_| Err(io_err("the reader stopped earlier")))
+                .collect();
+        }
+        let max_file = self.max_file;
+        let (stdin, stdout, child, broken) = (
+            &mut cat.stdin,
+            &mut cat.stdout,
+            &mut cat.child,
+            &mut cat.broken,
+        );
+        std::thread::scope(|s| {
+            let writer = if reqs.len() > 1 {
+                Some(s.spawn(move || -> std::io::Result<()> {
+                    let mut w = std::io::BufWriter::new(stdin);
+                    for (oid, _) in reqs {
+                        writeln!(w, "{oid}")?;
+                    }
+                    w.flush()
+                }))
+            } else {
+                let sent = reqs
+                    .iter()
+                    .try_for_each(|(oid, _)| writeln!(stdin, "{oid}"))
+                    .and_then(|_| stdin.flush());
+                if let Err(e) = sent {
+                    *broken = true;
+                    let _ = child.kill();
+                    return reqs.iter().map(|_| Err(io_err(&e.to_string()))).collect();
+                }
+                None
+            };
+            let mut out = Vec::with_capacity(reqs.len());
+            for (oid, path) in reqs {
+                if *broken {
+                    out.push(Err(io_err("the reader stopped earlier")));
+                    continue;
+                }
+                match read_answer(stdout, oid, path, max_file) {
+                    Ok(r) => out.push(r),
+                    Err(e) => {
+                        *broken = true;
+                        let _ = child.kill();
+                        out.push(Err(e));
+                    }
+                }
+            }
+            if let Some(w) = writer {
+                if !matches!(w.join(), Ok(Ok(()))) && !*broken {
+                    *broken = true;
+                    let _ = child.kill();
+                }
+            }
+            out
+        })
+    }
+}
+
+fn io_err(why: &str) -> VfsError {
+    VfsError::Io(format!("git cat-file: {why}"))
+}
+
+/// One answer of `cat-file --batch` for `oid`: the outer error when the
+/// stream is out of step (nothing more can be read), the inner one for an
+/// answer that is not a blob of an acceptable size (read past).
+fn read_answer(
+    stdout: &mut BufReader<ChildStdout>,
+    oid: &str,
+    path: &str,
+    max_file: u64,
+) -> Result<Result<Vec<u8>, VfsError>, VfsError> {
+    let io = |e: std::io::Error| io_err(&e.to_string());
+    let mut header = String::new();
+    if stdout.read_line(&mut header).map_err(io)? == 0 {
+        return Err(io_err("git exited"));
+    }
+    let mut parts = header.split_whitespace();
+    let (got, ty, size) = (parts.next(), parts.next(), parts.next());
+    if got != Some(oid) {
+        return Err(io_err(&format!("answer out of step for {oid}")));
+    }
+    let Some(size) = size.and_then(|s| s.parse::<u64>().ok()) else {
+        // "<oid> missing" has no content
+        return Ok(Err(io_err(&format!("unexpected answer for {oid}"))));
+    };
+    if ty != Some("blob") || size > max_file {
+        std::io::copy(&mut (&mut *stdout).take(size + 1), &mut std::io::sink()).map_err(io)?;
+        return Ok(Err(if ty != Some("blob") {
+            io_err(&format!("{oid} is not a blob"))
+        } else {
+            VfsError::TooBig {
+                path: path.to_string(),
+                size,
+                limit: max_file,
+            }
+        }));
+    }
+    let mut buf = Vec::with_capacity(size as usize);
+    (&mut *stdout)
+        .take(size)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    let mut nl = [0u8; 1];
+    stdout.read_exact(&mut nl).map_err(io)?;
+    if buf.len() as u64 != size {
+        return Err(io_err("short answer"));
+    }
+    Ok(Ok(buf))
+}
+
+impl Vfs for GitTreeVfs {
+    fn read_link(&self, path: &str) -> Result<String, VfsError> {
+        let p = normalize(path)?;
+        match self.entries.get(&p) {
+            Some((Kind::Symlink, oid)) => {
+                Ok(String::from_utf8_lossy(&self.blob(oid, &p)?).into_owned())
+            }
+            Some(_) => Err(VfsError::Io(format!("{p}: not a symbolic link"))),
+            None => Err(VfsError::NotFound(p)),
+        }
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>, VfsError> {
+        let (p, oid) = self.resolve(path)?;
+        self.blob(oid, &p)
+    }
+
+    fn read_many(&self, paths: &[String]) -> Vec<Result<Vec<u8>, VfsError>> {
+        let resolved: Vec<Result<(String, &str), VfsError>> =
+            paths.iter().map(|p| self.resolve(p)).collect();
+        let reqs: Vec<(&str, &str)> = resolved
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|(p, oid)| (*oid, p.as_str())))
+            .collect();
+        let mut got = self.blobs(&reqs).into_iter();
+        resolved
+            .into_iter()
+            .map(|r| match r {
+                Ok(_) => got.next().unwrap_or_else(|| Err(io_err("no answer"))),
+                Err(e) => Err(e),
+            })
+            .collect()
     }
 
     fn exists(&self, path: &str) -> bool {
@@ -289,7 +410,7 @@ impl Vfs for GitTreeVfs {
         let d = normalize(dir)?;
         if !self.dirs.contains(&d) {
             return Err(match self.entries.get(&d) {
-                Some((Kind::Symlink, _, _)) => VfsError::Symlink(d),
+                Some((Kind::Symlink, _)) => VfsError::Symlink(d),
                 Some(_) => VfsError::NotDir(d),
                 None => VfsError::NotFound(d),
             });

@@ -8,6 +8,10 @@ use std::process::Command;
 pub fn patchbot() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_patchbot"));
     c.env_remove("PATCHBOT_CONFIG");
+    // no on-disk cache of base results unless a test asks for one
+    // (tests/cache.rs): every other review builds its base
+    c.env("PATCHBOT_NO_CACHE", "1")
+        .env_remove("PATCHBOT_CACHE_DIR");
     c
 }
 
@@ -31,6 +35,17 @@ pub fn reference_tool(name: &str, available: bool) -> bool {
         eprintln!("{name} is not installed; skipping the comparison with it");
     }
     available
+}
+
+/// Run a command that must succeed; its standard output, trimmed.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// Run a patchbot command that must succeed and print JSON; the JSON.
