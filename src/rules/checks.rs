@@ -72,8 +72,9 @@ pub fn run(rule: &Rule, ctx: &Context) -> (Vec<Finding>, Vec<Finding>) {
             section,
             pattern,
             uses_in,
+            arch_root,
         } => (
-            missing_value(rule, ctx, section, pattern, uses_in),
+            missing_value(rule, ctx, section, pattern, uses_in, arch_root),
             Vec::new(),
         ),
         Check::UnknownConfigSymbol { prefix } => (unknown_symbol(rule, ctx, prefix), Vec::new()),
@@ -319,15 +320,72 @@ fn glob_match(pattern: &str, path: &str) -> bool {
     m(pattern.as_bytes(), path.as_bytes()) || m(pattern.as_bytes(), name.as_bytes())
 }
 
+/// Whether line `line` (1-based) of a makefile is inside a conditional that
+/// names `CONFIG_symbol` (`ifdef CONFIG_X`, `ifeq ($(CONFIG_X),)`, ...), or
+/// the line itself tests it (`$(if $(CONFIG_X),...)`).
+fn make_guarded(text: &str, line: u32, symbol: &str) -> bool {
+    let word = format!("CONFIG_{symbol}");
+    let names = |l: &str| config_words(l, "CONFIG_").contains(&symbol);
+    let mut open: Vec<bool> = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim_start();
+        if i + 1 == line as usize {
+            return open.iter().any(|g| *g) || t.contains(&format!("$(if $({word})"));
+        }
+        let first = t.split_whitespace().next().unwrap_or_default();
+        match first {
+            "ifdef" | "ifndef" | "ifeq" | "ifneq" => open.push(names(t)),
+            // `else ifeq ...` tests another condition in the same block
+            "else" => {
+                if let Some(g) = open.last_mut() {
+                    *g = *g || names(t);
+                }
+            }
+            "endif" => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The architecture directory a path is below (`xen/arch/x86/` for
+/// `xen/arch/x86/Makefile` with root `xen/arch/`), if any.
+fn arch_dir_of(path: &str, arch_root: &str) -> Option<String> {
+    if arch_root.is_empty() {
+        return None;
+    }
+    let rest = path.strip_prefix(arch_root)?;
+    let (dir, _) = rest.split_once('/')?;
+    Some(format!("{arch_root}{dir}/"))
+}
+
+/// Where an output's preprocessed linker script keeps `word` as a bare
+/// identifier (a macro nothing defined): the location of its first such token.
+fn bare_use(o: &Output, word: &str) -> Option<Location> {
+    let Some(Ok(b)) = &o.lds else { return None };
+    let text = b.cpp.text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let (at, _) = b.cpp.text.match_indices(word).find(|(i, _)| {
+        let after = i + word.len();
+        (*i == 0 || !ident(text[i - 1])) && (after >= text.len() || !ident(text[after]))
+    })?;
+    located(o, at)
+}
+
 fn missing_value(
     rule: &Rule,
     ctx: &Context,
     section: &str,
     pattern: &str,
     uses_in: &[String],
+    arch_root: &str,
 ) -> Vec<Finding> {
     // the symbols the series starts using (in added lines of the files that count)
     let mut used: BTreeMap<String, PatchLocation> = BTreeMap::new();
+    // build-file uses outside any guard: symbol -> (file, line)
+    let mut make_unguarded: BTreeMap<String, Vec<(String, u32)>> = BTreeMap::new();
     for p in ctx.patches {
         for f in &p.files {
             let path = f.path();
@@ -337,6 +395,11 @@ fn missing_value(
             let script = [".lds.S", ".lds.h", ".lds"]
                 .iter()
                 .any(|x| path.ends_with(x));
+            // the file as the patched tree has it, for a build file's guards
+            let text = (!script)
+                .then(|| ctx.patched_vfs.and_then(|v| v.read(path).ok()))
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
             for l in f.added() {
                 for w in value_uses(&l.text, script) {
                     used.entry(w.to_string()).or_insert_with(|| PatchLocation {
@@ -346,6 +409,15 @@ fn missing_value(
                         line: l.new.unwrap_or(0),
                         patch_line: l.patch_line,
                     });
+                    let line = l.new.unwrap_or(0);
+                    if let Some(t) = &text {
+                        if !make_guarded(t, line, w) {
+                            make_unguarded
+                                .entry(w.to_string())
+                                .or_default()
+                                .push((path.to_string(), line));
+                        }
+                    }
                 }
             }
         }
@@ -395,18 +467,80 @@ fn missing_value(
                 carriers.insert(o.arch.as_str());
             }
         }
-        let mut arches: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // the architectures with no value in some variant that carry the
+        // pattern, or use the symbol where nothing guards it
+        let bare = format!("CONFIG_{symbol}");
+        let make_uses = make_unguarded
+            .get(&symbol)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        struct Left<'o> {
+            variants: Vec<&'o str>,
+            carrier: bool,
+            /// where each unguarded use is, and what it does there
+            unguarded: Vec<(Location, String)>,
+        }
+        let mut arches: BTreeMap<&str, Left> = BTreeMap::new();
         for o in &ctx.patched.outputs {
             // a value only from a range's bound is no value the tree chose
             let no_value = o.symbol(&symbol).is_none() || o.kconfig.range_only.contains(&symbol);
-            if carriers.contains(o.arch.as_str()) && no_value {
-                arches
-                    .entry(o.arch.as_str())
-                    .or_default()
-                    .push(o.variant.as_str());
+            if !no_value {
+                continue;
+            }
+            let mut unguarded = Vec::new();
+            if o.symbol(&symbol).is_none() {
+                if let Some(l) = bare_use(o, &bare) {
+                    unguarded.push((
+                        l,
+                        format!(
+                            "the preprocessed linker script keeps the bare `{bare}` (ld takes it for an undefined symbol)"
+                        ),
+                    ));
+                }
+                let script_dir = match &o.lds {
+                    Some(Ok(b)) => arch_dir_of(&b.script, arch_root),
+                    _ => None,
+                };
+                for (file, line) in make_uses {
+                    let concerns = match arch_dir_of(file, arch_root) {
+                        None => true,
+                        Some(d) => script_dir.as_deref() == Some(d.as_str()),
+                    };
+                    if concerns {
+                        unguarded.push((
+                            Location {
+                                file: file.clone(),
+                                line: *line,
+                                via: Vec::new(),
+                                written: None,
+                            },
+                            format!("`$({bare})` is outside any ifdef/ifeq naming it (it expands to nothing)"),
+                        ));
+                    }
+                }
+            }
+            let carrier = carriers.contains(o.arch.as_str());
+            if !carrier && unguarded.is_empty() {
+                continue;
+            }
+            let left = arches.entry(o.arch.as_str()).or_insert_with(|| Left {
+                variants: Vec::new(),
+                carrier,
+                unguarded: Vec::new(),
+            });
+            left.variants.push(o.variant.as_str());
+            left.carrier |= carrier;
+            for u in unguarded {
+                if !left
+                    .unguarded
+                    .iter()
+                    .any(|x| x.0.file == u.0.file && x.0.line == u.0.line)
+                {
+                    left.unguarded.push(u);
+                }
             }
         }
-        let loc = ctx
+        let defined_at = ctx
             .patched
             .outputs
             .iter()
@@ -417,24 +551,50 @@ fn missing_value(
                 via: Vec::new(),
                 written: None,
             });
-        for (arch, variants) in arches {
+        for (arch, left) in arches {
+            let (why, loc) = match (left.carrier, left.unguarded.first()) {
+                (false, Some((l, _))) => (
+                    format!(
+                        "{}:{} uses it outside any #ifdef/IS_ENABLED guard",
+                        l.file, l.line
+                    ),
+                    Some(l.clone()),
+                ),
+                _ => (
+                    format!("its {section} collects `{pattern}` too"),
+                    defined_at.clone(),
+                ),
+            };
+            let mut evidence = evidence.clone();
+            for (l, how) in &left.unguarded {
+                let through = if l.via.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (through {})", l.via.join(" > "))
+                };
+                evidence.push(format!(
+                    "{arch}: unguarded use at {}:{}{through}: {how}",
+                    l.file, l.line
+                ));
+            }
             let mut vars = BTreeMap::new();
             vars.insert("arch", arch.to_string());
-            vars.insert("variants", variants.join(", "));
+            vars.insert("variants", left.variants.join(", "));
             vars.insert("symbol", symbol.clone());
             vars.insert("section", section.to_string());
             vars.insert("pattern", pattern.to_string());
             vars.insert("file", at.file.clone());
             vars.insert("line", at.line.to_string());
+            vars.insert("why", why);
             out.push(Finding {
                 rule: rule.id.clone(),
                 severity: rule.severity,
                 arch: vec![arch.to_string()],
-                variant: variants.iter().map(|v| v.to_string()).collect(),
-                location: loc.clone(),
+                variant: left.variants.iter().map(|v| v.to_string()).collect(),
+                location: loc,
                 patch: Some(at.clone()),
                 message: fill(&rule.message, &vars),
-                evidence: evidence.clone(),
+                evidence,
                 fingerprint: fingerprint(&[&rule.id, arch, &symbol]),
             });
         }

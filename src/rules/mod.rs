@@ -53,8 +53,11 @@ pub enum Check {
         symbol: String,
     },
     /// For a Kconfig symbol the series starts using in linker scripts or build
-    /// files: the architectures whose script carries the pattern but which get
-    /// no value in some variant (or only a range minimum).
+    /// files: the architectures that get no value in some variant (or only a
+    /// range minimum) and whose script carries the pattern, or that use the
+    /// symbol outside any guard (its preprocessed script keeps the bare
+    /// `CONFIG_X`; a build file uses `$(CONFIG_X)` outside any `ifdef`/`ifeq`
+    /// naming it).
     MissingValue {
         /// The output section the pattern is in.
         section: String,
@@ -63,6 +66,11 @@ pub enum Check {
         /// Files whose added lines count as using a symbol (globs; empty: any).
         #[serde(default)]
         uses_in: Vec<String>,
+        /// Where the architectures' directories are (`xen/arch/`): a build file
+        /// below one concerns that architecture only (empty: every build file
+        /// concerns every architecture).
+        #[serde(default)]
+        arch_root: String,
     },
     /// The series adds linker-script statements after an anchor statement in
     /// some architectures' scripts; other architectures' scripts have the same
