@@ -21,6 +21,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub apply: ApplyConfig,
     pub cache: CacheConfig,
+    pub post: PostConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -152,6 +153,71 @@ pub struct TargetAnswers {
     pub shell: BTreeMap<String, String>,
 }
 
+/// Posting reviews (`[post]`): the state store and the sinks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostConfig {
+    /// The SQLite state store (empty: `$XDG_STATE_HOME/patchbot/state.sqlite`,
+    /// else `~/.local/state/patchbot/state.sqlite`).
+    pub state: String,
+    /// The `From` of patchbot's mail (its domain is the Message-IDs').
+    pub from: String,
+    pub email: EmailConfig,
+}
+
+impl Default for PostConfig {
+    fn default() -> Self {
+        PostConfig {
+            state: String::new(),
+            from: "patchbot <patchbot@localhost>".into(),
+            email: EmailConfig::default(),
+        }
+    }
+}
+
+impl PostConfig {
+    /// The state store's path (None: no home to put it in).
+    pub fn state_path(&self) -> Option<std::path::PathBuf> {
+        if self.state.is_empty() {
+            crate::state::default_path()
+        } else {
+            Some(std::path::PathBuf::from(&self.state))
+        }
+    }
+}
+
+/// The email sink (`[post.email]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// `outbox` (a maildir: nothing leaves the machine) or `smtp`.
+    pub transport: String,
+    /// The outbox maildir (empty: `outbox/` next to the state store).
+    pub outbox: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit, as on port 465) or `plain` (loopback only).
+    pub security: String,
+    /// The SMTP user (or `$PATCHBOT_SMTP_USER`); empty: no authentication.
+    pub username: String,
+    /// The environment variable holding the SMTP password.
+    pub password_env: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            transport: "outbox".into(),
+            outbox: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password_env: "PATCHBOT_SMTP_PASSWORD".into(),
+        }
+    }
+}
+
 /// The on-disk cache of base results (`[cache]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -249,6 +315,45 @@ impl Config {
         Ok(cfg)
     }
 
+    /// A user's file laid over the built-in defaults: its tables are merged
+    /// into the defaults' key by key (a partial `[profiles.xen.rules.X]` or
+    /// `[post]` keeps everything else), any other value replaces the
+    /// default's (an array whole). Unknown keys and wrong types are errors
+    /// with their line in the user's file.
+    pub fn parse_over_defaults(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: origin.to_string(),
+            message,
+        };
+        let user: toml::Table = toml::from_str(text).map_err(|e| invalid(describe(text, &e)))?;
+        let mut merged: toml::Table =
+            toml::from_str(DEFAULT_TOML).expect("the built-in config.toml is valid");
+        fn merge(into: &mut toml::Table, from: toml::Table) {
+            for (k, v) in from {
+                match (into.get_mut(&k), v) {
+                    (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                    (_, v) => {
+                        into.insert(k, v);
+                    }
+                }
+            }
+        }
+        merge(&mut merged, user);
+        let cfg: Config = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                // the user's text alone says where an unknown key or a wrong type is
+                match toml::from_str::<Config>(text) {
+                    Err(alone) if !alone.message().starts_with("missing field") => {
+                        invalid(describe(text, &alone))
+                    }
+                    _ => invalid(e.message().to_string()),
+                }
+            })?;
+        cfg.validate().map_err(invalid)?;
+        Ok(cfg)
+    }
+
     /// The built-in defaults (the repository's config.toml).
     pub fn builtin() -> Config {
         Config::parse(DEFAULT_TOML, "built-in config.toml")
@@ -264,7 +369,7 @@ impl Config {
                     path: p.display().to_string(),
                     source,
                 })?;
-                Config::parse(&text, &p.display().to_string())
+                Config::parse_over_defaults(&text, &p.display().to_string())
             }
         }
     }

@@ -14,10 +14,12 @@ pub mod lds;
 pub mod mail;
 pub mod maintainers;
 pub mod output;
+pub mod post;
 pub mod rebuild;
 pub mod review;
 pub mod rules;
 pub mod series;
+pub mod state;
 pub mod tree;
 
 use config::Config;

@@ -20,6 +20,7 @@ Exit codes:
   3  an INPUT could not be read, or names a kind not implemented yet
   4  done, but some messages could not be read (they are listed)
   5  the series does not apply (the report says which patch and why)
+  6  review --post: the review could not be posted (it stays queued in the state store)
 
 INPUT is `-` (standard input: one message or an mbox) or resolved in this order:
   1. an existing path: a file is one message (.eml, .patch) or an mbox (it
@@ -214,6 +215,16 @@ enum Command {
         /// cache (and do not store them); as does PATCHBOT_NO_CACHE=1.
         #[arg(long)]
         no_cache: bool,
+        /// Post the reply by email ([post.email]: an outbox maildir by default,
+        /// or SMTP), exactly once: the state store ([post] state) records the
+        /// intent before sending and the post after, so a re-run posts nothing
+        /// and a run after a crash settles what was left. A later version of
+        /// the series gets a follow-up that names the findings it resolved;
+        /// nothing new since the last version, or nothing to report, posts
+        /// nothing. What was posted is printed after the review (in JSON as
+        /// "post").
+        #[arg(long)]
+        post: bool,
         #[command(flatten)]
         format: ReviewFormatArgs,
     },
@@ -480,6 +491,7 @@ const USAGE: u8 = 2;
 const INPUT: u8 = 3;
 const PARTIAL: u8 = 4;
 const DOES_NOT_APPLY: u8 = 5;
+const POST_FAILED: u8 = 6;
 
 fn print(s: &str) -> u8 {
     let mut out = std::io::stdout().lock();
@@ -526,6 +538,7 @@ fn run(cli: Cli) -> u8 {
             fail_on,
             show_outputs,
             no_cache,
+            post,
             format,
         } => review_cmd(
             &cfg,
@@ -534,11 +547,14 @@ fn run(cli: Cli) -> u8 {
             base.as_deref(),
             series,
             profile.as_deref(),
-            all,
-            fail_on.as_deref(),
-            show_outputs,
-            no_cache,
-            format.get(),
+            ReviewFlags {
+                all,
+                fail_on: fail_on.as_deref(),
+                show_outputs,
+                no_cache,
+                post,
+                format: format.get(),
+            },
         ),
         Command::Cache { what } => cache_cmd(&cfg, what),
         Command::Lds {
@@ -1214,6 +1230,322 @@ fn commit_range_mbox(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The switches of `review`.
+struct ReviewFlags<'a> {
+    all: bool,
+    fail_on: Option<&'a str>,
+    show_outputs: bool,
+    no_cache: bool,
+    post: bool,
+    format: ReviewFormat,
+}
+
+/// What `review --post` did: the outcomes, or why nothing was posted.
+#[derive(serde::Serialize)]
+struct PostReport {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    outcomes: Vec<patchbot::post::Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    silent: Option<String>,
+    /// The earlier version compared with, and the findings it had that this
+    /// version resolved (fingerprints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resolved: Vec<String>,
+}
+
+/// What posting did, for people.
+fn post_text(p: &PostReport) -> String {
+    use patchbot::post::Outcome;
+    let mut out = String::new();
+    for o in &p.outcomes {
+        out.push_str(&match o {
+            Outcome::Sent { message_id, to } => format!("Posted {message_id} ({to})\n"),
+            Outcome::Settled { message_id } => {
+                format!("Recorded {message_id}, which an earlier run had posted\n")
+            }
+            Outcome::AlreadyPosted { message_id } => {
+                format!("Not posted again: {message_id} was posted before\n")
+            }
+        });
+    }
+    if let Some(why) = &p.silent {
+        out.push_str(&format!("Nothing posted: {why}\n"));
+    }
+    if let (Some(v), false) = (p.since, p.resolved.is_empty()) {
+        out.push_str(&format!(
+            "{} finding{} of v{v} resolved\n",
+            p.resolved.len(),
+            if p.resolved.len() == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
+/// The series' identity across versions: its change-id, else its title and
+/// author (as b4 matches versions).
+fn series_key(s: &patchbot::series::Series) -> String {
+    match &s.base.change_id {
+        Some(c) => format!("change-id:{c}"),
+        None => format!(
+            "title:{}\nauthor:{}",
+            s.title
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+            s.author
+                .as_ref()
+                .map(|a| patchbot::maintainers::address_of(&a.to_string()))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Post the review (`review --post`): record it, decide, post exactly once.
+fn post_review(
+    cfg: &Config,
+    reply: &Reply,
+    ready: &Ready,
+    patches: &[patchbot::rules::checks::PatchDiff],
+    findings: &[patchbot::rules::Finding],
+    rules: &[patchbot::rules::Rule],
+) -> Result<PostReport, String> {
+    use patchbot::state::{Store, StoredFinding};
+    let path = cfg
+        .post
+        .state_path()
+        .ok_or("no state store: set [post] state, XDG_STATE_HOME or HOME")?;
+    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+    let transport = patchbot::post::Transport::from_config(
+        &cfg.post.email,
+        path.parent().unwrap_or(std::path::Path::new(".")),
+    )
+    .map_err(|e| e.to_string())?;
+    // what an earlier run left unfinished goes first
+    let mut outcomes = patchbot::post::settle(&mut store, &transport, &cfg.post.from)
+        .map_err(|e| e.to_string())?;
+    let s = &ready.series;
+    let key = series_key(s);
+    let previous = store
+        .previous_findings(&key, s.version)
+        .map_err(|e| e.to_string())?;
+    let rules_id = patchbot::post::fnv128(&serde_json::to_string(rules).unwrap_or_default());
+    let stored: Vec<StoredFinding> = findings
+        .iter()
+        .map(|f| StoredFinding {
+            fingerprint: &f.fingerprint,
+            rule: &f.rule,
+            severity: f.severity.as_str(),
+            message: &f.message,
+        })
+        .collect();
+    store
+        .record_review(&patchbot::state::ReviewRecord {
+            key: &key,
+            version: s.version,
+            title: &s.title,
+            message_id: reply.message_id.as_deref(),
+            base: &ready.base.commit,
+            rules: &format!("{} {rules_id}", env!("CARGO_PKG_VERSION")),
+            findings: &stored,
+        })
+        .map_err(|e| e.to_string())?;
+    let now: std::collections::BTreeSet<&str> =
+        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let (since, resolved): (Option<u32>, Vec<(String, String, String)>) = match &previous {
+        Some((v, old)) => (
+            Some(*v),
+            old.iter()
+                .filter(|(fp, _, _)| !now.contains(fp.as_str()))
+                .cloned()
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    let new = match &previous {
+        Some((_, old)) => findings
+            .iter()
+            .filter(|f| !old.iter().any(|(fp, _, _)| *fp == f.fingerprint))
+            .count(),
+        None => findings.len(),
+    };
+    let mut report = PostReport {
+        outcomes: Vec::new(),
+        silent: None,
+        since,
+        resolved: resolved.iter().map(|r| r.0.clone()).collect(),
+    };
+    if new == 0 && resolved.is_empty() {
+        report.silent = Some(match since {
+            Some(v) => format!("nothing new since v{v}"),
+            None => "nothing to report".into(),
+        });
+        report.outcomes = outcomes;
+        return Ok(report);
+    }
+    let Some(target) = reply.message_id.as_deref() else {
+        return Err("the series has no Message-ID to reply to".into());
+    };
+    let fps: Vec<&str> = now.iter().copied().collect();
+    let post_key = patchbot::post::email_key(target, &key, s.version, &fps);
+    // a message already recorded is resent as it was (the same bytes)
+    let msg = match store.post(&post_key).map_err(|e| e.to_string())? {
+        Some(p) => p.payload,
+        None => {
+            let own_id = patchbot::post::message_id(&post_key, &cfg.post.from);
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            let date = patchbot::post::rfc5322_date(secs);
+            let pairs: Vec<(String, String)> = resolved
+                .iter()
+                .map(|(_, r, m)| (r.clone(), m.clone()))
+                .collect();
+            let posting = Posting {
+                own_id: &own_id,
+                date: &date,
+                resolved: since.map(|v| (v, &pairs[..])),
+            };
+            reply.render(patches, findings, Some(&posting)).into_bytes()
+        }
+    };
+    let rcpts: Vec<String> = reply.to.iter().chain(&reply.cc).cloned().collect();
+    outcomes.extend(
+        patchbot::post::post_email(
+            &mut store,
+            &transport,
+            &post_key,
+            target,
+            &cfg.post.from,
+            &rcpts,
+            &msg,
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    report.outcomes = outcomes;
+    Ok(report)
+}
+
+/// The reply to a series: what it answers, to whom.
+struct Reply {
+    subject: String,
+    /// The message replied to (the cover letter, else the first patch).
+    message_id: Option<String>,
+    to: Vec<String>,
+    cc: Vec<String>,
+    author: Option<String>,
+    version: u32,
+    patches: usize,
+    base_commit: String,
+    base_how: String,
+    missing: Vec<u32>,
+    from: String,
+}
+
+/// What a posted reply adds to the printed one.
+struct Posting<'a> {
+    own_id: &'a str,
+    date: &'a str,
+    resolved: Option<(u32, &'a [(String, String)])>,
+}
+
+impl Reply {
+    fn of(
+        cfg: &Config,
+        ready: &Ready,
+        base_vfs: &patchbot::tree::vfs::GitTreeVfs,
+        patches: &[patchbot::rules::checks::PatchDiff],
+        findings: &[patchbot::rules::Finding],
+    ) -> Reply {
+        let s = &ready.series;
+        let (subject, message_id) = match (&s.cover, s.patches.first()) {
+            (Some(c), _) => (
+                c.subject.to_string(),
+                c.message_id.as_deref().map(String::from),
+            ),
+            (None, Some(p)) => (
+                p.subject.to_string(),
+                p.message_id.as_deref().map(String::from),
+            ),
+            (None, None) => (s.title.to_string(), None),
+        };
+        let author = s.author.as_ref().map(|a| a.to_string());
+        // the maintainers of the touched files and of the files findings name
+        let mut files: Vec<String> = patches
+            .iter()
+            .flat_map(|p| p.files.iter().map(|f| f.path().to_string()))
+            .collect();
+        files.extend(
+            findings
+                .iter()
+                .filter_map(|f| f.location.as_ref().map(|l| l.file.clone())),
+        );
+        let mut cc: Vec<String> = Vec::new();
+        if let Ok(text) = patchbot::tree::vfs::Vfs::read(base_vfs, "MAINTAINERS") {
+            let text = String::from_utf8_lossy(&text);
+            let is_dir = |p: &str| patchbot::tree::vfs::Vfs::list(base_vfs, p).is_ok();
+            let m = patchbot::maintainers::Maintainers::parse(&text, &is_dir);
+            let patch_text: String = ready
+                .patches
+                .iter()
+                .map(|p| String::from_utf8_lossy(&p.patch).into_owned())
+                .collect();
+            let r = m.recipients(&files, Some(&patch_text));
+            for p in r.people.iter().chain(r.lists.iter()) {
+                let e = p.formatted();
+                let same_as_author = author.as_ref().is_some_and(|a| {
+                    patchbot::maintainers::address_of(a) == patchbot::maintainers::address_of(&e)
+                });
+                if !same_as_author && !cc.contains(&e) {
+                    cc.push(e);
+                }
+            }
+        }
+        Reply {
+            subject,
+            message_id,
+            to: author.iter().cloned().collect(),
+            cc,
+            author,
+            version: s.version,
+            patches: s.patches.len(),
+            base_commit: ready.base.commit.clone(),
+            base_how: serde_json::to_value(ready.base.rung)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            missing: s.missing.clone(),
+            from: cfg.post.from.clone(),
+        }
+    }
+
+    fn render(
+        &self,
+        patches: &[patchbot::rules::checks::PatchDiff],
+        findings: &[patchbot::rules::Finding],
+        posting: Option<&Posting>,
+    ) -> String {
+        let thread = patchbot::review::Thread {
+            subject: &self.subject,
+            message_id: self.message_id.as_deref(),
+            author: self.author.clone(),
+            version: self.version,
+            patches: self.patches,
+            base_commit: &self.base_commit,
+            base_how: &self.base_how,
+            missing: &self.missing,
+            from: &self.from,
+            own_id: posting.map(|p| p.own_id),
+            date: posting.map(|p| p.date),
+            resolved: posting.and_then(|p| p.resolved),
+        };
+        patchbot::review::email(&thread, findings, patches, &self.to, &self.cc)
+    }
+}
+
 fn review_cmd(
     cfg: &Config,
     inputs: &[String],
@@ -1221,12 +1553,16 @@ fn review_cmd(
     base: Option<&str>,
     which: Option<usize>,
     profile: Option<&str>,
-    all: bool,
-    fail_on: Option<&str>,
-    show_outputs: bool,
-    no_cache: bool,
-    format: ReviewFormat,
+    flags: ReviewFlags,
 ) -> u8 {
+    let ReviewFlags {
+        all,
+        fail_on,
+        show_outputs,
+        no_cache,
+        post,
+        format,
+    } = flags;
     use patchbot::rules::Severity;
     if show_outputs && matches!(format, ReviewFormat::Email | ReviewFormat::Sarif) {
         eprintln!("patchbot: --show-outputs goes with --format text or json");
@@ -1353,73 +1689,23 @@ fn review_cmd(
         eprintln!("patchbot: warning: cannot store base results in the cache: {e}");
     }
     let findings = &review.report.findings;
+    let posted = if post {
+        let reply = Reply::of(cfg, &ready, &base_vfs, &patches, findings);
+        match post_review(cfg, &reply, &ready, &patches, findings, &rules) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("patchbot: cannot post the review: {e}");
+                return POST_FAILED;
+            }
+        }
+    } else {
+        None
+    };
     let code = match format {
         ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
-        ReviewFormat::Email => {
-            let s = &ready.series;
-            let (subject, message_id) = match (&s.cover, s.patches.first()) {
-                (Some(c), _) => (
-                    c.subject.to_string(),
-                    c.message_id.as_deref().map(String::from),
-                ),
-                (None, Some(p)) => (
-                    p.subject.to_string(),
-                    p.message_id.as_deref().map(String::from),
-                ),
-                (None, None) => (s.title.to_string(), None),
-            };
-            let author = s.author.as_ref().map(|a| a.to_string());
-            // the maintainers of the touched files and of the files findings name
-            let mut files: Vec<String> = patches
-                .iter()
-                .flat_map(|p| p.files.iter().map(|f| f.path().to_string()))
-                .collect();
-            files.extend(
-                findings
-                    .iter()
-                    .filter_map(|f| f.location.as_ref().map(|l| l.file.clone())),
-            );
-            let mut cc: Vec<String> = Vec::new();
-            if let Ok(text) = patchbot::tree::vfs::Vfs::read(&base_vfs, "MAINTAINERS") {
-                let text = String::from_utf8_lossy(&text);
-                let is_dir = |p: &str| patchbot::tree::vfs::Vfs::list(&base_vfs, p).is_ok();
-                let m = patchbot::maintainers::Maintainers::parse(&text, &is_dir);
-                let patch_text: String = ready
-                    .patches
-                    .iter()
-                    .map(|p| String::from_utf8_lossy(&p.patch).into_owned())
-                    .collect();
-                let r = m.recipients(&files, Some(&patch_text));
-                for p in r.people.iter().chain(r.lists.iter()) {
-                    let e = p.formatted();
-                    let same_as_author = author.as_ref().is_some_and(|a| {
-                        patchbot::maintainers::address_of(a)
-                            == patchbot::maintainers::address_of(&e)
-                    });
-                    if !same_as_author && !cc.contains(&e) {
-                        cc.push(e);
-                    }
-                }
-            }
-            let rung = serde_json::to_value(ready.base.rung)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
-            let thread = patchbot::review::Thread {
-                subject: &subject,
-                message_id: message_id.as_deref(),
-                author: author.clone(),
-                version: s.version,
-                patches: s.patches.len(),
-                base_commit: &ready.base.commit,
-                base_how: &rung,
-                missing: &s.missing,
-            };
-            let to: Vec<String> = author.into_iter().collect();
-            print(&patchbot::review::email(
-                &thread, findings, &patches, &to, &cc,
-            ))
-        }
+        ReviewFormat::Email => print(
+            &Reply::of(cfg, &ready, &base_vfs, &patches, findings).render(&patches, findings, None),
+        ),
         ReviewFormat::Json => {
             let mut v = serde_json::json!({
                 "profile": review.profile,
@@ -1440,6 +1726,9 @@ fn review_cmd(
             }
             if show_outputs {
                 v["output_diffs"] = serde_json::to_value(review.output_diffs()).unwrap_or_default();
+            }
+            if let Some(p) = &posted {
+                v["post"] = serde_json::to_value(p).unwrap_or_default();
             }
             print(&json_string(&v))
         }
@@ -1524,9 +1813,16 @@ fn review_cmd(
                 out.push('\n');
                 out.push_str(&patchbot::review::output_diffs_text(&review.output_diffs()));
             }
+            if let Some(p) = &posted {
+                out.push('\n');
+                out.push_str(&post_text(p));
+            }
             print(&out)
         }
     };
+    if let (Some(p), ReviewFormat::Email | ReviewFormat::Sarif) = (&posted, format) {
+        eprint!("{}", post_text(p));
+    }
     if code != OK {
         return code;
     }

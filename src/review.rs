@@ -391,6 +391,14 @@ pub struct Thread<'a> {
     pub base_how: &'a str,
     /// Where the series' parts that never arrived would be (N of N/M).
     pub missing: &'a [u32],
+    /// The reply's own `From` (config `[post] from`).
+    pub from: &'a str,
+    /// When posting: the reply's Message-ID and Date (None when only printed).
+    pub own_id: Option<&'a str>,
+    pub date: Option<&'a str>,
+    /// A follow-up: the version the earlier findings are from, and those of
+    /// them this version no longer has (rule, message).
+    pub resolved: Option<(u32, &'a [(String, String)])>,
 }
 
 /// The lines of a patch around a line of the new file: the hunk heading and a
@@ -433,7 +441,13 @@ pub fn email(
         format!("Re: {subject}")
     };
     let mut h = String::new();
-    h.push_str("From: patchbot <patchbot@localhost>\n");
+    h.push_str(&format!("From: {}\n", thread.from));
+    if let Some(d) = thread.date {
+        h.push_str(&format!("Date: {d}\n"));
+    }
+    if let Some(id) = thread.own_id {
+        h.push_str(&format!("Message-ID: {id}\n"));
+    }
     if !to.is_empty() {
         h.push_str(&format!("To: {}\n", to.join(", ")));
     }
@@ -447,7 +461,6 @@ pub fn email(
     }
     h.push_str("Auto-Submitted: auto-generated\n");
     h.push_str("X-Auto-Response-Suppress: All\n");
-    h.push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n");
     let mut b = String::new();
     b.push_str(&format!(
         "patchbot applied this series (v{}, {} patch{}) to base commit {} ({}) and rebuilt\nwhat it changes for every architecture and config variant.\n",
@@ -498,8 +511,65 @@ pub fn email(
             b.push_str(&format!("   {e}\n"));
         }
     }
-    b.push_str("\n-- \npatchbot: an automated review of the Kconfig results and linker scripts a\nseries changes, for every architecture and config variant, compared with the\nbase. This mail was generated automatically. Each finding names its rule;\n`patchbot rules list` describes them.\n");
-    h + &b
+    if let Some((v, resolved)) = thread.resolved {
+        if !resolved.is_empty() {
+            b.push_str(&format!(
+                "\nResolved since v{v} ({} finding{} that version had and this one does not):\n",
+                resolved.len(),
+                if resolved.len() == 1 { "" } else { "s" }
+            ));
+            for (rule, message) in resolved {
+                b.push_str(&format!("- [{rule}] {message}\n"));
+            }
+        }
+    }
+    b.push_str("\n-- \npatchbot: an automated review of the Kconfig results and linker scripts a\nseries changes, for every architecture and config variant, compared with the\nbase. This mail was generated automatically. Each finding names its rule;\n`patchbot rules list` describes them. To silence a rule for a tree, add a\nline `RULE-ID [PATH-GLOB]` (or a finding's fingerprint) to .patchbot-ignore\nin the tree's base; a series cannot silence its own review.\n");
+    // mail lines are at most 998 octets: a longer one (long evidence) makes
+    // the body quoted-printable
+    let long = b.lines().any(|l| l.len() > 998);
+    h.push_str(&format!(
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: {}\n\n",
+        if long { "quoted-printable" } else { "8bit" }
+    ));
+    if long {
+        h + &quoted_printable(&b)
+    } else {
+        h + &b
+    }
+}
+
+/// RFC 2045 quoted-printable of a text with LF line ends: lines at most 76
+/// characters (soft breaks `=`), `=`, bytes outside printable ASCII and
+/// white space before a line end encoded.
+fn quoted_printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 10);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, true),
+            None => (line, false),
+        };
+        let bytes = body.as_bytes();
+        let mut col = 0;
+        for (i, &c) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let plain = (c == b' ' || c == b'\t') && !last || (33..=126).contains(&c) && c != b'=';
+            let piece = if plain {
+                (c as char).to_string()
+            } else {
+                format!("={c:02X}")
+            };
+            if col + piece.len() > 75 {
+                out.push_str("=\n");
+                col = 0;
+            }
+            col += piece.len();
+            out.push_str(&piece);
+        }
+        if nl {
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// SARIF 2.1.0 for code-scanning tools.
@@ -550,4 +620,29 @@ pub fn sarif(rules: &[Rule], findings: &[Finding]) -> serde_json::Value {
             "results": results,
         }],
     })
+}
+
+#[cfg(test)]
+mod qp_tests {
+    #[test]
+    fn quoted_printable_lines_and_bytes() {
+        let long = format!("{}é= end \nnext\n", "x".repeat(100));
+        let q = super::quoted_printable(&long);
+        assert!(q.lines().all(|l| l.len() <= 76), "{q}");
+        assert!(q.contains("=C3=A9=3D end=20\nnext\n"), "{q}");
+        // decoding gives the text back
+        let mut back = Vec::new();
+        let mut it = q.replace("=\n", "").into_bytes().into_iter();
+        while let Some(c) = it.next() {
+            if c == b'=' {
+                let h: String = [it.next().unwrap() as char, it.next().unwrap() as char]
+                    .iter()
+                    .collect();
+                back.push(u8::from_str_radix(&h, 16).unwrap());
+            } else {
+                back.push(c);
+            }
+        }
+        assert_eq!(String::from_utf8(back).unwrap(), long);
+    }
 }

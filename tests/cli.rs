@@ -86,6 +86,38 @@ fn config_prints_the_effective_configuration() {
 }
 
 #[test]
+fn a_partial_configuration_keeps_the_built_in_profiles() {
+    // a table the file names is merged key by key into the defaults: one
+    // rule setting, or the [post] section, keeps every profile and toolchain
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.toml");
+    std::fs::write(
+        &p,
+        "[post]\nfrom = \"bot <bot@example.org>\"\n\n[profiles.xen.rules.xen-sibling-pattern]\nenabled = false\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["--config", p.to_str().unwrap(), "config", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["post"]["from"], "bot <bot@example.org>");
+    assert_eq!(v["post"]["email"]["transport"], "outbox");
+    let xen = &v["profiles"]["xen"];
+    assert_eq!(xen["rules"]["xen-sibling-pattern"]["enabled"], false);
+    assert_eq!(xen["srctree"], "xen");
+    assert_eq!(xen["arches"].as_array().unwrap().len(), 5);
+    assert!(v["profiles"]["linux"].is_object());
+    assert!(v["toolchains"]["gcc-12"].is_object());
+    // a wrong type in the file still names its line
+    std::fs::write(&p, "[post]\n\nfrom = 3\n").unwrap();
+    let (code, _, err) = run(&["--config", p.to_str().unwrap(), "config"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("line 3") && err.contains("invalid type"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_configuration_names_the_key_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("c.toml");

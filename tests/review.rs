@@ -394,6 +394,8 @@ fn email_snapshots() {
         assert!(got.contains("\nSubject: Re: "));
         assert!(got.contains("base commit "));
         assert!(got.contains("\n-- \n"));
+        // the signature says how to silence a rule
+        assert!(got.contains("to .patchbot-ignore"));
     }
     let seed = std::fs::read_to_string(root.join("tests/snapshots/review-email-seed.txt")).unwrap();
     // To the author, Cc the maintainers MAINTAINERS names for the touched files and the list

@@ -1,0 +1,345 @@
+//! `patchbot review --post`: the reply posted exactly once, through the outbox
+//! maildir and through a real SMTP server on loopback (Debian's aiosmtpd),
+//! across re-runs, new versions and crashes at each step of posting.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A state store, an outbox and a config naming them (and `extra`).
+struct Place {
+    dir: tempfile::TempDir,
+}
+
+impl Place {
+    fn new(extra: &str) -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "[post]\nstate = \"{}\"\nfrom = \"patchbot <patchbot@example.org>\"\n{extra}",
+            dir.path().join("state.sqlite").display()
+        );
+        std::fs::write(dir.path().join("config.toml"), cfg).unwrap();
+        Place { dir }
+    }
+
+    fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// `review SERIES --post --json` on the bundled tree, that must work.
+    fn post(&self, series: &str) -> serde_json::Value {
+        let (code, v) = self.run(series, None);
+        assert!(matches!(code, Some(0 | 1)), "{code:?}");
+        v
+    }
+
+    /// The same, maybe crashing at a step; (status, JSON).
+    fn run(&self, series: &str, crash: Option<&str>) -> (Option<i32>, serde_json::Value) {
+        let mut c = common::patchbot();
+        c.arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .arg("review")
+            .arg(root().join("examples").join(series))
+            .arg("--tree")
+            .arg(root().join("examples/xen-tree"))
+            .args(["--post", "--json"]);
+        if let Some(at) = crash {
+            c.env("PATCHBOT_TEST_CRASH", at);
+        }
+        let out = c.output().unwrap();
+        let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        if !matches!(out.status.code(), Some(0 | 1)) {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        (out.status.code(), v)
+    }
+}
+
+/// The messages in a maildir's new/ and cur/.
+fn messages(maildir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        if let Ok(rd) = std::fs::read_dir(maildir.join(sub)) {
+            for e in rd {
+                out.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn header<'m>(msg: &'m str, name: &str) -> Vec<&'m str> {
+    let head = msg.split("\n\n").next().unwrap();
+    head.lines()
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+        .collect()
+}
+
+fn outcome_kinds(v: &serde_json::Value) -> Vec<String> {
+    v["post"]["outcomes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|o| o.as_object().unwrap().keys().next().unwrap().clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_reply_is_posted_once_and_a_new_version_gets_a_follow_up() {
+    let p = Place::new("");
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    let m = messages(&p.outbox());
+    assert_eq!(m.len(), 1);
+    let own = v["post"]["outcomes"][0]["sent"]["message_id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(header(&m[0], "Message-ID"), [own]);
+    assert!(own.starts_with("<patchbot-") && own.ends_with("@example.org>"));
+    assert_eq!(header(&m[0], "From"), ["patchbot <patchbot@example.org>"]);
+    assert_eq!(
+        header(&m[0], "In-Reply-To"),
+        ["<20231215090211.4021-1-rosa.perez@example.org>"]
+    );
+    assert_eq!(header(&m[0], "Date").len(), 1);
+    assert!(m[0].contains("It has 4 questions or findings"));
+
+    // the same review again: nothing
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["already-posted"]);
+    assert_eq!(messages(&p.outbox()).len(), 1);
+
+    // v5 resolves what v4 had: a follow-up that says so, in v5's thread
+    let v = p.post("xen-function-alignment-v5.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    assert_eq!(v["post"]["since"], 4);
+    assert_eq!(v["post"]["resolved"].as_array().unwrap().len(), 4);
+    let m = messages(&p.outbox());
+    assert_eq!(m.len(), 2);
+    let follow = m
+        .iter()
+        .find(|x| x.contains("Resolved since v4 (4 findings"))
+        .expect("a follow-up naming the resolved findings");
+    assert!(follow.contains("- [xen-sibling-pattern] riscv64:"));
+    // and again: nothing new since v4's answer
+    let v = p.post("xen-function-alignment-v5.mbox");
+    assert_eq!(outcome_kinds(&v), ["already-posted"]);
+    assert_eq!(messages(&p.outbox()).len(), 2);
+}
+
+#[test]
+fn nothing_to_report_posts_nothing() {
+    let p = Place::new("");
+    let v = p.post("function-alignment-values-only.mbox");
+    assert_eq!(v["post"]["silent"], "nothing to report");
+    assert!(outcome_kinds(&v).is_empty());
+    assert!(messages(&p.outbox()).is_empty());
+}
+
+#[test]
+fn a_crash_at_each_step_still_posts_exactly_once_to_the_outbox() {
+    for at in ["after-intent", "after-send"] {
+        let p = Place::new("");
+        let (code, _) = p.run("xen-function-alignment.mbox", Some(at));
+        assert_eq!(code, None, "{at}: the process aborts there");
+        let before = messages(&p.outbox()).len();
+        assert_eq!(before, usize::from(at == "after-send"), "{at}");
+        let v = p.post("xen-function-alignment.mbox");
+        let kinds = outcome_kinds(&v);
+        match at {
+            // the intent was left: sent now, once
+            "after-intent" => assert_eq!(kinds, ["sent", "already-posted"], "{at}"),
+            // the outbox has it: recorded, not sent again
+            _ => assert_eq!(kinds, ["settled", "already-posted"], "{at}"),
+        }
+        assert_eq!(messages(&p.outbox()).len(), 1, "{at}");
+        let v = p.post("xen-function-alignment.mbox");
+        assert_eq!(outcome_kinds(&v), ["already-posted"], "{at}");
+        assert_eq!(messages(&p.outbox()).len(), 1, "{at}");
+    }
+}
+
+/// aiosmtpd on a loopback port, storing what it receives in a maildir.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Smtp {
+    fn start() -> Option<Smtp> {
+        let have = Command::new("/usr/bin/python3")
+            .args(["-c", "import aiosmtpd"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !common::reference_tool("aiosmtpd (Debian's python3-aiosmtpd)", have) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("received");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg("-l")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(&maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let s = Smtp {
+            child,
+            port,
+            maildir,
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(s);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    fn config(&self) -> String {
+        format!(
+            "[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"plain\"\n",
+            self.port
+        )
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn smtp_delivers_the_threaded_reply_to_every_recipient() {
+    let Some(smtp) = Smtp::start() else { return };
+    let p = Place::new(&smtp.config());
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    let m = messages(&smtp.maildir);
+    assert_eq!(m.len(), 1);
+    let own = v["post"]["outcomes"][0]["sent"]["message_id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(header(&m[0], "Message-ID"), [own]);
+    assert_eq!(
+        header(&m[0], "References"),
+        ["<20231215090211.4021-1-rosa.perez@example.org>"]
+    );
+    assert_eq!(
+        header(&m[0], "Subject"),
+        ["Re: xen: enforce a minimum function alignment for livepatch"]
+    );
+    assert_eq!(header(&m[0], "Auto-Submitted"), ["auto-generated"]);
+    assert_eq!(header(&m[0], "X-MailFrom"), ["patchbot@example.org"]);
+    // the envelope: the author and every Cc, the list among them
+    let rcpt = header(&m[0], "X-RcptTo").join(",");
+    for a in [
+        "rosa.perez@example.org",
+        "jane@example.org",
+        "xen-devel@lists.xenproject.org",
+    ] {
+        assert!(rcpt.contains(a), "{a} not in {rcpt}");
+    }
+    assert!(m[0].contains("It has 4 questions or findings"));
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["already-posted"]);
+    assert_eq!(messages(&smtp.maildir).len(), 1);
+}
+
+#[test]
+fn smtp_crashes_and_outages() {
+    let Some(smtp) = Smtp::start() else { return };
+    // killed after recording the intent: sent once on the next run
+    let p = Place::new(&smtp.config());
+    assert_eq!(
+        p.run("xen-function-alignment.mbox", Some("after-intent")).0,
+        None
+    );
+    assert!(messages(&smtp.maildir).is_empty());
+    assert_eq!(
+        outcome_kinds(&p.post("xen-function-alignment.mbox")),
+        ["sent", "already-posted"]
+    );
+    assert_eq!(messages(&smtp.maildir).len(), 1);
+
+    // killed after the server took it, before recording: the one window no
+    // protocol closes; resent once, with the same Message-ID
+    let q = Place::new(&smtp.config());
+    assert_eq!(
+        q.run("section-end-missing.mbox", Some("after-send")).0,
+        None
+    );
+    assert_eq!(messages(&smtp.maildir).len(), 2);
+    let v = q.post("section-end-missing.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent", "already-posted"]);
+    let m = messages(&smtp.maildir);
+    assert_eq!(m.len(), 3);
+    let ids: Vec<&str> = m.iter().flat_map(|x| header(x, "Message-ID")).collect();
+    let resent = v["post"]["outcomes"][0]["sent"]["message_id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(ids.iter().filter(|i| **i == resent).count(), 2, "{ids:?}");
+    assert_eq!(
+        outcome_kinds(&q.post("section-end-missing.mbox")),
+        ["already-posted"]
+    );
+    assert_eq!(messages(&smtp.maildir).len(), 3);
+
+    // the server down: exit 6, the reply kept for the next run
+    let port = smtp.port;
+    drop(smtp);
+    let r = Place::new(&format!(
+        "[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\nsecurity = \"plain\"\n"
+    ));
+    let (code, _) = r.run("common-section-one-arch.mbox", None);
+    assert_eq!(code, Some(6));
+    let Some(smtp) = Smtp::start() else { return };
+    std::fs::write(
+        r.dir.path().join("config.toml"),
+        std::fs::read_to_string(r.dir.path().join("config.toml"))
+            .unwrap()
+            .replace(
+                &format!("smtp_port = {port}"),
+                &format!("smtp_port = {}", smtp.port),
+            ),
+    )
+    .unwrap();
+    let v = r.post("common-section-one-arch.mbox");
+    // the intent left by the failed run is settled first, then found posted
+    assert_eq!(outcome_kinds(&v), ["sent", "already-posted"]);
+    assert_eq!(messages(&smtp.maildir).len(), 1);
+}
+
+#[test]
+fn plain_smtp_to_another_host_is_refused() {
+    let p = Place::new(
+        "[post.email]\ntransport = \"smtp\"\nsmtp_host = \"smtp.example.org\"\nsecurity = \"plain\"\n",
+    );
+    let (code, _) = p.run("xen-function-alignment.mbox", None);
+    assert_eq!(code, Some(6));
+    assert!(!p.dir.path().join("outbox").exists());
+}
