@@ -162,6 +162,9 @@ pub struct PostConfig {
     pub state: String,
     /// The `From` of patchbot's mail (its domain is the Message-IDs').
     pub from: String,
+    /// `per-patch`: a reply to each patch with findings about its lines and
+    /// one to the cover letter for the rest; `one`: one reply for all.
+    pub replies: String,
     pub email: EmailConfig,
 }
 
@@ -170,6 +173,7 @@ impl Default for PostConfig {
         PostConfig {
             state: String::new(),
             from: "patchbot <patchbot@localhost>".into(),
+            replies: "per-patch".into(),
             email: EmailConfig::default(),
         }
     }
@@ -381,6 +385,9 @@ impl Config {
         }
         if l.max_subject_bytes < 16 {
             return Err("limits.max_subject_bytes must be at least 16".into());
+        }
+        if !matches!(self.post.replies.as_str(), "per-patch" | "one") {
+            return Err("post.replies must be \"per-patch\" or \"one\"".into());
         }
         if self.apply.fuzz > 3 {
             return Err("apply.fuzz must be between 0 and 3".into());

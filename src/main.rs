@@ -1385,46 +1385,48 @@ fn post_review(
         report.outcomes = outcomes;
         return Ok(report);
     }
-    let Some(target) = reply.message_id.as_deref() else {
-        return Err("the series has no Message-ID to reply to".into());
-    };
-    let fps: Vec<&str> = now.iter().copied().collect();
-    let post_key = patchbot::post::email_key(target, &key, s.version, &fps);
-    // a message already recorded is resent as it was (the same bytes)
-    let msg = match store.post(&post_key).map_err(|e| e.to_string())? {
-        Some(p) => p.payload,
-        None => {
-            let own_id = patchbot::post::message_id(&post_key, &cfg.post.from);
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or_default();
-            let date = patchbot::post::rfc5322_date(secs);
-            let pairs: Vec<(String, String)> = resolved
-                .iter()
-                .map(|(_, r, m)| (r.clone(), m.clone()))
-                .collect();
-            let posting = Posting {
-                own_id: &own_id,
-                date: &date,
-                resolved: since.map(|v| (v, &pairs[..])),
-            };
-            reply.render(patches, findings, Some(&posting)).into_bytes()
-        }
-    };
+    let pairs: Vec<(String, String)> = resolved
+        .iter()
+        .map(|(_, r, m)| (r.clone(), m.clone()))
+        .collect();
     let rcpts: Vec<String> = reply.to.iter().chain(&reply.cc).cloned().collect();
-    outcomes.extend(
-        patchbot::post::post_email(
-            &mut store,
-            &transport,
-            &post_key,
-            target,
-            &cfg.post.from,
-            &rcpts,
-            &msg,
-        )
-        .map_err(|e| e.to_string())?,
-    );
+    for o in reply.outgoing(findings, !resolved.is_empty()) {
+        let Some(target) = o.target.as_deref() else {
+            return Err("the series has no Message-ID to reply to".into());
+        };
+        let fps: Vec<&str> = o.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        let post_key = patchbot::post::email_key(target, &key, s.version, &fps);
+        // a message already recorded is resent as it was (the same bytes)
+        let msg = match store.post(&post_key).map_err(|e| e.to_string())? {
+            Some(p) => p.payload,
+            None => {
+                let own_id = patchbot::post::message_id(&post_key, &cfg.post.from);
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or_default();
+                let date = patchbot::post::rfc5322_date(secs);
+                let posting = Posting {
+                    own_id: &own_id,
+                    date: &date,
+                    resolved: since.map(|v| (v, &pairs[..])),
+                };
+                reply.render(patches, &o, Some(&posting)).into_bytes()
+            }
+        };
+        outcomes.extend(
+            patchbot::post::post_email(
+                &mut store,
+                &transport,
+                &post_key,
+                target,
+                &cfg.post.from,
+                &rcpts,
+                &msg,
+            )
+            .map_err(|e| e.to_string())?,
+        );
+    }
     report.outcomes = outcomes;
     Ok(report)
 }
@@ -1443,6 +1445,23 @@ struct Reply {
     base_how: String,
     missing: Vec<u32>,
     from: String,
+    /// The cover letter's Message-ID, when there is a cover letter.
+    cover_id: Option<String>,
+    /// Each patch: (number, subject, Message-ID).
+    parts: Vec<(u32, String, Option<String>)>,
+    /// One reply per patch with findings (and one to the cover for the
+    /// series-wide ones), or one reply for all (`[post] replies`).
+    per_patch: bool,
+}
+
+/// One message of a reply: where it goes and what it states.
+struct Outgoing {
+    subject: String,
+    target: Option<String>,
+    ancestors: Vec<String>,
+    /// The patch it answers (None: the series).
+    patch: Option<u32>,
+    findings: Vec<patchbot::rules::Finding>,
 }
 
 /// What a posted reply adds to the printed one.
@@ -1519,18 +1538,83 @@ impl Reply {
                 .unwrap_or_default(),
             missing: s.missing.clone(),
             from: cfg.post.from.clone(),
+            cover_id: s
+                .cover
+                .as_ref()
+                .filter(|c| c.is_cover_letter)
+                .and_then(|c| c.message_id.as_deref().map(String::from)),
+            parts: s
+                .patches
+                .iter()
+                .map(|p| {
+                    (
+                        p.counter,
+                        p.subject.to_string(),
+                        p.message_id.as_deref().map(String::from),
+                    )
+                })
+                .collect(),
+            per_patch: cfg.post.replies == "per-patch",
         }
+    }
+
+    /// The messages of the reply: with `per_patch`, the findings about a
+    /// patch's own lines go in a reply to that patch and the rest (and the
+    /// resolved list of a follow-up) in one to the cover letter, or to the
+    /// first patch when there is none; else one message for all.
+    fn outgoing(&self, findings: &[patchbot::rules::Finding], follow_up: bool) -> Vec<Outgoing> {
+        let series = |findings: Vec<patchbot::rules::Finding>| Outgoing {
+            subject: self.subject.clone(),
+            target: self.message_id.clone(),
+            ancestors: Vec::new(),
+            patch: None,
+            findings,
+        };
+        if !self.per_patch {
+            return vec![series(findings.to_vec())];
+        }
+        let mut wide = Vec::new();
+        let mut by_patch: std::collections::BTreeMap<u32, Vec<patchbot::rules::Finding>> =
+            std::collections::BTreeMap::new();
+        for f in findings {
+            let n = f.patch.as_ref().map(|p| p.patch);
+            let part = n.and_then(|n| self.parts.iter().find(|p| p.0 == n));
+            match part {
+                // a patch of its own message, not the one the series reply goes to
+                Some((n, _, Some(id))) if Some(id) != self.message_id.as_ref() => {
+                    by_patch.entry(*n).or_default().push(f.clone())
+                }
+                _ => wide.push(f.clone()),
+            }
+        }
+        let mut out = Vec::new();
+        if !wide.is_empty() || follow_up || by_patch.is_empty() {
+            out.push(series(wide));
+        }
+        for (n, fs) in by_patch {
+            let Some((_, subject, id)) = self.parts.iter().find(|p| p.0 == n) else {
+                continue;
+            };
+            out.push(Outgoing {
+                subject: subject.clone(),
+                target: id.clone(),
+                ancestors: self.cover_id.iter().cloned().collect(),
+                patch: Some(n),
+                findings: fs,
+            });
+        }
+        out
     }
 
     fn render(
         &self,
         patches: &[patchbot::rules::checks::PatchDiff],
-        findings: &[patchbot::rules::Finding],
+        o: &Outgoing,
         posting: Option<&Posting>,
     ) -> String {
         let thread = patchbot::review::Thread {
-            subject: &self.subject,
-            message_id: self.message_id.as_deref(),
+            subject: &o.subject,
+            message_id: o.target.as_deref(),
             author: self.author.clone(),
             version: self.version,
             patches: self.patches,
@@ -1540,9 +1624,47 @@ impl Reply {
             from: &self.from,
             own_id: posting.map(|p| p.own_id),
             date: posting.map(|p| p.date),
-            resolved: posting.and_then(|p| p.resolved),
+            resolved: posting
+                .and_then(|p| p.resolved)
+                .filter(|_| o.patch.is_none()),
+            ancestors: &o.ancestors,
+            patch: o.patch,
         };
-        patchbot::review::email(&thread, findings, patches, &self.to, &self.cc)
+        patchbot::review::email(&thread, &o.findings, patches, &self.to, &self.cc)
+    }
+
+    /// Every message of the reply as `--format email` prints it: one message
+    /// as it is, several as an mbox.
+    fn print_all(
+        &self,
+        patches: &[patchbot::rules::checks::PatchDiff],
+        findings: &[patchbot::rules::Finding],
+    ) -> String {
+        let msgs: Vec<String> = self
+            .outgoing(findings, false)
+            .iter()
+            .map(|o| self.render(patches, o, None))
+            .collect();
+        if msgs.len() == 1 {
+            return msgs.into_iter().next().unwrap_or_default();
+        }
+        let addr = patchbot::maintainers::address_of(&self.from);
+        msgs.iter()
+            .map(|m| {
+                // mboxrd: a body line starting with (>*)From gets one more >
+                let body: String = m
+                    .split_inclusive('\n')
+                    .map(|l| {
+                        if l.trim_start_matches('>').starts_with("From ") {
+                            format!(">{l}")
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect();
+                format!("From {addr} Thu Jan  1 00:00:00 1970\n{body}\n")
+            })
+            .collect()
     }
 }
 
@@ -1704,7 +1826,7 @@ fn review_cmd(
     let code = match format {
         ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
         ReviewFormat::Email => print(
-            &Reply::of(cfg, &ready, &base_vfs, &patches, findings).render(&patches, findings, None),
+            &Reply::of(cfg, &ready, &base_vfs, &patches, findings).print_all(&patches, findings),
         ),
         ReviewFormat::Json => {
             let mut v = serde_json::json!({

@@ -399,6 +399,11 @@ pub struct Thread<'a> {
     /// A follow-up: the version the earlier findings are from, and those of
     /// them this version no longer has (rule, message).
     pub resolved: Option<(u32, &'a [(String, String)])>,
+    /// The thread's earlier messages to name in `References` before the one
+    /// replied to (the cover letter, when replying to a patch).
+    pub ancestors: &'a [String],
+    /// Replying to one patch of the series: its number (the body says so).
+    pub patch: Option<u32>,
 }
 
 /// The lines of a patch around a line of the new file: the hunk heading and a
@@ -457,7 +462,17 @@ pub fn email(
     h.push_str(&format!("Subject: {subject}\n"));
     if let Some(id) = thread.message_id {
         let id = id.trim_matches(|c| c == '<' || c == '>');
-        h.push_str(&format!("In-Reply-To: <{id}>\nReferences: <{id}>\n"));
+        let mut refs: Vec<String> = thread
+            .ancestors
+            .iter()
+            .map(|a| format!("<{}>", a.trim_matches(|c| c == '<' || c == '>')))
+            .collect();
+        refs.push(format!("<{id}>"));
+        refs.dedup();
+        h.push_str(&format!(
+            "In-Reply-To: <{id}>\nReferences: {}\n",
+            refs.join("\n    ")
+        ));
     }
     h.push_str("Auto-Submitted: auto-generated\n");
     h.push_str("X-Auto-Response-Suppress: All\n");
@@ -475,6 +490,12 @@ pub fn email(
         b.push_str(&format!(
             "Parts {} did not arrive; this covers the rest.\n",
             m.join(", ")
+        ));
+    }
+    if let Some(n) = thread.patch {
+        b.push_str(&format!(
+            "This reply is about patch {n}/{}.\n",
+            thread.patches
         ));
     }
     if findings.is_empty() {

@@ -95,30 +95,56 @@ fn outcome_kinds(v: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+const COVER: &str = "<20231215090211.4021-1-rosa.perez@example.org>";
+const PATCH1: &str = "<20231215090211.4021-2-rosa.perez@example.org>";
+
 #[test]
-fn a_reply_is_posted_once_and_a_new_version_gets_a_follow_up() {
+fn replies_go_to_the_patches_they_are_about_once_and_a_new_version_gets_a_follow_up() {
     let p = Place::new("");
     let v = p.post("xen-function-alignment.mbox");
-    assert_eq!(outcome_kinds(&v), ["sent"]);
+    assert_eq!(outcome_kinds(&v), ["sent", "sent"]);
     let m = messages(&p.outbox());
-    assert_eq!(m.len(), 1);
-    let own = v["post"]["outcomes"][0]["sent"]["message_id"]
-        .as_str()
-        .unwrap();
-    assert_eq!(header(&m[0], "Message-ID"), [own]);
-    assert!(own.starts_with("<patchbot-") && own.ends_with("@example.org>"));
-    assert_eq!(header(&m[0], "From"), ["patchbot <patchbot@example.org>"]);
+    assert_eq!(m.len(), 2);
+    let ids: Vec<&str> = (0..2)
+        .map(|i| {
+            v["post"]["outcomes"][i]["sent"]["message_id"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    for msg in &m {
+        let id = header(msg, "Message-ID");
+        assert!(ids.contains(&id[0]), "{id:?}");
+        assert!(id[0].starts_with("<patchbot-") && id[0].ends_with("@example.org>"));
+        assert_eq!(header(msg, "From"), ["patchbot <patchbot@example.org>"]);
+        assert_eq!(header(msg, "Date").len(), 1);
+    }
+    // the sibling questions (series-wide) to the cover letter ...
+    let cover = m
+        .iter()
+        .find(|x| header(x, "In-Reply-To") == [COVER])
+        .expect("a reply to the cover letter");
+    assert!(cover.contains("It has 2 questions or findings"));
+    assert!(cover.contains("[xen-sibling-pattern] ppc64"));
+    assert!(!cover.contains("[xen-symbol-without-value]"));
+    // ... the missing values to the patch whose Makefile line uses the symbol
+    let patch = m
+        .iter()
+        .find(|x| header(x, "In-Reply-To") == [PATCH1])
+        .expect("a reply to patch 1");
+    assert!(patch.contains("This reply is about patch 1/4."));
+    assert!(patch.contains("[xen-symbol-without-value] riscv64"));
+    assert!(patch.contains("> +CFLAGS += -falign-functions=$(CONFIG_FUNCTION_ALIGNMENT)"));
+    assert!(patch.contains(&format!("References: {COVER}\n    {PATCH1}\n")));
     assert_eq!(
-        header(&m[0], "In-Reply-To"),
-        ["<20231215090211.4021-1-rosa.perez@example.org>"]
+        header(patch, "Subject"),
+        ["Re: xen: introduce Kconfig options for a minimum function alignment"]
     );
-    assert_eq!(header(&m[0], "Date").len(), 1);
-    assert!(m[0].contains("It has 4 questions or findings"));
 
     // the same review again: nothing
     let v = p.post("xen-function-alignment.mbox");
-    assert_eq!(outcome_kinds(&v), ["already-posted"]);
-    assert_eq!(messages(&p.outbox()).len(), 1);
+    assert_eq!(outcome_kinds(&v), ["already-posted", "already-posted"]);
+    assert_eq!(messages(&p.outbox()).len(), 2);
 
     // v5 resolves what v4 had: a follow-up that says so, in v5's thread
     let v = p.post("xen-function-alignment-v5.mbox");
@@ -126,16 +152,28 @@ fn a_reply_is_posted_once_and_a_new_version_gets_a_follow_up() {
     assert_eq!(v["post"]["since"], 4);
     assert_eq!(v["post"]["resolved"].as_array().unwrap().len(), 4);
     let m = messages(&p.outbox());
-    assert_eq!(m.len(), 2);
+    assert_eq!(m.len(), 3);
     let follow = m
         .iter()
         .find(|x| x.contains("Resolved since v4 (4 findings"))
         .expect("a follow-up naming the resolved findings");
     assert!(follow.contains("- [xen-sibling-pattern] riscv64:"));
+    assert!(follow.contains("- [xen-symbol-without-value] ppc64:"));
     // and again: nothing new since v4's answer
     let v = p.post("xen-function-alignment-v5.mbox");
     assert_eq!(outcome_kinds(&v), ["already-posted"]);
-    assert_eq!(messages(&p.outbox()).len(), 2);
+    assert_eq!(messages(&p.outbox()).len(), 3);
+}
+
+#[test]
+fn one_reply_for_all_when_configured() {
+    let p = Place::new("replies = \"one\"\n");
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    let m = messages(&p.outbox());
+    assert_eq!(m.len(), 1);
+    assert_eq!(header(&m[0], "In-Reply-To"), [COVER]);
+    assert!(m[0].contains("It has 4 questions or findings"));
 }
 
 #[test]
@@ -159,14 +197,18 @@ fn a_crash_at_each_step_still_posts_exactly_once_to_the_outbox() {
         let kinds = outcome_kinds(&v);
         match at {
             // the intent was left: sent now, once
-            "after-intent" => assert_eq!(kinds, ["sent", "already-posted"], "{at}"),
+            "after-intent" => assert_eq!(kinds, ["sent", "already-posted", "sent"], "{at}"),
             // the outbox has it: recorded, not sent again
-            _ => assert_eq!(kinds, ["settled", "already-posted"], "{at}"),
+            _ => assert_eq!(kinds, ["settled", "already-posted", "sent"], "{at}"),
         }
-        assert_eq!(messages(&p.outbox()).len(), 1, "{at}");
+        assert_eq!(messages(&p.outbox()).len(), 2, "{at}");
         let v = p.post("xen-function-alignment.mbox");
-        assert_eq!(outcome_kinds(&v), ["already-posted"], "{at}");
-        assert_eq!(messages(&p.outbox()).len(), 1, "{at}");
+        assert_eq!(
+            outcome_kinds(&v),
+            ["already-posted", "already-posted"],
+            "{at}"
+        );
+        assert_eq!(messages(&p.outbox()).len(), 2, "{at}");
     }
 }
 
@@ -218,9 +260,10 @@ impl Smtp {
         panic!("aiosmtpd did not start on port {port}");
     }
 
+    /// One reply per review (the per-patch split is tested on the outbox).
     fn config(&self) -> String {
         format!(
-            "[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"plain\"\n",
+            "replies = \"one\"\n[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"plain\"\n",
             self.port
         )
     }
@@ -313,7 +356,7 @@ fn smtp_crashes_and_outages() {
     let port = smtp.port;
     drop(smtp);
     let r = Place::new(&format!(
-        "[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\nsecurity = \"plain\"\n"
+        "replies = \"one\"\n[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {port}\nsecurity = \"plain\"\n"
     ));
     let (code, _) = r.run("common-section-one-arch.mbox", None);
     assert_eq!(code, Some(6));
