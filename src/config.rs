@@ -165,6 +165,9 @@ pub struct PostConfig {
     /// `per-patch`: a reply to each patch with findings about its lines and
     /// one to the cover letter for the rest; `one`: one reply for all.
     pub replies: String,
+    /// Never reply to mail from these addresses (globs, `*` and `?`), besides
+    /// patchbot's own `from` and anything `Auto-Submitted`.
+    pub never_reply_to: Vec<String>,
     pub email: EmailConfig,
 }
 
@@ -174,6 +177,12 @@ impl Default for PostConfig {
             state: String::new(),
             from: "patchbot <patchbot@localhost>".into(),
             replies: "per-patch".into(),
+            never_reply_to: vec![
+                "lkp@intel.com".into(),
+                "patchwork-bot+*@kernel.org".into(),
+                "noreply@github.com".into(),
+                "*[bot]@users.noreply.github.com".into(),
+            ],
             email: EmailConfig::default(),
         }
     }

@@ -1230,6 +1230,55 @@ fn commit_range_mbox(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The messages of a series patchbot must not answer, and why: anything
+/// `Auto-Submitted` (other than `no`), its own mail, and the bots
+/// `[post] never_reply_to` names.
+fn no_reply(
+    cfg: &Config,
+    s: &patchbot::series::Series,
+) -> std::collections::BTreeMap<String, String> {
+    use patchbot::maintainers::address_of;
+    let own = address_of(&cfg.post.from);
+    let glob = |g: &str, a: &str| {
+        fn m(p: &[u8], s: &[u8]) -> bool {
+            match (p.first(), s.first()) {
+                (None, None) => true,
+                (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
+                (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
+                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => m(&p[1..], &s[1..]),
+                _ => false,
+            }
+        }
+        m(g.as_bytes(), a.as_bytes())
+    };
+    let why = |auto: bool, sender: Option<&patchbot::mail::Address>| -> Option<String> {
+        if auto {
+            return Some("it is Auto-Submitted".into());
+        }
+        let a = sender.map(|a| a.email.to_ascii_lowercase())?;
+        if a == own {
+            return Some("it is patchbot's own mail".into());
+        }
+        cfg.post
+            .never_reply_to
+            .iter()
+            .find(|g| glob(g, &a))
+            .map(|g| format!("{a} is a bot ([post] never_reply_to {g:?})"))
+    };
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(c) = &s.cover {
+        if let (Some(id), Some(w)) = (&c.message_id, why(c.auto_submitted, c.sender.as_deref())) {
+            out.insert(id.to_string(), w);
+        }
+    }
+    for p in &s.patches {
+        if let (Some(id), Some(w)) = (&p.message_id, why(p.auto_submitted, p.sender.as_deref())) {
+            out.insert(id.to_string(), w);
+        }
+    }
+    out
+}
+
 /// The switches of `review`.
 struct ReviewFlags<'a> {
     all: bool,
@@ -1253,6 +1302,9 @@ struct PostReport {
     since: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     resolved: Vec<String>,
+    /// Replies not posted: (the message not answered, why).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_answered: Vec<(String, String)>,
 }
 
 /// What posting did, for people.
@@ -1272,6 +1324,9 @@ fn post_text(p: &PostReport) -> String {
     }
     if let Some(why) = &p.silent {
         out.push_str(&format!("Nothing posted: {why}\n"));
+    }
+    for (id, why) in &p.not_answered {
+        out.push_str(&format!("Not answered: {id}, as {why}\n"));
     }
     if let (Some(v), false) = (p.since, p.resolved.is_empty()) {
         out.push_str(&format!(
@@ -1376,6 +1431,7 @@ fn post_review(
         silent: None,
         since,
         resolved: resolved.iter().map(|r| r.0.clone()).collect(),
+        not_answered: Vec::new(),
     };
     if new == 0 && resolved.is_empty() {
         report.silent = Some(match since {
@@ -1394,6 +1450,10 @@ fn post_review(
         let Some(target) = o.target.as_deref() else {
             return Err("the series has no Message-ID to reply to".into());
         };
+        if let Some(why) = reply.no_reply.get(target) {
+            report.not_answered.push((target.to_string(), why.clone()));
+            continue;
+        }
         let fps: Vec<&str> = o.findings.iter().map(|f| f.fingerprint.as_str()).collect();
         let post_key = patchbot::post::email_key(target, &key, s.version, &fps);
         // a message already recorded is resent as it was (the same bytes)
@@ -1449,6 +1509,8 @@ struct Reply {
     cover_id: Option<String>,
     /// Each patch: (number, subject, Message-ID).
     parts: Vec<(u32, String, Option<String>)>,
+    /// Message-ID -> why it must not be answered (a machine or a bot sent it).
+    no_reply: std::collections::BTreeMap<String, String>,
     /// One reply per patch with findings (and one to the cover for the
     /// series-wide ones), or one reply for all (`[post] replies`).
     per_patch: bool,
@@ -1555,6 +1617,7 @@ impl Reply {
                 })
                 .collect(),
             per_patch: cfg.post.replies == "per-patch",
+            no_reply: no_reply(cfg, s),
         }
     }
 

@@ -40,11 +40,15 @@ impl Place {
 
     /// The same, maybe crashing at a step; (status, JSON).
     fn run(&self, series: &str, crash: Option<&str>) -> (Option<i32>, serde_json::Value) {
+        self.run_file(&root().join("examples").join(series), crash)
+    }
+
+    fn run_file(&self, mbox: &Path, crash: Option<&str>) -> (Option<i32>, serde_json::Value) {
         let mut c = common::patchbot();
         c.arg("--config")
             .arg(self.dir.path().join("config.toml"))
             .arg("review")
-            .arg(root().join("examples").join(series))
+            .arg(mbox)
             .arg("--tree")
             .arg(root().join("examples/xen-tree"))
             .args(["--post", "--json"]);
@@ -174,6 +178,55 @@ fn one_reply_for_all_when_configured() {
     assert_eq!(m.len(), 1);
     assert_eq!(header(&m[0], "In-Reply-To"), [COVER]);
     assert!(m[0].contains("It has 4 questions or findings"));
+}
+
+#[test]
+fn machines_and_bots_are_not_answered() {
+    let seed =
+        std::fs::read_to_string(root().join("examples/xen-function-alignment.mbox")).unwrap();
+    let cover_line = format!("Message-ID: {COVER}\n");
+    let patch_from = "From rosa.perez@example.org Fri Dec 15 09:02:12 2023\nFrom: =?UTF-8?q?Rosa=20P=C3=A9rez=20Molina?= <rosa.perez@example.org>\n";
+    assert!(seed.contains(&cover_line) && seed.contains(patch_from));
+    for (what, text, answered, not) in [
+        (
+            "an Auto-Submitted cover letter",
+            seed.replace(
+                &cover_line,
+                &format!("{cover_line}Auto-Submitted: auto-generated\n"),
+            ),
+            PATCH1,
+            COVER,
+        ),
+        (
+            "a patch a test robot sent",
+            seed.replace(
+                patch_from,
+                &patch_from.replace(
+                    "=?UTF-8?q?Rosa=20P=C3=A9rez=20Molina?= <rosa.perez@example.org>",
+                    "kernel test robot <lkp@intel.com>",
+                ),
+            ),
+            COVER,
+            PATCH1,
+        ),
+    ] {
+        assert_ne!(text, seed, "{what}");
+        let p = Place::new("");
+        let mbox = p.dir.path().join("series.mbox");
+        std::fs::write(&mbox, text).unwrap();
+        let (code, v) = p.run_file(&mbox, None);
+        assert!(matches!(code, Some(0 | 1)), "{what}");
+        assert_eq!(outcome_kinds(&v), ["sent"], "{what}: {v}");
+        let m = messages(&p.outbox());
+        assert_eq!(m.len(), 1, "{what}");
+        assert_eq!(header(&m[0], "In-Reply-To"), [answered], "{what}");
+        let skipped = &v["post"]["not_answered"];
+        assert_eq!(
+            skipped[0][0],
+            not.trim_matches(['<', '>']),
+            "{what}: {skipped}"
+        );
+    }
 }
 
 #[test]

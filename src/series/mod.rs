@@ -153,6 +153,12 @@ pub struct Patch {
     pub from_version: Option<u32>,
     #[serde(rename = "where")]
     pub origin: Origin,
+    /// Sent by a machine (`Auto-Submitted` other than `no`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auto_submitted: bool,
+    /// The header `From` (who sent the mail; `author` is who wrote the patch).
+    #[serde(skip)]
+    pub sender: Option<Arc<Address>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,6 +167,11 @@ pub struct Cover {
     pub subject: Arc<str>,
     /// False when there is no 0/N message and the thread root stands in for it.
     pub is_cover_letter: bool,
+    /// Sent by a machine (`Auto-Submitted` other than `no`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auto_submitted: bool,
+    #[serde(skip)]
+    pub sender: Option<Arc<Address>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -392,6 +403,8 @@ const FLAG_RFC: u8 = 8;
 const FLAG_RESEND: u8 = 16;
 /// The key is a real Message-ID (not a synthetic one).
 const FLAG_HAS_ID: u8 = 64;
+/// `Auto-Submitted` other than `no`: a machine sent it.
+const FLAG_AUTO: u8 = 128;
 
 /// The compact index entry for one message: a few handles and numbers. Bodies
 /// are never kept.
@@ -408,6 +421,8 @@ struct Entry {
     total: Option<u32>,
     tags: Box<[u32]>,
     from: Option<Arc<Address>>,
+    /// The header `From`.
+    sender: Option<Arc<Address>>,
     date: Option<i64>,
     files: Box<[u32]>,
     /// Own trailers (name, value, extinfo or `NONE`): a patch's commit-message
@@ -450,6 +465,10 @@ pub struct Prepared {
     trailers: Vec<Trailer>,
     base: Option<Box<BaseInfo>>,
     notes: Vec<String>,
+    /// `Auto-Submitted` other than `no`.
+    auto: bool,
+    /// The header `From` (a patch's `from` is its in-body author).
+    sender: Option<Address>,
 }
 
 struct PreparedRest {
@@ -504,11 +523,16 @@ impl Prepared {
             .take(MAX_PARENTS + 1)
             .map(String::from)
             .collect();
+        let auto = m
+            .auto_submitted
+            .as_deref()
+            .is_some_and(|a| !a.trim().eq_ignore_ascii_case("no"));
         Prepared {
             origin: m.origin,
             message_id: m.message_id,
             parents,
             subject,
+            sender: m.from.clone(),
             from,
             date: m.date,
             has_patch,
@@ -516,6 +540,7 @@ impl Prepared {
             trailers,
             base,
             notes: m.notes,
+            auto,
         }
     }
 }
@@ -601,6 +626,7 @@ impl Assembler {
             .collect();
         let base = p.base;
         let from = p.from.map(|a| self.address(a));
+        let sender = p.sender.map(|a| self.address(a));
         let mut parents: Vec<u32> = Vec::new();
         for c in &p.parents {
             let id = self.strings.id(c);
@@ -623,6 +649,7 @@ impl Assembler {
             (subject.rfc, FLAG_RFC),
             (subject.resend, FLAG_RESEND),
             (m.message_id.is_some(), FLAG_HAS_ID),
+            (p.auto, FLAG_AUTO),
         ] {
             if on {
                 flags |= f;
@@ -670,6 +697,7 @@ impl Assembler {
             total: subject.total,
             tags,
             from,
+            sender,
             date: m.date,
             files,
             trailers,
@@ -1101,6 +1129,8 @@ impl Assembled {
             replies: replies.iter().map(|&r| self.reply(r)).collect(),
             from_version: None,
             origin: origin_of(&self.sources, &e.loc),
+            auto_submitted: e.has(FLAG_AUTO),
+            sender: e.sender.clone(),
         }
     }
 
@@ -1219,6 +1249,8 @@ impl Assembled {
                 message_id: self.mid(head),
                 subject: self.s(head.title),
                 is_cover_letter: cover_idx.is_some(),
+                auto_submitted: head.has(FLAG_AUTO),
+                sender: head.sender.clone(),
             }),
             total,
             patches,
