@@ -1305,6 +1305,15 @@ struct PostReport {
     /// Replies not posted: (the message not answered, why).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     not_answered: Vec<(String, String)>,
+    /// Maintainers' answers in effect for the series: (command, by).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    honoured: Vec<(String, String)>,
+    /// Answers not taken: (message, by, why).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    refused: Vec<(String, String, String)>,
+    /// Findings not posted because of an answer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    held_back: Vec<String>,
 }
 
 /// What posting did, for people.
@@ -1327,6 +1336,19 @@ fn post_text(p: &PostReport) -> String {
     }
     for (id, why) in &p.not_answered {
         out.push_str(&format!("Not answered: {id}, as {why}\n"));
+    }
+    for (c, by) in &p.honoured {
+        out.push_str(&format!("Honoured: \"patchbot: {c}\" from {by}\n"));
+    }
+    for (id, by, why) in &p.refused {
+        out.push_str(&format!("Not taken: {by} in {id}: {why}\n"));
+    }
+    if !p.held_back.is_empty() {
+        out.push_str(&format!(
+            "{} finding{} held back by those answers\n",
+            p.held_back.len(),
+            if p.held_back.len() == 1 { "" } else { "s" }
+        ));
     }
     if let (Some(v), false) = (p.since, p.resolved.is_empty()) {
         out.push_str(&format!(
@@ -1383,11 +1405,59 @@ fn post_review(
         .map_err(|e| e.to_string())?;
     let s = &ready.series;
     let key = series_key(s);
+    // maintainers' answers in the thread: recorded for the series when a
+    // maintainer of the touched files wrote them
+    let mut refused = Vec::new();
+    let replies = s
+        .replies
+        .iter()
+        .chain(s.patches.iter().flat_map(|p| p.replies.iter()));
+    for r in replies.filter(|r| !r.commands.is_empty()) {
+        let by = r
+            .from
+            .as_ref()
+            .map(|a| a.email.to_ascii_lowercase())
+            .unwrap_or_default();
+        let id = r.message_id.as_deref().unwrap_or_default();
+        for c in &r.commands {
+            if reply.maintainers.contains(&by) {
+                store
+                    .record_command(&key, id, &by, c)
+                    .map_err(|e| e.to_string())?;
+            } else {
+                refused.push((
+                    id.to_string(),
+                    by.clone(),
+                    format!("\"{c}\": not from a maintainer of the files the series touches"),
+                ));
+            }
+        }
+    }
+    let honoured = store.commands(&key).map_err(|e| e.to_string())?;
+    let ignored: std::collections::BTreeSet<&str> = honoured
+        .iter()
+        .filter_map(|(c, _)| c.strip_prefix("ignore "))
+        .collect();
+    let acked = if honoured.iter().any(|(c, _)| c == "ack") {
+        store
+            .earlier_fingerprints(&key, s.version)
+            .map_err(|e| e.to_string())?
+    } else {
+        Default::default()
+    };
+    let all_findings = findings;
+    let (kept, held): (Vec<patchbot::rules::Finding>, Vec<patchbot::rules::Finding>) =
+        all_findings.iter().cloned().partition(|f| {
+            !ignored.contains(f.rule.as_str())
+                && !ignored.contains(f.fingerprint.as_str())
+                && !acked.contains(&f.fingerprint)
+        });
+    let findings = &kept[..];
     let previous = store
         .previous_findings(&key, s.version)
         .map_err(|e| e.to_string())?;
     let rules_id = patchbot::post::fnv128(&serde_json::to_string(rules).unwrap_or_default());
-    let stored: Vec<StoredFinding> = findings
+    let stored: Vec<StoredFinding> = all_findings
         .iter()
         .map(|f| StoredFinding {
             fingerprint: &f.fingerprint,
@@ -1407,8 +1477,10 @@ fn post_review(
             findings: &stored,
         })
         .map_err(|e| e.to_string())?;
-    let now: std::collections::BTreeSet<&str> =
-        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let now: std::collections::BTreeSet<&str> = all_findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
     let (since, resolved): (Option<u32>, Vec<(String, String, String)>) = match &previous {
         Some((v, old)) => (
             Some(*v),
@@ -1432,6 +1504,9 @@ fn post_review(
         since,
         resolved: resolved.iter().map(|r| r.0.clone()).collect(),
         not_answered: Vec::new(),
+        honoured,
+        refused,
+        held_back: held.iter().map(|f| f.fingerprint.clone()).collect(),
     };
     if new == 0 && resolved.is_empty() {
         report.silent = Some(match since {
@@ -1511,6 +1586,9 @@ struct Reply {
     parts: Vec<(u32, String, Option<String>)>,
     /// Message-ID -> why it must not be answered (a machine or a bot sent it).
     no_reply: std::collections::BTreeMap<String, String>,
+    /// The addresses of the maintainers (`M:`) of the files the series
+    /// touches: whose answers to patchbot count.
+    maintainers: std::collections::BTreeSet<String>,
     /// One reply per patch with findings (and one to the cover for the
     /// series-wide ones), or one reply for all (`[post] replies`).
     per_patch: bool,
@@ -1565,6 +1643,7 @@ impl Reply {
                 .filter_map(|f| f.location.as_ref().map(|l| l.file.clone())),
         );
         let mut cc: Vec<String> = Vec::new();
+        let mut maintainers = std::collections::BTreeSet::new();
         if let Ok(text) = patchbot::tree::vfs::Vfs::read(base_vfs, "MAINTAINERS") {
             let text = String::from_utf8_lossy(&text);
             let is_dir = |p: &str| patchbot::tree::vfs::Vfs::list(base_vfs, p).is_ok();
@@ -1575,6 +1654,12 @@ impl Reply {
                 .map(|p| String::from_utf8_lossy(&p.patch).into_owned())
                 .collect();
             let r = m.recipients(&files, Some(&patch_text));
+            maintainers.extend(
+                r.people
+                    .iter()
+                    .filter(|p| p.role != "reviewer")
+                    .map(|p| patchbot::maintainers::address_of(&p.email)),
+            );
             for p in r.people.iter().chain(r.lists.iter()) {
                 let e = p.formatted();
                 let same_as_author = author.as_ref().is_some_and(|a| {
@@ -1618,6 +1703,7 @@ impl Reply {
                 .collect(),
             per_patch: cfg.post.replies == "per-patch",
             no_reply: no_reply(cfg, s),
+            maintainers,
         }
     }
 

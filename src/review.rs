@@ -531,6 +531,7 @@ pub fn email(
         for e in &f.evidence {
             b.push_str(&format!("   {e}\n"));
         }
+        b.push_str(&format!("   (fingerprint {})\n", f.fingerprint));
     }
     if let Some((v, resolved)) = thread.resolved {
         if !resolved.is_empty() {
@@ -544,7 +545,7 @@ pub fn email(
             }
         }
     }
-    b.push_str("\n-- \npatchbot: an automated review of the Kconfig results and linker scripts a\nseries changes, for every architecture and config variant, compared with the\nbase. This mail was generated automatically. Each finding names its rule;\n`patchbot rules list` describes them. To silence a rule for a tree, add a\nline `RULE-ID [PATH-GLOB]` (or a finding's fingerprint) to .patchbot-ignore\nin the tree's base; a series cannot silence its own review.\n");
+    b.push_str("\n-- \npatchbot: an automated review of the Kconfig results and linker scripts a\nseries changes, for every architecture and config variant, compared with the\nbase. This mail was generated automatically. Each finding names its rule;\n`patchbot rules list` describes them. To silence a rule for a tree, add a\nline `RULE-ID [PATH-GLOB]` (or a finding's fingerprint) to .patchbot-ignore\nin the tree's base; a series cannot silence its own review. A maintainer of\nthe files can answer with a line `patchbot: ignore RULE-ID` (or a\nfingerprint) or `patchbot: ack`, honoured for later versions of the series.\n");
     // mail lines are at most 998 octets: a longer one (long evidence) makes
     // the body quoted-printable
     let long = b.lines().any(|l| l.len() > 998);

@@ -60,6 +60,15 @@ const MIGRATIONS: &[&str] = &[
          created_at INTEGER NOT NULL,
          posted_at INTEGER
      );",
+    // 2: maintainers' answers to patchbot, per series
+    "CREATE TABLE commands (
+         series_key TEXT NOT NULL,
+         message_id TEXT NOT NULL,
+         by TEXT NOT NULL,
+         command TEXT NOT NULL,
+         at INTEGER NOT NULL,
+         PRIMARY KEY (series_key, message_id, command)
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -348,6 +357,51 @@ impl Store {
         Ok(rows)
     }
 
+    /// Record a maintainer's answer (`ignore <what>`, `ack`) to a series;
+    /// false when it was recorded before.
+    pub fn record_command(
+        &mut self,
+        key: &str,
+        message_id: &str,
+        by: &str,
+        command: &str,
+    ) -> Result<bool, StateError> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO commands (series_key, message_id, by, command, at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, message_id, by, command, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The answers recorded for a series: (command, by), oldest first.
+    pub fn commands(&self, key: &str) -> Result<Vec<(String, String)>, StateError> {
+        let mut st = self.conn.prepare(
+            "SELECT command, by FROM commands WHERE series_key = ?1 ORDER BY at, message_id",
+        )?;
+        let rows = st
+            .query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every fingerprint an earlier version of a series was reviewed with.
+    pub fn earlier_fingerprints(
+        &self,
+        key: &str,
+        version: u32,
+    ) -> Result<std::collections::BTreeSet<String>, StateError> {
+        let mut st = self.conn.prepare(
+            "SELECT DISTINCT f.fingerprint FROM findings f
+             JOIN reviews r ON r.id = f.review_id JOIN series s ON s.id = r.series_id
+             WHERE s.key = ?1 AND s.version < ?2",
+        )?;
+        let rows = st
+            .query_map(params![key, version], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// How many posts were made (all sinks).
     pub fn posted_count(&self) -> Result<u64, StateError> {
         let n: i64 = self.conn.query_row(
@@ -398,6 +452,30 @@ mod tests {
         ));
         assert!(s.unfinished().unwrap().is_empty());
         assert_eq!(s.posted_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated_forward_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.sqlite");
+        // a store as the first schema left it
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(&format!(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (1);
+             {}
+             INSERT INTO posts (key, sink, target, message_id, payload, state, created_at)
+             VALUES ('k', 'outbox', 't', '<m>', x'00', 'posted', 0);",
+            MIGRATIONS[0]
+        ))
+        .unwrap();
+        drop(c);
+        let mut s = Store::open(&p).unwrap();
+        assert_eq!(s.version().unwrap(), Store::schema_version());
+        assert!(s.post("k").unwrap().unwrap().posted);
+        assert!(s.record_command("key", "<r>", "m@x", "ack").unwrap());
+        assert!(!s.record_command("key", "<r>", "m@x", "ack").unwrap());
+        assert_eq!(s.commands("key").unwrap(), [("ack".into(), "m@x".into())]);
     }
 
     #[test]

@@ -229,6 +229,62 @@ fn machines_and_bots_are_not_answered() {
     }
 }
 
+/// The seed series with a reply to patch 1 from `from` saying `says`.
+fn with_reply(from: &str, says: &str) -> String {
+    let seed =
+        std::fs::read_to_string(root().join("examples/xen-function-alignment.mbox")).unwrap();
+    format!(
+        "{seed}\nFrom x Sat Dec 16 10:00:00 2023\nFrom: {from}\nTo: xen-devel@lists.xenproject.org\nSubject: Re: [PATCH v4 1/4] xen: introduce Kconfig options for a minimum function alignment\nDate: Sat, 16 Dec 2023 10:00:00 +0000\nMessage-ID: <answer@example.com>\nIn-Reply-To: {PATCH1}\nReferences: {COVER} {PATCH1}\n\n> quoted text\n\n{says}\n"
+    )
+}
+
+#[test]
+fn a_maintainers_answer_holds_findings_back_and_a_reviewers_does_not() {
+    // Priya maintains xen/arch/arm/, which the series touches
+    let p = Place::new("");
+    let mbox = p.dir.path().join("answered.mbox");
+    std::fs::write(
+        &mbox,
+        with_reply(
+            "Priya Raman <priya.raman@example.com>",
+            "patchbot: ignore xen-sibling-pattern",
+        ),
+    )
+    .unwrap();
+    let (_, v) = p.run_file(&mbox, None);
+    assert_eq!(
+        v["post"]["honoured"][0],
+        serde_json::json!(["ignore xen-sibling-pattern", "priya.raman@example.com"])
+    );
+    assert_eq!(v["post"]["held_back"].as_array().unwrap().len(), 2);
+    // only the reply to patch 1 (the missing values): the sibling questions,
+    // which went to the cover letter, are held back
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    let m = messages(&p.outbox());
+    assert_eq!(m.len(), 1);
+    assert_eq!(header(&m[0], "In-Reply-To"), [PATCH1]);
+    assert!(!m[0].contains("[xen-sibling-pattern]"));
+    // the signature says how to answer; each finding shows its fingerprint
+    assert!(m[0].contains("`patchbot: ignore RULE-ID`"));
+    assert!(m[0].contains("   (fingerprint "));
+
+    // Leilani only reviews RISC-V: her answer is not taken
+    let q = Place::new("");
+    let mbox = q.dir.path().join("answered.mbox");
+    std::fs::write(
+        &mbox,
+        with_reply(
+            "Leilani Kahale <leilani.kahale@example.org>",
+            "patchbot: ignore xen-sibling-pattern",
+        ),
+    )
+    .unwrap();
+    let (_, v) = q.run_file(&mbox, None);
+    assert!(v["post"]["honoured"].is_null(), "{v}");
+    assert_eq!(v["post"]["refused"][0][1], "leilani.kahale@example.org");
+    assert_eq!(outcome_kinds(&v), ["sent", "sent"]);
+}
+
 #[test]
 fn nothing_to_report_posts_nothing() {
     let p = Place::new("");

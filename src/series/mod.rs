@@ -135,6 +135,9 @@ pub struct Reply {
     pub date: Option<String>,
     pub subject: Arc<str>,
     pub trailers: Vec<Trailer>,
+    /// Answers to patchbot in the reply: `ignore <rule or fingerprint>`, `ack`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -423,6 +426,8 @@ struct Entry {
     from: Option<Arc<Address>>,
     /// The header `From`.
     sender: Option<Arc<Address>>,
+    /// A reply's answers to patchbot (interned).
+    commands: Box<[u32]>,
     date: Option<i64>,
     files: Box<[u32]>,
     /// Own trailers (name, value, extinfo or `NONE`): a patch's commit-message
@@ -469,6 +474,46 @@ pub struct Prepared {
     auto: bool,
     /// The header `From` (a patch's `from` is its in-body author).
     sender: Option<Address>,
+    /// A reply's answers to patchbot ([`commands`]).
+    commands: Vec<String>,
+}
+
+/// The answers to patchbot in a reply's text: lines (not quoted) saying
+/// `patchbot: ignore <rule-id or fingerprint>` or `patchbot: ack`, as
+/// `ignore <word>` and `ack`. At most a few are kept.
+pub fn commands(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in body.lines() {
+        let t = l.trim();
+        let Some(rest) = t
+            .get(..8)
+            .filter(|p| p.eq_ignore_ascii_case("patchbot"))
+            .and_then(|_| t[8..].trim_start().strip_prefix(':'))
+        else {
+            continue;
+        };
+        let mut w = rest.split_whitespace();
+        let c = match (
+            w.next().map(str::to_ascii_lowercase).as_deref(),
+            w.next(),
+            w.next(),
+        ) {
+            (Some("ack"), None, _) => "ack".to_string(),
+            (Some("ignore"), Some(what), None)
+                if what.len() <= 128
+                    && what
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
+                format!("ignore {what}")
+            }
+            _ => continue,
+        };
+        if !out.contains(&c) && out.len() < 16 {
+            out.push(c);
+        }
+    }
+    out
 }
 
 struct PreparedRest {
@@ -523,6 +568,11 @@ impl Prepared {
             .take(MAX_PARENTS + 1)
             .map(String::from)
             .collect();
+        let commands = if is_patchlike {
+            Vec::new()
+        } else {
+            commands(&m.body_text())
+        };
         let auto = m
             .auto_submitted
             .as_deref()
@@ -541,6 +591,7 @@ impl Prepared {
             base,
             notes: m.notes,
             auto,
+            commands,
         }
     }
 }
@@ -627,6 +678,7 @@ impl Assembler {
         let base = p.base;
         let from = p.from.map(|a| self.address(a));
         let sender = p.sender.map(|a| self.address(a));
+        let commands: Box<[u32]> = p.commands.iter().map(|c| self.strings.id(c)).collect();
         let mut parents: Vec<u32> = Vec::new();
         for c in &p.parents {
             let id = self.strings.id(c);
@@ -698,6 +750,7 @@ impl Assembler {
             tags,
             from,
             sender,
+            commands,
             date: m.date,
             files,
             trailers,
@@ -1042,6 +1095,7 @@ impl Assembled {
             date: e.date.map(rfc3339),
             subject: self.s(e.title),
             trailers: e.trailers.iter().map(|t| self.trailer(t)).collect(),
+            commands: e.commands.iter().map(|&c| self.s(c)).collect(),
         }
     }
 
@@ -1274,6 +1328,13 @@ impl Assembled {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_to_patchbot() {
+        let body = "Thanks.\n> patchbot: ignore quoted\npatchbot: ignore xen-sibling-pattern\n  PATCHBOT : ACK\npatchbot: ignore two words\npatchbot: ignore a;b\npatchbot: ack\n";
+        assert_eq!(commands(body), ["ignore xen-sibling-pattern", "ack"]);
+        assert!(commands("patchbot is great").is_empty());
+    }
 
     #[test]
     fn rfc3339_dates() {
