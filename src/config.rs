@@ -168,7 +168,58 @@ pub struct PostConfig {
     /// Never reply to mail from these addresses (globs, `*` and `?`), besides
     /// patchbot's own `from` and anything `Auto-Submitted`.
     pub never_reply_to: Vec<String>,
+    /// How to answer on lists without a table of their own in `lists`.
+    pub policy: ListPolicy,
+    /// Per list address (the `L:` lists MAINTAINERS gives the series), a
+    /// policy of its own (keys left out take the built-in defaults).
+    pub lists: BTreeMap<String, ListPolicy>,
     pub email: EmailConfig,
+}
+
+/// How patchbot answers on a list (`[post.policy]`, `[post.lists."ADDR"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListPolicy {
+    /// `list`: To the author, Cc the maintainers and the lists; `author`: To
+    /// the author only; `none`: no reply.
+    pub reply: String,
+    /// The severities that are posted.
+    pub severities: Vec<String>,
+    /// `HH-HH` (UTC; may wrap midnight): nothing is posted in those hours, the
+    /// next run outside them posts. Empty: none.
+    pub quiet_hours: String,
+    /// Say what would be posted, post nothing, write nothing.
+    pub dry_run: bool,
+}
+
+impl Default for ListPolicy {
+    fn default() -> Self {
+        ListPolicy {
+            reply: "list".into(),
+            severities: vec!["error".into(), "warning".into(), "note".into()],
+            quiet_hours: String::new(),
+            dry_run: false,
+        }
+    }
+}
+
+impl ListPolicy {
+    /// The quiet hours as (from, to), hours of the day (None: none, or not
+    /// `HH-HH`).
+    pub fn quiet(&self) -> Option<(u32, u32)> {
+        let (a, b) = self.quiet_hours.split_once('-')?;
+        let (a, b): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        (a < 24 && b < 24 && a != b).then_some((a, b))
+    }
+
+    /// Whether `hour` (UTC) is in the quiet hours.
+    pub fn is_quiet(&self, hour: u32) -> bool {
+        match self.quiet() {
+            None => false,
+            Some((a, b)) if a < b => (a..b).contains(&hour),
+            Some((a, b)) => hour >= a || hour < b,
+        }
+    }
 }
 
 impl Default for PostConfig {
@@ -183,6 +234,8 @@ impl Default for PostConfig {
                 "noreply@github.com".into(),
                 "*[bot]@users.noreply.github.com".into(),
             ],
+            policy: ListPolicy::default(),
+            lists: BTreeMap::new(),
             email: EmailConfig::default(),
         }
     }
@@ -397,6 +450,33 @@ impl Config {
         }
         if !matches!(self.post.replies.as_str(), "per-patch" | "one") {
             return Err("post.replies must be \"per-patch\" or \"one\"".into());
+        }
+        for (name, p) in std::iter::once(("policy".to_string(), &self.post.policy)).chain(
+            self.post
+                .lists
+                .iter()
+                .map(|(l, p)| (format!("lists.\"{l}\""), p)),
+        ) {
+            if !matches!(p.reply.as_str(), "list" | "author" | "none") {
+                return Err(format!(
+                    "post.{name}.reply must be \"list\", \"author\" or \"none\""
+                ));
+            }
+            if let Some(bad) = p
+                .severities
+                .iter()
+                .find(|s| !matches!(s.as_str(), "error" | "warning" | "note"))
+            {
+                return Err(format!(
+                    "post.{name}.severities: {bad:?} is not one of error, warning, note"
+                ));
+            }
+            if !p.quiet_hours.is_empty() && p.quiet().is_none() {
+                return Err(format!(
+                    "post.{name}.quiet_hours must be \"HH-HH\" (UTC hours, e.g. \"22-07\"), not {:?}",
+                    p.quiet_hours
+                ));
+            }
         }
         if self.apply.fuzz > 3 {
             return Err("apply.fuzz must be between 0 and 3".into());

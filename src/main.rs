@@ -1314,6 +1314,15 @@ struct PostReport {
     /// Findings not posted because of an answer.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     held_back: Vec<String>,
+    /// The list whose policy applied (None: the default policy) and its reply mode.
+    list: Option<String>,
+    reply: String,
+    /// Quiet hours: nothing was decided or posted; the next run posts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred: Option<String>,
+    /// A dry run: nothing was posted or written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dry_run: bool,
 }
 
 /// What posting did, for people.
@@ -1329,10 +1338,17 @@ fn post_text(p: &PostReport) -> String {
             Outcome::AlreadyPosted { message_id } => {
                 format!("Not posted again: {message_id} was posted before\n")
             }
+            Outcome::WouldSend {
+                message_id,
+                in_reply_to,
+            } => format!("Would post {message_id} in reply to {in_reply_to} (dry run)\n"),
         });
     }
     if let Some(why) = &p.silent {
         out.push_str(&format!("Nothing posted: {why}\n"));
+    }
+    if let Some(why) = &p.deferred {
+        out.push_str(&format!("Nothing posted yet: {why}\n"));
     }
     for (id, why) in &p.not_answered {
         out.push_str(&format!("Not answered: {id}, as {why}\n"));
@@ -1390,24 +1406,92 @@ fn post_review(
     rules: &[patchbot::rules::Rule],
 ) -> Result<PostReport, String> {
     use patchbot::state::{Store, StoredFinding};
+    // the policy of the list the series is on, else the default
+    let (list, policy) = reply
+        .lists
+        .iter()
+        .find_map(|l| cfg.post.lists.get_key_value(l))
+        .map(|(l, p)| (Some(l.clone()), p))
+        .unwrap_or((None, &cfg.post.policy));
+    let mut report = PostReport {
+        outcomes: Vec::new(),
+        silent: None,
+        since: None,
+        resolved: Vec::new(),
+        not_answered: Vec::new(),
+        honoured: Vec::new(),
+        refused: Vec::new(),
+        held_back: Vec::new(),
+        list: list.clone(),
+        reply: policy.reply.clone(),
+        deferred: None,
+        dry_run: policy.dry_run,
+    };
+    let on = list
+        .as_deref()
+        .unwrap_or("lists without a policy of their own");
+    if policy.reply == "none" {
+        report.silent = Some(format!("the policy for {on} is not to reply"));
+        return Ok(report);
+    }
+    // PATCHBOT_NOW (seconds since the epoch) stands in for the clock, for
+    // tests and replays
+    let secs = std::env::var("PATCHBOT_NOW")
+        .ok()
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default()
+        });
+    let hour = (secs.rem_euclid(86_400) / 3600) as u32;
+    if policy.is_quiet(hour) {
+        report.deferred = Some(format!(
+            "quiet hours {} UTC for {on}: the next run after them posts",
+            policy.quiet_hours
+        ));
+        return Ok(report);
+    }
+    let dry = policy.dry_run;
+    let author_only;
+    let reply = if policy.reply == "author" {
+        author_only = Reply {
+            cc: Vec::new(),
+            ..reply.clone()
+        };
+        &author_only
+    } else {
+        reply
+    };
     let path = cfg
         .post
         .state_path()
         .ok_or("no state store: set [post] state, XDG_STATE_HOME or HOME")?;
-    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+    // a dry run writes nothing: not even a new store
+    let mut store = if dry && !path.exists() {
+        Store::in_memory()
+    } else {
+        Store::open(&path)
+    }
+    .map_err(|e| e.to_string())?;
     let transport = patchbot::post::Transport::from_config(
         &cfg.post.email,
         path.parent().unwrap_or(std::path::Path::new(".")),
     )
     .map_err(|e| e.to_string())?;
     // what an earlier run left unfinished goes first
-    let mut outcomes = patchbot::post::settle(&mut store, &transport, &cfg.post.from)
-        .map_err(|e| e.to_string())?;
+    let mut outcomes = if dry {
+        Vec::new()
+    } else {
+        patchbot::post::settle(&mut store, &transport, &cfg.post.from).map_err(|e| e.to_string())?
+    };
     let s = &ready.series;
     let key = series_key(s);
     // maintainers' answers in the thread: recorded for the series when a
     // maintainer of the touched files wrote them
     let mut refused = Vec::new();
+    let mut dry_commands: Vec<(String, String)> = Vec::new();
     let replies = s
         .replies
         .iter()
@@ -1421,9 +1505,13 @@ fn post_review(
         let id = r.message_id.as_deref().unwrap_or_default();
         for c in &r.commands {
             if reply.maintainers.contains(&by) {
-                store
-                    .record_command(&key, id, &by, c)
-                    .map_err(|e| e.to_string())?;
+                if dry {
+                    dry_commands.push((c.to_string(), by.clone()));
+                } else {
+                    store
+                        .record_command(&key, id, &by, c)
+                        .map_err(|e| e.to_string())?;
+                }
             } else {
                 refused.push((
                     id.to_string(),
@@ -1433,7 +1521,12 @@ fn post_review(
             }
         }
     }
-    let honoured = store.commands(&key).map_err(|e| e.to_string())?;
+    let mut honoured = store.commands(&key).map_err(|e| e.to_string())?;
+    for c in dry_commands {
+        if !honoured.contains(&c) {
+            honoured.push(c);
+        }
+    }
     let ignored: std::collections::BTreeSet<&str> = honoured
         .iter()
         .filter_map(|(c, _)| c.strip_prefix("ignore "))
@@ -1452,6 +1545,11 @@ fn post_review(
                 && !ignored.contains(f.fingerprint.as_str())
                 && !acked.contains(&f.fingerprint)
         });
+    // severities the list's policy does not post are left out quietly
+    let kept: Vec<patchbot::rules::Finding> = kept
+        .into_iter()
+        .filter(|f| policy.severities.iter().any(|s| s == f.severity.as_str()))
+        .collect();
     let findings = &kept[..];
     let previous = store
         .previous_findings(&key, s.version)
@@ -1466,17 +1564,19 @@ fn post_review(
             message: &f.message,
         })
         .collect();
-    store
-        .record_review(&patchbot::state::ReviewRecord {
-            key: &key,
-            version: s.version,
-            title: &s.title,
-            message_id: reply.message_id.as_deref(),
-            base: &ready.base.commit,
-            rules: &format!("{} {rules_id}", env!("CARGO_PKG_VERSION")),
-            findings: &stored,
-        })
-        .map_err(|e| e.to_string())?;
+    if !dry {
+        store
+            .record_review(&patchbot::state::ReviewRecord {
+                key: &key,
+                version: s.version,
+                title: &s.title,
+                message_id: reply.message_id.as_deref(),
+                base: &ready.base.commit,
+                rules: &format!("{} {rules_id}", env!("CARGO_PKG_VERSION")),
+                findings: &stored,
+            })
+            .map_err(|e| e.to_string())?;
+    }
     let now: std::collections::BTreeSet<&str> = all_findings
         .iter()
         .map(|f| f.fingerprint.as_str())
@@ -1498,16 +1598,11 @@ fn post_review(
             .count(),
         None => findings.len(),
     };
-    let mut report = PostReport {
-        outcomes: Vec::new(),
-        silent: None,
-        since,
-        resolved: resolved.iter().map(|r| r.0.clone()).collect(),
-        not_answered: Vec::new(),
-        honoured,
-        refused,
-        held_back: held.iter().map(|f| f.fingerprint.clone()).collect(),
-    };
+    report.since = since;
+    report.resolved = resolved.iter().map(|r| r.0.clone()).collect();
+    report.honoured = honoured;
+    report.refused = refused;
+    report.held_back = held.iter().map(|f| f.fingerprint.clone()).collect();
     if new == 0 && resolved.is_empty() {
         report.silent = Some(match since {
             Some(v) => format!("nothing new since v{v}"),
@@ -1536,10 +1631,6 @@ fn post_review(
             Some(p) => p.payload,
             None => {
                 let own_id = patchbot::post::message_id(&post_key, &cfg.post.from);
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or_default();
                 let date = patchbot::post::rfc5322_date(secs);
                 let posting = Posting {
                     own_id: &own_id,
@@ -1549,6 +1640,17 @@ fn post_review(
                 reply.render(patches, &o, Some(&posting)).into_bytes()
             }
         };
+        if dry {
+            let message_id = patchbot::post::message_id(&post_key, &cfg.post.from);
+            outcomes.push(match store.post(&post_key).map_err(|e| e.to_string())? {
+                Some(p) if p.posted => patchbot::post::Outcome::AlreadyPosted { message_id },
+                _ => patchbot::post::Outcome::WouldSend {
+                    message_id,
+                    in_reply_to: target.to_string(),
+                },
+            });
+            continue;
+        }
         outcomes.extend(
             patchbot::post::post_email(
                 &mut store,
@@ -1567,6 +1669,7 @@ fn post_review(
 }
 
 /// The reply to a series: what it answers, to whom.
+#[derive(Clone)]
 struct Reply {
     subject: String,
     /// The message replied to (the cover letter, else the first patch).
@@ -1589,6 +1692,8 @@ struct Reply {
     /// The addresses of the maintainers (`M:`) of the files the series
     /// touches: whose answers to patchbot count.
     maintainers: std::collections::BTreeSet<String>,
+    /// The lists MAINTAINERS gives the series (addresses), in order.
+    lists: Vec<String>,
     /// One reply per patch with findings (and one to the cover for the
     /// series-wide ones), or one reply for all (`[post] replies`).
     per_patch: bool,
@@ -1644,6 +1749,7 @@ impl Reply {
         );
         let mut cc: Vec<String> = Vec::new();
         let mut maintainers = std::collections::BTreeSet::new();
+        let mut lists = Vec::new();
         if let Ok(text) = patchbot::tree::vfs::Vfs::read(base_vfs, "MAINTAINERS") {
             let text = String::from_utf8_lossy(&text);
             let is_dir = |p: &str| patchbot::tree::vfs::Vfs::list(base_vfs, p).is_ok();
@@ -1654,6 +1760,11 @@ impl Reply {
                 .map(|p| String::from_utf8_lossy(&p.patch).into_owned())
                 .collect();
             let r = m.recipients(&files, Some(&patch_text));
+            lists.extend(
+                r.lists
+                    .iter()
+                    .map(|l| patchbot::maintainers::address_of(&l.email)),
+            );
             maintainers.extend(
                 r.people
                     .iter()
@@ -1704,6 +1815,7 @@ impl Reply {
             per_patch: cfg.post.replies == "per-patch",
             no_reply: no_reply(cfg, s),
             maintainers,
+            lists,
         }
     }
 

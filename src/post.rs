@@ -296,6 +296,11 @@ pub enum Outcome {
     Settled { message_id: String },
     /// Posted by an earlier run: nothing sent.
     AlreadyPosted { message_id: String },
+    /// A dry run: this would be sent.
+    WouldSend {
+        message_id: String,
+        in_reply_to: String,
+    },
 }
 
 /// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-intent` or

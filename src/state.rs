@@ -171,6 +171,17 @@ impl Store {
         Ok(s)
     }
 
+    /// A store in memory, migrated (for a dry run on a store not made yet).
+    pub fn in_memory() -> Result<Store, StateError> {
+        let conn = Connection::open_in_memory()?;
+        let mut s = Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        };
+        s.migrate()?;
+        Ok(s)
+    }
+
     /// The schema version this patchbot writes.
     pub const fn schema_version() -> u32 {
         MIGRATIONS.len() as u32

@@ -14,6 +14,8 @@ fn root() -> &'static Path {
 /// A state store, an outbox and a config naming them (and `extra`).
 struct Place {
     dir: tempfile::TempDir,
+    /// PATCHBOT_NOW for the runs (seconds since the epoch).
+    now: Option<String>,
 }
 
 impl Place {
@@ -24,7 +26,7 @@ impl Place {
             dir.path().join("state.sqlite").display()
         );
         std::fs::write(dir.path().join("config.toml"), cfg).unwrap();
-        Place { dir }
+        Place { dir, now: None }
     }
 
     fn outbox(&self) -> PathBuf {
@@ -54,6 +56,9 @@ impl Place {
             .args(["--post", "--json"]);
         if let Some(at) = crash {
             c.env("PATCHBOT_TEST_CRASH", at);
+        }
+        if let Some(now) = &self.now {
+            c.env("PATCHBOT_NOW", now);
         }
         let out = c.output().unwrap();
         let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
@@ -283,6 +288,104 @@ fn a_maintainers_answer_holds_findings_back_and_a_reviewers_does_not() {
     assert!(v["post"]["honoured"].is_null(), "{v}");
     assert_eq!(v["post"]["refused"][0][1], "leilani.kahale@example.org");
     assert_eq!(outcome_kinds(&v), ["sent", "sent"]);
+}
+
+const LIST: &str = "[post.lists.\"xen-devel@lists.xenproject.org\"]\n";
+
+#[test]
+fn a_lists_policy_says_whom_to_answer_and_what() {
+    // no reply on this list
+    let p = Place::new(&format!("{LIST}reply = \"none\"\n"));
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(v["post"]["list"], "xen-devel@lists.xenproject.org");
+    assert!(v["post"]["silent"]
+        .as_str()
+        .unwrap()
+        .contains("not to reply"));
+    assert!(messages(&p.outbox()).is_empty());
+
+    // the author only: no Cc, and the envelope is the author
+    let p = Place::new(&format!("replies = \"one\"\n{LIST}reply = \"author\"\n"));
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent"]);
+    let m = messages(&p.outbox());
+    assert_eq!(
+        header(&m[0], "To"),
+        ["Rosa Pérez Molina <rosa.perez@example.org>"]
+    );
+    assert!(header(&m[0], "Cc").is_empty(), "{}", m[0]);
+
+    // only errors and warnings: the notes stay unposted
+    let p = Place::new(&format!("{LIST}severities = [\"error\", \"warning\"]\n"));
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(v["post"]["silent"], "nothing to report");
+    assert!(messages(&p.outbox()).is_empty());
+
+    // the default policy applies to lists without a table
+    let p = Place::new("[post.lists.\"other@example.org\"]\nreply = \"none\"\n");
+    let v = p.post("xen-function-alignment.mbox");
+    assert!(v["post"]["list"].is_null());
+    assert_eq!(outcome_kinds(&v), ["sent", "sent"]);
+}
+
+#[test]
+fn quiet_hours_defer_and_a_later_run_posts() {
+    let mut p = Place::new("[post.policy]\nquiet_hours = \"22-07\"\n");
+    // 2026-12-01 23:30 UTC (half an hour before 2026-12-02 00:00): quiet
+    p.now = Some((1_796_169_600 - 1800).to_string());
+    let v = p.post("xen-function-alignment.mbox");
+    assert!(
+        v["post"]["deferred"].as_str().unwrap().contains("22-07"),
+        "{v}"
+    );
+    assert!(messages(&p.outbox()).is_empty());
+    assert!(
+        !p.dir.path().join("state.sqlite").exists(),
+        "nothing decided"
+    );
+    // 06:59 is still quiet (the window wraps midnight), 07:00 is not
+    p.now = Some((1_796_169_600 + 6 * 3600 + 3540).to_string());
+    assert!(p.post("xen-function-alignment.mbox")["post"]["deferred"].is_string());
+    p.now = Some((1_796_169_600 + 7 * 3600).to_string());
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent", "sent"]);
+    let m = messages(&p.outbox());
+    assert_eq!(header(&m[0], "Date"), ["Wed, 2 Dec 2026 07:00:00 +0000"]);
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_post_and_writes_nothing() {
+    let p = Place::new("[post.policy]\ndry_run = true\n");
+    let v = p.post("xen-function-alignment.mbox");
+    assert_eq!(v["post"]["dry_run"], true);
+    assert_eq!(outcome_kinds(&v), ["would-send", "would-send"]);
+    assert_eq!(
+        v["post"]["outcomes"][0]["would-send"]["in_reply_to"],
+        COVER.trim_matches(['<', '>'])
+    );
+    assert!(messages(&p.outbox()).is_empty());
+    assert!(!p.dir.path().join("state.sqlite").exists());
+    assert!(!p.outbox().exists());
+}
+
+#[test]
+fn a_bad_policy_is_a_configuration_error() {
+    for (bad, says) in [
+        ("[post.policy]\nquiet_hours = \"25-3\"\n", "quiet_hours"),
+        ("[post.policy]\nreply = \"everyone\"\n", "reply"),
+        (&format!("{LIST}severities = [\"fatal\"]\n"), "severities"),
+    ] {
+        let p = Place::new(bad);
+        let out = common::patchbot()
+            .arg("--config")
+            .arg(p.dir.path().join("config.toml"))
+            .arg("config")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{bad}: {err}");
+    }
 }
 
 #[test]
