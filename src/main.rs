@@ -431,8 +431,9 @@ struct CppArgs {
 
 #[derive(Args, Debug, Clone)]
 struct ReviewFormatArgs {
-    /// Output format: text, json, email (the reply patchbot would post) or
-    /// sarif (SARIF 2.1.0 for code-scanning tools).
+    /// Output format: text, json, email (the reply patchbot would post),
+    /// sarif (SARIF 2.1.0 for code-scanning tools) or codequality (a GitLab
+    /// Code Quality report).
     #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
     format: ReviewFormat,
     /// Short for --format json.
@@ -446,6 +447,7 @@ enum ReviewFormat {
     Json,
     Email,
     Sarif,
+    Codequality,
 }
 
 impl ReviewFormatArgs {
@@ -1947,7 +1949,12 @@ fn review_cmd(
         format,
     } = flags;
     use patchbot::rules::Severity;
-    if show_outputs && matches!(format, ReviewFormat::Email | ReviewFormat::Sarif) {
+    if show_outputs
+        && matches!(
+            format,
+            ReviewFormat::Email | ReviewFormat::Sarif | ReviewFormat::Codequality
+        )
+    {
         eprintln!("patchbot: --show-outputs goes with --format text or json");
         return USAGE;
     }
@@ -1996,6 +2003,8 @@ fn review_cmd(
     let Some(patched_tree) = applied.tree.clone() else {
         // a review that says so: which patch, which file, the base used
         let code = match format {
+            // a report of no findings: the exit status says it did not apply
+            ReviewFormat::Codequality => print("[]\n"),
             ReviewFormat::Json | ReviewFormat::Sarif | ReviewFormat::Email => {
                 print(&json_string(&serde_json::json!({
                     "base": apply_json["base"],
@@ -2086,6 +2095,7 @@ fn review_cmd(
     };
     let code = match format {
         ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
+        ReviewFormat::Codequality => print(&json_string(&patchbot::review::codequality(findings))),
         ReviewFormat::Email => print(
             &Reply::of(cfg, &ready, &base_vfs, &patches, findings).print_all(&patches, findings),
         ),
@@ -2203,7 +2213,9 @@ fn review_cmd(
             print(&out)
         }
     };
-    if let (Some(p), ReviewFormat::Email | ReviewFormat::Sarif) = (&posted, format) {
+    if let (Some(p), ReviewFormat::Email | ReviewFormat::Sarif | ReviewFormat::Codequality) =
+        (&posted, format)
+    {
         eprint!("{}", post_text(p));
     }
     if code != OK {

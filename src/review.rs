@@ -594,6 +594,38 @@ fn quoted_printable(text: &str) -> String {
     out
 }
 
+/// A GitLab Code Quality report (the CodeClimate subset GitLab reads): one
+/// issue per finding, with its fingerprint, severity (note: info, warning:
+/// minor, error: major) and the file and line.
+pub fn codequality(findings: &[Finding]) -> serde_json::Value {
+    serde_json::Value::Array(
+        findings
+            .iter()
+            .map(|f| {
+                let severity = match f.severity {
+                    rules::Severity::Error => "major",
+                    rules::Severity::Warning => "minor",
+                    rules::Severity::Note => "info",
+                };
+                let (path, line) = f
+                    .location
+                    .as_ref()
+                    .map(|l| (l.file.clone(), l.line.max(1)))
+                    .unwrap_or_default();
+                serde_json::json!({
+                    "type": "issue",
+                    "check_name": f.rule,
+                    "description": f.message,
+                    "categories": ["Bug Risk"],
+                    "severity": severity,
+                    "fingerprint": f.fingerprint,
+                    "location": {"path": path, "lines": {"begin": line.max(1)}},
+                })
+            })
+            .collect(),
+    )
+}
+
 /// SARIF 2.1.0 for code-scanning tools.
 pub fn sarif(rules: &[Rule], findings: &[Finding]) -> serde_json::Value {
     let used: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();

@@ -414,3 +414,31 @@ fn dash_reads_standard_input() {
         );
     }
 }
+
+#[test]
+fn the_example_ci_jobs_use_flags_review_has() {
+    let (code, help, _) = run(&["review", "--help"]);
+    assert_eq!(code, 0);
+    for f in [
+        "examples/ci/gitlab-ci.yml",
+        "examples/ci/github-workflow.yml",
+    ] {
+        let text =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+                .unwrap()
+                .replace("\\\n", " ");
+        let mut seen = 0;
+        for line in text.lines().filter(|l| l.contains("patchbot review")) {
+            for flag in line
+                .split(|c: char| c.is_whitespace() || c == '"')
+                .filter(|w| w.starts_with("--"))
+            {
+                assert!(help.contains(flag), "{f}: {flag} is not a review flag");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "{f}: the review command is there");
+        // and the formats they ask for exist
+        assert!(help.contains("codequality") && help.contains("sarif"));
+    }
+}

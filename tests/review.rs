@@ -416,6 +416,39 @@ fn email_snapshots() {
 }
 
 #[test]
+fn codequality_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for series in ["xen-function-alignment.mbox", "typo-config-symbol.mbox"] {
+        let (v, _) = review(series);
+        let cq = common::json_of(
+            common::patchbot()
+                .arg("review")
+                .arg(root.join("examples").join(series))
+                .arg("--tree")
+                .arg(root.join("examples/xen-tree"))
+                .args(["--format", "codequality"]),
+        );
+        let issues = cq.as_array().unwrap();
+        let findings = v["findings"].as_array().unwrap();
+        assert_eq!(issues.len(), findings.len(), "{series}");
+        for (i, f) in issues.iter().zip(findings) {
+            assert_eq!(i["type"], "issue");
+            assert_eq!(i["check_name"], f["rule"]);
+            assert_eq!(i["description"], f["message"]);
+            assert_eq!(i["fingerprint"], f["fingerprint"]);
+            assert_eq!(i["location"]["path"], f["location"]["file"]);
+            assert_eq!(i["location"]["lines"]["begin"], f["location"]["line"]);
+            let want = match f["severity"].as_str().unwrap() {
+                "error" => "major",
+                "warning" => "minor",
+                _ => "info",
+            };
+            assert_eq!(i["severity"], want, "{series}");
+        }
+    }
+}
+
+#[test]
 fn sarif_output() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let v = common::json_of(
