@@ -22,6 +22,7 @@ pub struct Config {
     pub apply: ApplyConfig,
     pub cache: CacheConfig,
     pub post: PostConfig,
+    pub github: GitHubConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -151,6 +152,30 @@ pub struct TargetAnswers {
     pub probes: BTreeMap<String, String>,
     #[serde(default)]
     pub shell: BTreeMap<String, String>,
+}
+
+/// GitHub (`[github]`): where its API is and how to authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitHubConfig {
+    /// The REST API's base URL.
+    pub api: String,
+    /// The environment variable holding the token (a GitHub Actions
+    /// `GITHUB_TOKEN`, or a personal or installation token).
+    pub token_env: String,
+    /// The remote of the `--tree` clone a pull request's head is fetched
+    /// from when the clone does not have it (`refs/pull/N/head`).
+    pub remote: String,
+}
+
+impl Default for GitHubConfig {
+    fn default() -> Self {
+        GitHubConfig {
+            api: "https://api.github.com".into(),
+            token_env: "GITHUB_TOKEN".into(),
+            remote: "origin".into(),
+        }
+    }
 }
 
 /// Posting reviews (`[post]`): the state store and the sinks.

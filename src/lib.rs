@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod diff;
 pub mod git;
+pub mod github;
 pub mod input;
 pub mod kconfig;
 pub mod lds;

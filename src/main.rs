@@ -1160,6 +1160,143 @@ fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
 
 /// `FROM..TO` of the repository at `tree` as an mbox (`git format-patch`),
 /// and FROM's commit (the base).
+/// A GitHub client from `[github]` (the token from its environment variable).
+fn github_client(cfg: &Config) -> Result<patchbot::github::Client, String> {
+    let token = std::env::var(&cfg.github.token_env)
+        .ok()
+        .filter(|t| !t.is_empty());
+    patchbot::github::Client::new(&cfg.github.api, token).map_err(|e| e.to_string())
+}
+
+/// A pull request as a commit range of the `--tree` clone (`BASE..HEAD`,
+/// from the merge base), fetching its head (`refs/pull/N/head`) and base from
+/// `[github] remote` when the clone does not have them.
+fn pull_as_range(
+    cfg: &Config,
+    tree: &std::path::Path,
+    pr: &patchbot::github::PrRef,
+) -> Result<(String, patchbot::github::Pull), u8> {
+    let client = github_client(cfg).map_err(|e| {
+        eprintln!("patchbot: {e}");
+        USAGE
+    })?;
+    let pull = client.pull(pr).map_err(|e| {
+        eprintln!("patchbot: {pr}: {e}");
+        INPUT
+    })?;
+    let repo = match patchbot::tree::Repo::at_root(tree) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!(
+                "patchbot: {pr}: --tree must be a git clone of {}/{}; {} is a plain directory",
+                pr.owner,
+                pr.repo,
+                tree.display()
+            );
+            return Err(USAGE);
+        }
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return Err(INPUT);
+        }
+    };
+    if repo.commit(&pull.head_sha).is_none() || repo.commit(&pull.base_sha).is_none() {
+        let head = format!("refs/pull/{}/head", pr.number);
+        let fetched = repo.run(&[
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            &cfg.github.remote,
+            &head,
+            &pull.base_sha,
+        ]);
+        if fetched.is_err()
+            || repo.commit(&pull.head_sha).is_none()
+            || repo.commit(&pull.base_sha).is_none()
+        {
+            eprintln!(
+                "patchbot: {pr}: the clone {} has no commit {} or {}, and fetching {head} from {} did not bring them",
+                tree.display(),
+                &pull.head_sha,
+                &pull.base_sha,
+                cfg.github.remote
+            );
+            return Err(INPUT);
+        }
+    }
+    let from = repo
+        .run(&["merge-base", &pull.base_sha, &pull.head_sha])
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| pull.base_sha.clone());
+    Ok((format!("{from}..{}", pull.head_sha), pull))
+}
+
+/// Post a pull request's review on GitHub, exactly once per head commit and
+/// set of findings (the state store's intent, settled by the summary
+/// comment's key).
+fn post_github(
+    cfg: &Config,
+    pr: &patchbot::github::PrRef,
+    pull: &patchbot::github::Pull,
+    patches: &[patchbot::rules::checks::PatchDiff],
+    findings: &[patchbot::rules::Finding],
+    base: &str,
+) -> Result<serde_json::Value, String> {
+    use patchbot::state::{Intent, Store};
+    let client = github_client(cfg)?;
+    let path = cfg
+        .post
+        .state_path()
+        .ok_or("no state store: set [post] state, XDG_STATE_HOME or HOME")?;
+    let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+    let mut fps: Vec<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    fps.sort_unstable();
+    let key = patchbot::post::fnv128(&format!(
+        "github\n{pr}\n{}\n{}",
+        pull.head_sha,
+        fps.join("\n")
+    ));
+    let in_diff = |path: &str, line: u32| {
+        patches.iter().any(|p| {
+            p.files.iter().any(|f| {
+                f.path() == path
+                    && f.hunks
+                        .iter()
+                        .any(|h| h.lines.iter().any(|l| l.new == Some(line)))
+            })
+        })
+    };
+    let review = patchbot::github::review_of(findings, &in_diff, base, &key);
+    let target = pr.to_string();
+    let settled_by_marker = |client: &patchbot::github::Client| -> Result<bool, String> {
+        Ok(client
+            .summary_comment(pr)
+            .map_err(|e| e.to_string())?
+            .is_some_and(|(_, body)| body.contains(&format!("patchbot:key {key} "))))
+    };
+    match store
+        .intend(&key, "github", &target, &key, review.comment.as_bytes())
+        .map_err(|e| e.to_string())?
+    {
+        Intent::Posted(_) => return Ok(serde_json::json!({"already_posted": key})),
+        Intent::Unfinished(_) if settled_by_marker(&client)? => {
+            store.posted(&key, None).map_err(|e| e.to_string())?;
+            return Ok(serde_json::json!({"settled": key}));
+        }
+        Intent::Unfinished(_) | Intent::New => {}
+    }
+    let posted = client
+        .post_review(pr, pull, &review)
+        .map_err(|e| e.to_string())?;
+    store
+        .posted(
+            &key,
+            Some(&serde_json::to_string(&posted).unwrap_or_default()),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(serde_json::json!({"posted": posted, "conclusion": review.conclusion, "key": key}))
+}
+
 fn commit_range_mbox(
     tree: &std::path::Path,
     from: &str,
@@ -1973,6 +2110,30 @@ fn review_cmd(
     let range_mbox;
     let mut inputs: Vec<String> = inputs.to_vec();
     let mut base = base.map(String::from);
+    // a pull request: its commits, fetched into the clone if need be, as the range
+    // from its merge base to its head
+    let mut gh: Option<(patchbot::github::PrRef, patchbot::github::Pull)> = None;
+    if let [one] = inputs.as_slice() {
+        if let Ok(patchbot::input::Input::GitHub {
+            owner,
+            repo,
+            number,
+        }) = patchbot::input::Input::resolve(one)
+        {
+            let pr = patchbot::github::PrRef {
+                owner,
+                repo,
+                number,
+            };
+            match pull_as_range(cfg, tree, &pr) {
+                Ok((range, pull)) => {
+                    inputs = vec![range];
+                    gh = Some((pr, pull));
+                }
+                Err(code) => return code,
+            }
+        }
+    }
     if let [one] = inputs.as_slice() {
         if let Some((from, to)) = one
             .split_once("..")
@@ -2081,7 +2242,17 @@ fn review_cmd(
         eprintln!("patchbot: warning: cannot store base results in the cache: {e}");
     }
     let findings = &review.report.findings;
-    let posted = if post {
+    let mut github_posted = None;
+    if let (true, Some((pr, pull))) = (post, &gh) {
+        match post_github(cfg, pr, pull, &patches, findings, &ready.base.commit) {
+            Ok(v) => github_posted = Some(v),
+            Err(e) => {
+                eprintln!("patchbot: cannot post the review to {pr}: {e}");
+                return POST_FAILED;
+            }
+        }
+    }
+    let posted = if post && gh.is_none() {
         let reply = Reply::of(cfg, &ready, &base_vfs, &patches, findings);
         match post_review(cfg, &reply, &ready, &patches, findings, &rules) {
             Ok(r) => Some(r),
@@ -2122,6 +2293,9 @@ fn review_cmd(
             }
             if let Some(p) = &posted {
                 v["post"] = serde_json::to_value(p).unwrap_or_default();
+            }
+            if let Some(g) = &github_posted {
+                v["post"] = serde_json::json!({ "github": g });
             }
             print(&json_string(&v))
         }
@@ -2209,6 +2383,9 @@ fn review_cmd(
             if let Some(p) = &posted {
                 out.push('\n');
                 out.push_str(&post_text(p));
+            }
+            if let Some(g) = &github_posted {
+                out.push_str(&format!("\nGitHub: {g}\n"));
             }
             print(&out)
         }

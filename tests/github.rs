@@ -1,0 +1,419 @@
+//! GitHub pull requests: `patchbot review github:OWNER/REPO#N --post` against
+//! a local server speaking GitHub's REST API (wiremock): the calls made, in
+//! order and with their bodies — the check run, the inline review on diff
+//! lines, the summary comment edited in place on a new push — and the
+//! 50-annotation batching.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Fake {
+    rt: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+impl Fake {
+    fn start() -> Fake {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(MockServer::start());
+        Fake { rt, server }
+    }
+
+    fn on(&self, verb: &str, route: &str, status: u16, body: Value) {
+        self.rt.block_on(
+            Mock::given(method(verb))
+                .and(path(route))
+                .respond_with(ResponseTemplate::new(status).set_body_json(body))
+                .mount(&self.server),
+        );
+    }
+
+    /// The answers to a first review of pull request 7: the pull request,
+    /// then a check run 11, a review 22, no comments yet, a new comment 33.
+    fn first_post(&self, base: &str, head: &str) {
+        let r = "/repos/xen-project/xen";
+        self.on("GET", &format!("{r}/pulls/7"), 200, pull_json(base, head));
+        self.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 11}));
+        self.on(
+            "POST",
+            &format!("{r}/pulls/7/reviews"),
+            200,
+            json!({"id": 22}),
+        );
+        self.on("GET", &format!("{r}/issues/7/comments"), 200, json!([]));
+        self.on(
+            "POST",
+            &format!("{r}/issues/7/comments"),
+            201,
+            json!({"id": 33}),
+        );
+    }
+
+    fn reset(&self) {
+        self.rt.block_on(self.server.reset());
+    }
+
+    /// (method, path, JSON body) of every request received, in order.
+    fn calls(&self) -> Vec<(String, String, Value)> {
+        self.rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                (
+                    r.method.to_string(),
+                    r.url.path().to_string(),
+                    serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    }
+
+    fn tokens(&self) -> Vec<String> {
+        self.rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| {
+                r.headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_string())
+            })
+            .collect()
+    }
+}
+
+/// (method, path) of each call.
+fn order_of(calls: &[(String, String, Value)]) -> Vec<(String, String)> {
+    calls
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect()
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    common::stdout_of(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.org"])
+            .args(args),
+    )
+}
+
+/// A clone of the example tree with a pull request's commits on a branch:
+/// one adds a common section to arm's script (the sibling question for the
+/// other architectures), one a misspelt CONFIG_ symbol in x86's livepatch.c
+/// (a finding on a line of the diff). (dir, base, head).
+fn repo() -> (tempfile::TempDir, PathBuf, String, String) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("xen");
+    common::stdout_of(
+        Command::new("cp")
+            .arg("-r")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/xen-tree"))
+            .arg(&p),
+    );
+    git(&p, &["init", "-q", "-b", "staging"]);
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-q", "-m", "base"]);
+    let base = git(&p, &["rev-parse", "HEAD"]);
+    let lds = p.join("xen/arch/arm/xen.lds.S");
+    let t = std::fs::read_to_string(&lds).unwrap();
+    let at = t.find("*(.rodata.*)\n").unwrap() + "*(.rodata.*)\n".len();
+    std::fs::write(
+        &lds,
+        format!("{}       *(.data.ro_after_init)\n{}", &t[..at], &t[at..]),
+    )
+    .unwrap();
+    git(
+        &p,
+        &["commit", "-q", "-am", "arm: collect .data.ro_after_init"],
+    );
+    let c = p.join("xen/arch/x86/livepatch.c");
+    let mut t = std::fs::read_to_string(&c).unwrap();
+    t.push_str("\nint arch_livepatch_ibt(void)\n{\n    return IS_ENABLED(CONIFG_XEN_IBT);\n}\n");
+    std::fs::write(&c, t).unwrap();
+    git(
+        &p,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            "x86/livepatch: say whether IBT is on",
+        ],
+    );
+    let head = git(&p, &["rev-parse", "HEAD"]);
+    (d, p, base, head)
+}
+
+fn pull_json(base: &str, head: &str) -> Value {
+    json!({
+        "number": 7,
+        "title": "arm: collect .data.ro_after_init",
+        "state": "open",
+        "user": {"login": "rosa", "id": 1},
+        "base": {"ref": "staging", "sha": base},
+        "head": {"ref": "ro-after-init", "sha": head},
+        "commits": 2
+    })
+}
+
+fn config(dir: &Path, api: &str) -> PathBuf {
+    let c = dir.join("config.toml");
+    std::fs::write(
+        &c,
+        format!(
+            "[post]\nstate = \"{}\"\n[github]\napi = \"{api}\"\n",
+            dir.join("state.sqlite").display()
+        ),
+    )
+    .unwrap();
+    c
+}
+
+fn review(cfg: &Path, tree: &Path) -> (Option<i32>, Value, String) {
+    let out = common::patchbot()
+        .env("GITHUB_TOKEN", "test-token")
+        .arg("--config")
+        .arg(cfg)
+        .args(["review", "github:xen-project/xen#7", "--tree"])
+        .arg(tree)
+        .args(["--post", "--json"])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_push() {
+    if !common::git_available() {
+        return;
+    }
+    let (_d, tree, base, head) = repo();
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::start();
+    let cfg = config(state.path(), &fake.server.uri());
+    let r = "/repos/xen-project/xen";
+    fake.first_post(&base, &head);
+
+    let (code, v, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(0), "{err}");
+    // the review of the pull request's commits on its base
+    assert_eq!(v["base"]["commit"], base);
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules
+            .iter()
+            .filter(|r| **r == "xen-sibling-pattern")
+            .count(),
+        3
+    );
+    assert!(rules.contains(&"unknown-config-symbol"), "{rules:?}");
+    assert_eq!(v["post"]["github"]["posted"]["check_run"], 11);
+
+    let calls = fake.calls();
+    let order = order_of(&calls);
+    assert_eq!(
+        order,
+        [
+            ("GET".into(), format!("{r}/pulls/7")),
+            ("POST".into(), format!("{r}/check-runs")),
+            ("POST".into(), format!("{r}/pulls/7/reviews")),
+            ("GET".into(), format!("{r}/issues/7/comments")),
+            ("POST".into(), format!("{r}/issues/7/comments")),
+        ]
+    );
+    let run = &calls[1].2;
+    assert_eq!(run["name"], "patchbot");
+    assert_eq!(run["head_sha"], head);
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["conclusion"], "neutral");
+    let ann = run["output"]["annotations"].as_array().unwrap();
+    assert_eq!(ann.len(), 4);
+    assert!(ann
+        .iter()
+        .any(|a| a["path"] == "xen/arch/riscv/xen.lds.S" && a["annotation_level"] == "notice"));
+    // inline: only the finding on a line the diff adds
+    let rev = &calls[2].2;
+    assert_eq!(rev["commit_id"], head);
+    assert_eq!(rev["event"], "COMMENT");
+    let comments = rev["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["path"], "xen/arch/x86/livepatch.c");
+    assert_eq!(comments[0]["side"], "RIGHT");
+    let body = calls[4].2["body"].as_str().unwrap();
+    assert!(body.starts_with(patchbot::github::MARKER), "{body}");
+    assert!(body.contains("xen-sibling-pattern") && body.contains("CONIFG_XEN_IBT"));
+    assert!(fake.tokens().iter().all(|t| t == "Bearer test-token"));
+
+    // the same again: the pull request is read, nothing is posted
+    fake.reset();
+    fake.on("GET", &format!("{r}/pulls/7"), 200, pull_json(&base, &head));
+    let (code, v, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(v["post"]["github"]["already_posted"].is_string(), "{v}");
+    assert_eq!(fake.calls().len(), 1);
+
+    // a new push (the typo commit amended, force-pushed): a new check run,
+    // and the summary comment edited in place
+    let c = tree.join("xen/arch/x86/livepatch.c");
+    let t = std::fs::read_to_string(&c)
+        .unwrap()
+        .replace("CONIFG_", "CONFIG_");
+    std::fs::write(&c, t).unwrap();
+    git(&tree, &["commit", "-q", "--amend", "-a", "--no-edit"]);
+    let head2 = git(&tree, &["rev-parse", "HEAD"]);
+    fake.reset();
+    fake.on(
+        "GET",
+        &format!("{r}/pulls/7"),
+        200,
+        pull_json(&base, &head2),
+    );
+    fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 12}));
+    fake.on(
+        "GET",
+        &format!("{r}/issues/7/comments"),
+        200,
+        json!([{"id": 5, "body": "LGTM"}, {"id": 33, "body": body}]),
+    );
+    fake.on(
+        "PATCH",
+        &format!("{r}/issues/comments/33"),
+        200,
+        json!({"id": 33}),
+    );
+    let (code, _, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(0), "{err}");
+    let calls = fake.calls();
+    let order = order_of(&calls);
+    assert_eq!(
+        order,
+        [
+            ("GET".into(), format!("{r}/pulls/7")),
+            ("POST".into(), format!("{r}/check-runs")),
+            ("GET".into(), format!("{r}/issues/7/comments")),
+            ("PATCH".into(), format!("{r}/issues/comments/33")),
+        ],
+        "no inline review: nothing is on a diff line now"
+    );
+    assert_eq!(calls[1].2["head_sha"], head2);
+    let edited = calls[3].2["body"].as_str().unwrap();
+    assert!(!edited.contains("CONIFG_XEN_IBT") && edited.contains("xen-sibling-pattern"));
+}
+
+#[test]
+fn annotations_go_fifty_a_request() {
+    let fake = Fake::start();
+    let r = "/repos/o/r";
+    fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 9}));
+    fake.on("PATCH", &format!("{r}/check-runs/9"), 200, json!({"id": 9}));
+    fake.on("GET", &format!("{r}/issues/1/comments"), 200, json!([]));
+    fake.on(
+        "POST",
+        &format!("{r}/issues/1/comments"),
+        201,
+        json!({"id": 3}),
+    );
+    let client = patchbot::github::Client::new(&fake.server.uri(), Some("t".into())).unwrap();
+    let pr = patchbot::github::PrRef {
+        owner: "o".into(),
+        repo: "r".into(),
+        number: 1,
+    };
+    let pull = patchbot::github::Pull {
+        title: "t".into(),
+        base_sha: "b".into(),
+        head_sha: "h".into(),
+        head_ref: "x".into(),
+        author: "a".into(),
+        commits: 1,
+    };
+    let review = patchbot::github::GhReview {
+        conclusion: "neutral",
+        title: "patchbot: 120 findings".into(),
+        summary: "s".into(),
+        annotations: (0..120)
+            .map(|i| json!({"path": "f", "start_line": i + 1, "end_line": i + 1, "annotation_level": "notice", "message": "m"}))
+            .collect(),
+        comments: Vec::new(),
+        comment: format!("{}\nbody", patchbot::github::MARKER),
+    };
+    let posted = client.post_review(&pr, &pull, &review).unwrap();
+    assert_eq!(posted.check_run, 9);
+    let calls = fake.calls();
+    let batches: Vec<(String, usize, u64)> = calls
+        .iter()
+        .filter(|(_, p, _)| p.contains("check-runs"))
+        .map(|(m, _, b)| {
+            let a = b["output"]["annotations"].as_array().unwrap();
+            (m.clone(), a.len(), a[0]["start_line"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        batches,
+        [
+            ("POST".to_string(), 50, 1),
+            ("PATCH".to_string(), 50, 51),
+            ("PATCH".to_string(), 20, 101)
+        ]
+    );
+}
+
+#[test]
+fn an_api_error_is_reported_and_the_review_stays_queued() {
+    if !common::git_available() {
+        return;
+    }
+    let (_d, tree, base, head) = repo();
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::start();
+    let cfg = config(state.path(), &fake.server.uri());
+    let r = "/repos/xen-project/xen";
+    fake.on("GET", &format!("{r}/pulls/7"), 200, pull_json(&base, &head));
+    fake.on(
+        "POST",
+        &format!("{r}/check-runs"),
+        422,
+        json!({"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest"}),
+    );
+    let (code, _, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.contains("check-runs"), "{err}");
+    // the intent stays: the next run posts it
+    fake.reset();
+    fake.first_post(&base, &head);
+    let (code, v, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v["post"]["github"]["posted"]["comment"], 33);
+    // a pull request the server does not know
+    fake.reset();
+    fake.on(
+        "GET",
+        &format!("{r}/pulls/7"),
+        404,
+        json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
+    );
+    let (code, _, err) = review(&cfg, &tree);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("xen-project/xen#7"), "{err}");
+}
