@@ -166,6 +166,8 @@ pub struct GitHubConfig {
     /// The remote of the `--tree` clone a pull request's head is fetched
     /// from when the clone does not have it (`refs/pull/N/head`).
     pub remote: String,
+    /// The environment variable holding the webhook secret (`patchbot serve`).
+    pub webhook_secret_env: String,
 }
 
 impl Default for GitHubConfig {
@@ -174,6 +176,7 @@ impl Default for GitHubConfig {
             api: "https://api.github.com".into(),
             token_env: "GITHUB_TOKEN".into(),
             remote: "origin".into(),
+            webhook_secret_env: "PATCHBOT_WEBHOOK_SECRET".into(),
         }
     }
 }

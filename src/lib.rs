@@ -20,6 +20,7 @@ pub mod rebuild;
 pub mod review;
 pub mod rules;
 pub mod series;
+pub mod serve;
 pub mod state;
 pub mod tree;
 

@@ -278,6 +278,22 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
+    /// Receive GitHub webhooks and queue the reviews they ask for.
+    ///
+    /// Listens on ADDR (HTTP; put it behind a TLS proxy) at / and /webhook.
+    /// Every delivery's X-Hub-Signature-256 is checked with the secret in the
+    /// environment variable [github] webhook_secret_env names
+    /// (PATCHBOT_WEBHOOK_SECRET) before its body is read; a bad one is
+    /// answered 401 and leaves nothing behind. pull_request events (opened,
+    /// synchronize, reopened) are queued in the state store, once per
+    /// delivery, and answered 202 at once; ping is answered; other events are
+    /// acknowledged and ignored. Stops on SIGINT or SIGTERM.
+    #[command(after_help = EXIT_CODES)]
+    Serve {
+        /// The address to listen on (HOST:PORT; port 0 picks one, printed).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
     /// The on-disk cache of base results `review` keeps ([cache] in config.toml).
     ///
     /// Every architecture x variant of a base tree is stored once built, keyed
@@ -559,6 +575,7 @@ fn run(cli: Cli) -> u8 {
             },
         ),
         Command::Cache { what } => cache_cmd(&cfg, what),
+        Command::Serve { listen } => serve_cmd(&cfg, &listen),
         Command::Lds {
             tree,
             rev,
@@ -1012,6 +1029,40 @@ fn load_rules(dir: Option<&std::path::Path>) -> Result<Vec<patchbot::rules::Rule
             eprintln!("patchbot: {e}");
             USAGE
         }),
+    }
+}
+
+fn serve_cmd(cfg: &Config, listen: &str) -> u8 {
+    let Some(secret) = std::env::var(&cfg.github.webhook_secret_env)
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        eprintln!(
+            "patchbot: serve needs the webhook secret in ${} ([github] webhook_secret_env)",
+            cfg.github.webhook_secret_env
+        );
+        return USAGE;
+    };
+    let Some(path) = cfg.post.state_path() else {
+        eprintln!("patchbot: no state store: set [post] state, XDG_STATE_HOME or HOME");
+        return USAGE;
+    };
+    let store = match patchbot::state::Store::open(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return INPUT;
+        }
+    };
+    let r = patchbot::serve::run(listen, store, secret.into_bytes(), |addr| {
+        eprintln!("patchbot: listening on {addr}");
+    });
+    match r {
+        Ok(()) => OK,
+        Err(e) => {
+            eprintln!("patchbot: serve: {e}");
+            INPUT
+        }
     }
 }
 

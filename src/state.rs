@@ -69,6 +69,15 @@ const MIGRATIONS: &[&str] = &[
          at INTEGER NOT NULL,
          PRIMARY KEY (series_key, message_id, command)
      );",
+    // 3: reviews queued by webhooks (`patchbot serve`)
+    "CREATE TABLE queue (
+         delivery TEXT PRIMARY KEY,
+         repo TEXT NOT NULL,
+         number INTEGER NOT NULL,
+         head TEXT NOT NULL,
+         state TEXT NOT NULL DEFAULT 'queued',
+         received_at INTEGER NOT NULL
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -410,6 +419,43 @@ impl Store {
         let rows = st
             .query_map(params![key, version], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Queue the review of a pull request's head (a webhook delivery; once
+    /// per delivery id, or per repository, number and head without one).
+    /// Whether it was new.
+    pub fn enqueue(
+        &mut self,
+        delivery: &str,
+        repo: &str,
+        number: u64,
+        head: &str,
+    ) -> Result<bool, StateError> {
+        let id = if delivery.is_empty() {
+            format!("{repo}#{number}@{head}")
+        } else {
+            delivery.to_string()
+        };
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO queue (delivery, repo, number, head, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, repo, number as i64, head, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The queued reviews, oldest first: (delivery, repo, number, head).
+    pub fn queued(&self) -> Result<Vec<(String, String, u64, String)>, StateError> {
+        let mut st = self.conn.prepare(
+            "SELECT delivery, repo, number, head FROM queue WHERE state = 'queued'
+             ORDER BY received_at, delivery",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
