@@ -72,7 +72,17 @@ impl Client {
             .map_err(|e| GhError::Setup(e.to_string()))?;
         let oc = {
             let _g = rt.enter();
+            // rate limits: a 429 or a 403 with rate-limit headers waits as
+            // GitHub says (retry-after, or until x-ratelimit-reset), a 5xx is
+            // retried; at most three times
+            use octocrab::service::middleware::retry::{NoOpRateLimitMetrics, RetryConfig};
             let mut b = octocrab::Octocrab::builder()
+                .add_retry_config(RetryConfig::HandleRateLimits {
+                    metrics: std::sync::Arc::new(NoOpRateLimitMetrics),
+                    max_retries: 3,
+                    min_wait_seconds: 1,
+                    retry_on_forbidden: false,
+                })
                 .base_uri(api)
                 .map_err(|e| GhError::Setup(format!("[github] api {api:?}: {e}")))?;
             if let Some(t) = token {

@@ -417,3 +417,52 @@ fn an_api_error_is_reported_and_the_review_stays_queued() {
     assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("xen-project/xen#7"), "{err}");
 }
+
+#[test]
+fn rate_limits_are_waited_out_a_bounded_number_of_times() {
+    let fake = Fake::start();
+    let r = "/repos/o/r/pulls/1";
+    let pull = json!({"title": "t", "user": {"login": "a"}, "base": {"sha": "b"}, "head": {"sha": "h", "ref": "x"}});
+    // rate-limited once (retry-after), then the answer
+    fake.rt.block_on(
+        Mock::given(method("GET"))
+            .and(path(r))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", "1")
+                    .set_body_json(json!({"message": "API rate limit exceeded"})),
+            )
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&fake.server),
+    );
+    fake.on("GET", r, 200, pull.clone());
+    let client = patchbot::github::Client::new(&fake.server.uri(), None).unwrap();
+    let pr = patchbot::github::PrRef {
+        owner: "o".into(),
+        repo: "r".into(),
+        number: 1,
+    };
+    let start = std::time::Instant::now();
+    assert_eq!(client.pull(&pr).unwrap().head_sha, "h");
+    assert!(
+        start.elapsed() >= std::time::Duration::from_secs(1),
+        "it waited"
+    );
+    assert_eq!(fake.calls().len(), 2);
+    // always limited: three retries, then a clear error
+    fake.reset();
+    fake.rt.block_on(
+        Mock::given(method("GET"))
+            .and(path(r))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", "0")
+                    .set_body_json(json!({"message": "API rate limit exceeded"})),
+            )
+            .mount(&fake.server),
+    );
+    let e = client.pull(&pr).unwrap_err().to_string();
+    assert!(e.contains("/repos/o/r/pulls/1"), "{e}");
+    assert_eq!(fake.calls().len(), 4, "one try and three retries");
+}
