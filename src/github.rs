@@ -133,7 +133,10 @@ impl Client {
 
     /// Post a review of the head commit: the check run (annotations in
     /// batches), the inline comments on diff lines, and the summary comment,
-    /// edited in place when there is one. The ids of what was made.
+    /// edited in place when there is one. Every step is looked for first by
+    /// the review's key (the check run's `external_id`, a marker in the
+    /// review's and the comment's body), so a run after a crash finishes
+    /// what the last one began and makes nothing twice. The ids of what was made.
     pub fn post_review(
         &self,
         pr: &PrRef,
@@ -141,7 +144,7 @@ impl Client {
         review: &GhReview,
     ) -> Result<Posted, GhError> {
         let repo = format!("/repos/{}/{}", pr.owner, pr.repo);
-        // the check run, created with the first batch of annotations
+        let key_mark = format!("<!-- patchbot:key {} ", review.key);
         let batches: Vec<&[Value]> = if review.annotations.is_empty() {
             vec![&[]]
         } else {
@@ -154,47 +157,68 @@ impl Client {
                 "annotations": batch,
             })
         };
-        let route = format!("{repo}/check-runs");
-        let run = self.post(
-            &route,
-            &json!({
-                "name": "patchbot",
-                "head_sha": pull.head_sha,
-                "status": "completed",
-                "conclusion": review.conclusion,
-                "output": output(batches[0]),
-            }),
-        )?;
-        let check_run = run
-            .get("id")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| route_err(&route, "the answer has no id"))?;
-        for batch in &batches[1..] {
+        // the check run: made by an earlier run (its annotations so far), or
+        // created with the first batch
+        let (check_run, done) = match self.check_run_of(&repo, &pull.head_sha, &review.key)? {
+            Some((id, count)) => (
+                id,
+                (count as usize).div_ceil(ANNOTATIONS_PER_REQUEST).max(1),
+            ),
+            None => {
+                let route = format!("{repo}/check-runs");
+                let run = self.post(
+                    &route,
+                    &json!({
+                        "name": "patchbot",
+                        "head_sha": pull.head_sha,
+                        "external_id": review.key,
+                        "status": "completed",
+                        "conclusion": review.conclusion,
+                        "output": output(batches[0]),
+                    }),
+                )?;
+                let id = run
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| route_err(&route, "the answer has no id"))?;
+                (id, 1)
+            }
+        };
+        for batch in batches.iter().skip(done) {
             self.patch(
                 &format!("{repo}/check-runs/{check_run}"),
                 &json!({ "output": output(batch) }),
             )?;
         }
+        crash_point("after-check-run");
         // inline comments: only lines inside the diff (GitHub refuses the
         // whole review when one is not)
         let review_id = if review.comments.is_empty() {
             None
         } else {
             let route = format!("{repo}/pulls/{}/reviews", pr.number);
-            let r = self.post(
-                &route,
-                &json!({
-                    "commit_id": pull.head_sha,
-                    "event": "COMMENT",
-                    "body": format!("patchbot: {} finding{} on lines of this pull request; the summary has them all.",
-                        review.comments.len(), if review.comments.len() == 1 { "" } else { "s" }),
-                    "comments": review.comments,
-                }),
-            )?;
-            r.get("id").and_then(Value::as_u64)
+            match self.find(&format!("{route}?per_page=100"), &key_mark)? {
+                Some(id) => Some(id),
+                None => {
+                    let r = self.post(
+                        &route,
+                        &json!({
+                            "commit_id": pull.head_sha,
+                            "event": "COMMENT",
+                            "body": format!("{key_mark}-->\npatchbot: {} finding{} on lines of this pull request; the summary has them all.",
+                                review.comments.len(), if review.comments.len() == 1 { "" } else { "s" }),
+                            "comments": review.comments,
+                        }),
+                    )?;
+                    r.get("id").and_then(Value::as_u64)
+                }
+            }
         };
-        // the summary comment: the one with the marker, edited; else a new one
+        crash_point("after-review");
+        // the summary comment: the one with the marker, edited (unless it is
+        // this review's already); else a new one
         let comment = match self.summary_comment(pr)? {
+            Some((id, body)) if body.contains(&key_mark) => id,
             Some((id, _)) => {
                 self.patch(
                     &format!("{repo}/issues/comments/{id}"),
@@ -210,11 +234,51 @@ impl Client {
                     .ok_or_else(|| route_err(&route, "the answer has no id"))?
             }
         };
+        crash_point("after-comment");
         Ok(Posted {
             check_run,
             review: review_id,
             comment,
         })
+    }
+
+    /// The check run an earlier run made for this head and key: its id and
+    /// how many annotations it has.
+    fn check_run_of(
+        &self,
+        repo: &str,
+        head: &str,
+        key: &str,
+    ) -> Result<Option<(u64, u64)>, GhError> {
+        let v = self.get(&format!(
+            "{repo}/commits/{head}/check-runs?check_name=patchbot&per_page=100"
+        ))?;
+        Ok(v["check_runs"].as_array().and_then(|runs| {
+            runs.iter().find_map(|r| {
+                (r["external_id"].as_str() == Some(key)).then(|| {
+                    (
+                        r["id"].as_u64().unwrap_or_default(),
+                        r.pointer("/output/annotations_count")
+                            .and_then(Value::as_u64)
+                            .unwrap_or_default(),
+                    )
+                })
+            })
+        }))
+    }
+
+    /// The id of the first item of a list whose body holds `mark`.
+    fn find(&self, route: &str, mark: &str) -> Result<Option<u64>, GhError> {
+        let v = self.get(route)?;
+        Ok(v.as_array().and_then(|l| {
+            l.iter().find_map(|x| {
+                x["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains(mark))
+                    .then(|| x["id"].as_u64())
+                    .flatten()
+            })
+        }))
     }
 
     /// patchbot's summary comment on the pull request, if it made one: its id
@@ -250,8 +314,18 @@ pub struct Posted {
     pub comment: u64,
 }
 
+/// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-check-run`,
+/// `after-review` or `after-comment`): the process aborts there.
+fn crash_point(at: &str) {
+    if std::env::var("PATCHBOT_TEST_CRASH").is_ok_and(|v| v == at) {
+        std::process::abort();
+    }
+}
+
 /// A review as GitHub takes it.
 pub struct GhReview {
+    /// The idempotency key (the check run's `external_id`, in the markers).
+    pub key: String,
     pub conclusion: &'static str,
     pub title: String,
     pub summary: String,
@@ -349,6 +423,7 @@ pub fn review_of(
         fps.join(",")
     );
     GhReview {
+        key: key.to_string(),
         conclusion: conclusion(findings),
         title,
         summary,

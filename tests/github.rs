@@ -42,6 +42,7 @@ impl Fake {
     fn first_post(&self, base: &str, head: &str) {
         let r = "/repos/xen-project/xen";
         self.on("GET", &format!("{r}/pulls/7"), 200, pull_json(base, head));
+        self.nothing_made_yet(head);
         self.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 11}));
         self.on(
             "POST",
@@ -56,6 +57,18 @@ impl Fake {
             201,
             json!({"id": 33}),
         );
+    }
+
+    /// No check run for the head, no review yet.
+    fn nothing_made_yet(&self, head: &str) {
+        let r = "/repos/xen-project/xen";
+        self.on(
+            "GET",
+            &format!("{r}/commits/{head}/check-runs"),
+            200,
+            json!({"total_count": 0, "check_runs": []}),
+        );
+        self.on("GET", &format!("{r}/pulls/7/reviews"), 200, json!([]));
     }
 
     fn reset(&self) {
@@ -236,13 +249,15 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         order,
         [
             ("GET".into(), format!("{r}/pulls/7")),
+            ("GET".into(), format!("{r}/commits/{head}/check-runs")),
             ("POST".into(), format!("{r}/check-runs")),
+            ("GET".into(), format!("{r}/pulls/7/reviews")),
             ("POST".into(), format!("{r}/pulls/7/reviews")),
             ("GET".into(), format!("{r}/issues/7/comments")),
             ("POST".into(), format!("{r}/issues/7/comments")),
         ]
     );
-    let run = &calls[1].2;
+    let run = &calls[2].2;
     assert_eq!(run["name"], "patchbot");
     assert_eq!(run["head_sha"], head);
     assert_eq!(run["status"], "completed");
@@ -253,14 +268,14 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         .iter()
         .any(|a| a["path"] == "xen/arch/riscv/xen.lds.S" && a["annotation_level"] == "notice"));
     // inline: only the finding on a line the diff adds
-    let rev = &calls[2].2;
+    let rev = &calls[4].2;
     assert_eq!(rev["commit_id"], head);
     assert_eq!(rev["event"], "COMMENT");
     let comments = rev["comments"].as_array().unwrap();
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0]["path"], "xen/arch/x86/livepatch.c");
     assert_eq!(comments[0]["side"], "RIGHT");
-    let body = calls[4].2["body"].as_str().unwrap();
+    let body = calls[6].2["body"].as_str().unwrap();
     assert!(body.starts_with(patchbot::github::MARKER), "{body}");
     assert!(body.contains("xen-sibling-pattern") && body.contains("CONIFG_XEN_IBT"));
     assert!(fake.tokens().iter().all(|t| t == "Bearer test-token"));
@@ -289,6 +304,7 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         200,
         pull_json(&base, &head2),
     );
+    fake.nothing_made_yet(&head2);
     fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 12}));
     fake.on(
         "GET",
@@ -310,14 +326,15 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         order,
         [
             ("GET".into(), format!("{r}/pulls/7")),
+            ("GET".into(), format!("{r}/commits/{head2}/check-runs")),
             ("POST".into(), format!("{r}/check-runs")),
             ("GET".into(), format!("{r}/issues/7/comments")),
             ("PATCH".into(), format!("{r}/issues/comments/33")),
         ],
         "no inline review: nothing is on a diff line now"
     );
-    assert_eq!(calls[1].2["head_sha"], head2);
-    let edited = calls[3].2["body"].as_str().unwrap();
+    assert_eq!(calls[2].2["head_sha"], head2);
+    let edited = calls[4].2["body"].as_str().unwrap();
     assert!(!edited.contains("CONIFG_XEN_IBT") && edited.contains("xen-sibling-pattern"));
 }
 
@@ -325,6 +342,12 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
 fn annotations_go_fifty_a_request() {
     let fake = Fake::start();
     let r = "/repos/o/r";
+    fake.on(
+        "GET",
+        &format!("{r}/commits/h/check-runs"),
+        200,
+        json!({"total_count": 0, "check_runs": []}),
+    );
     fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 9}));
     fake.on("PATCH", &format!("{r}/check-runs/9"), 200, json!({"id": 9}));
     fake.on("GET", &format!("{r}/issues/1/comments"), 200, json!([]));
@@ -349,6 +372,7 @@ fn annotations_go_fifty_a_request() {
         commits: 1,
     };
     let review = patchbot::github::GhReview {
+        key: "k".into(),
         conclusion: "neutral",
         title: "patchbot: 120 findings".into(),
         summary: "s".into(),
@@ -363,7 +387,7 @@ fn annotations_go_fifty_a_request() {
     let calls = fake.calls();
     let batches: Vec<(String, usize, u64)> = calls
         .iter()
-        .filter(|(_, p, _)| p.contains("check-runs"))
+        .filter(|(m, p, _)| m != "GET" && p.contains("check-runs"))
         .map(|(m, _, b)| {
             let a = b["output"]["annotations"].as_array().unwrap();
             (m.clone(), a.len(), a[0]["start_line"].as_u64().unwrap())
@@ -465,4 +489,95 @@ fn rate_limits_are_waited_out_a_bounded_number_of_times() {
     let e = client.pull(&pr).unwrap_err().to_string();
     assert!(e.contains("/repos/o/r/pulls/1"), "{e}");
     assert_eq!(fake.calls().len(), 4, "one try and three retries");
+}
+
+#[test]
+fn a_crash_at_each_step_posts_each_thing_exactly_once() {
+    if !common::git_available() {
+        return;
+    }
+    let (_d, tree, base, head) = repo();
+    let r = "/repos/xen-project/xen";
+    for at in ["after-check-run", "after-review", "after-comment"] {
+        let state = tempfile::tempdir().unwrap();
+        let fake = Fake::start();
+        let cfg = config(state.path(), &fake.server.uri());
+        fake.first_post(&base, &head);
+        let out = common::patchbot()
+            .env("GITHUB_TOKEN", "t")
+            .env("PATCHBOT_TEST_CRASH", at)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["review", "github:xen-project/xen#7", "--tree"])
+            .arg(&tree)
+            .args(["--post", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), None, "{at}: killed there");
+        let before = fake.calls();
+        let made = |calls: &[(String, String, Value)], p: &str| {
+            calls
+                .iter()
+                .filter(|(m, q, _)| m == "POST" && q.ends_with(p))
+                .count()
+        };
+        let key = before
+            .iter()
+            .find(|(m, p, _)| m == "POST" && p.ends_with("/check-runs"))
+            .map(|(_, _, b)| b["external_id"].as_str().unwrap().to_string())
+            .unwrap();
+        // GitHub as the crashed run left it
+        fake.reset();
+        fake.on("GET", &format!("{r}/pulls/7"), 200, pull_json(&base, &head));
+        fake.on(
+            "GET",
+            &format!("{r}/commits/{head}/check-runs"),
+            200,
+            json!({"total_count": 1, "check_runs": [{"id": 11, "name": "patchbot", "external_id": key, "output": {"annotations_count": 4}}]}),
+        );
+        let reviews = before
+            .iter()
+            .filter(|(m, p, _)| m == "POST" && p.ends_with("/reviews"))
+            .map(|(_, _, b)| json!({"id": 22, "body": b["body"]}))
+            .collect::<Vec<_>>();
+        fake.on("GET", &format!("{r}/pulls/7/reviews"), 200, json!(reviews));
+        fake.on(
+            "POST",
+            &format!("{r}/pulls/7/reviews"),
+            200,
+            json!({"id": 22}),
+        );
+        let comments = before
+            .iter()
+            .filter(|(m, p, _)| m == "POST" && p.ends_with("/issues/7/comments"))
+            .map(|(_, _, b)| json!({"id": 33, "body": b["body"]}))
+            .collect::<Vec<_>>();
+        fake.on(
+            "GET",
+            &format!("{r}/issues/7/comments"),
+            200,
+            json!(comments),
+        );
+        fake.on(
+            "POST",
+            &format!("{r}/issues/7/comments"),
+            201,
+            json!({"id": 33}),
+        );
+        fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 99}));
+        let (code, v, err) = review(&cfg, &tree);
+        assert_eq!(code, Some(0), "{at}: {err}");
+        let after = fake.calls();
+        for p in ["/check-runs", "/pulls/7/reviews", "/issues/7/comments"] {
+            assert_eq!(
+                made(&before, p) + made(&after, p),
+                1,
+                "{at}: {p} made exactly once ({v})"
+            );
+        }
+        assert!(
+            !after.iter().any(|(m, _, _)| m == "PATCH"),
+            "{at}: nothing edited twice"
+        );
+    }
 }
