@@ -168,6 +168,13 @@ pub struct GitHubConfig {
     pub remote: String,
     /// The environment variable holding the webhook secret (`patchbot serve`).
     pub webhook_secret_env: String,
+    /// A GitHub App's id (0: authenticate with the token instead).
+    pub app_id: u64,
+    /// The environment variable holding the App's private key: the PEM
+    /// text, or the path of a PEM file.
+    pub app_key_env: String,
+    /// The App's installation (0: looked up for the pull request's repository).
+    pub installation_id: u64,
 }
 
 impl Default for GitHubConfig {
@@ -177,6 +184,9 @@ impl Default for GitHubConfig {
             token_env: "GITHUB_TOKEN".into(),
             remote: "origin".into(),
             webhook_secret_env: "PATCHBOT_WEBHOOK_SECRET".into(),
+            app_id: 0,
+            app_key_env: "PATCHBOT_GITHUB_APP_KEY".into(),
+            installation_id: 0,
         }
     }
 }

@@ -63,9 +63,30 @@ fn route_err(route: &str, e: impl std::fmt::Display) -> GhError {
     }
 }
 
+/// How to authenticate.
+pub enum Auth {
+    None,
+    /// A token (Actions' `GITHUB_TOKEN`, a personal or installation token).
+    Token(String),
+    /// A GitHub App: its id and RSA private key (PEM); the installation's id,
+    /// or the repository whose installation to look up.
+    App {
+        app_id: u64,
+        pem: Vec<u8>,
+        installation: Option<u64>,
+        repo: Option<(String, String)>,
+    },
+}
+
 impl Client {
     /// A client of the API at `api` (`https://api.github.com`), with a token.
     pub fn new(api: &str, token: Option<String>) -> Result<Client, GhError> {
+        Client::with_auth(api, token.map_or(Auth::None, Auth::Token))
+    }
+
+    /// A client of the API at `api`; a GitHub App authenticates with a JWT
+    /// (RS256) to mint an installation token, refreshed as it expires.
+    pub fn with_auth(api: &str, auth: Auth) -> Result<Client, GhError> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -76,7 +97,7 @@ impl Client {
             // GitHub says (retry-after, or until x-ratelimit-reset), a 5xx is
             // retried; at most three times
             use octocrab::service::middleware::retry::{NoOpRateLimitMetrics, RetryConfig};
-            let mut b = octocrab::Octocrab::builder()
+            let b = octocrab::Octocrab::builder()
                 .add_retry_config(RetryConfig::HandleRateLimits {
                     metrics: std::sync::Arc::new(NoOpRateLimitMetrics),
                     max_retries: 3,
@@ -85,10 +106,45 @@ impl Client {
                 })
                 .base_uri(api)
                 .map_err(|e| GhError::Setup(format!("[github] api {api:?}: {e}")))?;
-            if let Some(t) = token {
-                b = b.personal_token(t);
+            match auth {
+                Auth::None => b.build().map_err(|e| GhError::Setup(e.to_string()))?,
+                Auth::Token(t) => b
+                    .personal_token(t)
+                    .build()
+                    .map_err(|e| GhError::Setup(e.to_string()))?,
+                Auth::App {
+                    app_id,
+                    pem,
+                    installation,
+                    repo,
+                } => {
+                    let app = b
+                        .app_from_rsa_pem(octocrab::models::AppId(app_id), &pem)
+                        .map_err(|e| GhError::Setup(format!("the GitHub App key: {e}")))?
+                        .build()
+                        .map_err(|e| GhError::Setup(e.to_string()))?;
+                    let id = match (installation, repo) {
+                        (Some(id), _) => id,
+                        (None, Some((o, r))) => {
+                            let route = format!("/repos/{o}/{r}/installation");
+                            let v: Value = rt
+                                .block_on(app.get(&route, None::<&()>))
+                                .map_err(|e| route_err(&route, e))?;
+                            v["id"].as_u64().ok_or_else(|| {
+                                route_err(&route, "the answer has no installation id")
+                            })?
+                        }
+                        (None, None) => {
+                            return Err(GhError::Setup(
+                                "a GitHub App needs [github] installation_id or a repository"
+                                    .into(),
+                            ))
+                        }
+                    };
+                    app.installation(octocrab::models::InstallationId(id))
+                        .map_err(|e| GhError::Setup(e.to_string()))?
+                }
             }
-            b.build().map_err(|e| GhError::Setup(e.to_string()))?
         };
         Ok(Client { oc, rt })
     }

@@ -1211,12 +1211,42 @@ fn rules_cmd(cfg: &Config, what: RulesSub) -> u8 {
 
 /// `FROM..TO` of the repository at `tree` as an mbox (`git format-patch`),
 /// and FROM's commit (the base).
-/// A GitHub client from `[github]` (the token from its environment variable).
-fn github_client(cfg: &Config) -> Result<patchbot::github::Client, String> {
-    let token = std::env::var(&cfg.github.token_env)
-        .ok()
-        .filter(|t| !t.is_empty());
-    patchbot::github::Client::new(&cfg.github.api, token).map_err(|e| e.to_string())
+/// A GitHub client from `[github]`: a GitHub App when `app_id` is set (its
+/// key from the environment), else the token from its environment variable.
+fn github_client(
+    cfg: &Config,
+    pr: &patchbot::github::PrRef,
+) -> Result<patchbot::github::Client, String> {
+    use patchbot::github::Auth;
+    let g = &cfg.github;
+    let auth = if g.app_id != 0 {
+        let key = std::env::var(&g.app_key_env)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "[github] app_id is set: the App's private key goes in ${}",
+                    g.app_key_env
+                )
+            })?;
+        let pem = if key.contains("-----BEGIN") {
+            key.into_bytes()
+        } else {
+            std::fs::read(&key).map_err(|e| format!("${} = {key}: {e}", g.app_key_env))?
+        };
+        Auth::App {
+            app_id: g.app_id,
+            pem,
+            installation: (g.installation_id != 0).then_some(g.installation_id),
+            repo: Some((pr.owner.clone(), pr.repo.clone())),
+        }
+    } else {
+        match std::env::var(&g.token_env).ok().filter(|t| !t.is_empty()) {
+            Some(t) => Auth::Token(t),
+            None => Auth::None,
+        }
+    };
+    patchbot::github::Client::with_auth(&g.api, auth).map_err(|e| e.to_string())
 }
 
 /// A pull request as a commit range of the `--tree` clone (`BASE..HEAD`,
@@ -1227,7 +1257,7 @@ fn pull_as_range(
     tree: &std::path::Path,
     pr: &patchbot::github::PrRef,
 ) -> Result<(String, patchbot::github::Pull), u8> {
-    let client = github_client(cfg).map_err(|e| {
+    let client = github_client(cfg, pr).map_err(|e| {
         eprintln!("patchbot: {e}");
         USAGE
     })?;
@@ -1294,7 +1324,7 @@ fn post_github(
     base: &str,
 ) -> Result<serde_json::Value, String> {
     use patchbot::state::{Intent, Store};
-    let client = github_client(cfg)?;
+    let client = github_client(cfg, pr)?;
     let path = cfg
         .post
         .state_path()

@@ -581,3 +581,114 @@ fn a_crash_at_each_step_posts_each_thing_exactly_once() {
         );
     }
 }
+
+#[test]
+fn a_github_app_mints_an_installation_token_with_a_signed_jwt() {
+    let have = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::reference_tool("openssl", have) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("app.pem");
+    let public = dir.path().join("app.pub.pem");
+    common::stdout_of(
+        Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+            ])
+            .arg(&key),
+    );
+    common::stdout_of(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public),
+    );
+    let fake = Fake::start();
+    fake.on("GET", "/repos/o/r/installation", 200, json!({"id": 42}));
+    fake.on(
+        "POST",
+        "/app/installations/42/access_tokens",
+        201,
+        // as GitHub answers (docs: "Create an installation access token for an app")
+        json!({
+            "token": "ghs_installation",
+            "expires_at": "2099-01-01T00:00:00Z",
+            "permissions": {"checks": "write", "issues": "write", "pull_requests": "write", "contents": "read"},
+            "repository_selection": "selected"
+        }),
+    );
+    let pull = json!({"title": "t", "user": {"login": "a"}, "base": {"sha": "b"}, "head": {"sha": "h", "ref": "x"}});
+    fake.on("GET", "/repos/o/r/pulls/1", 200, pull);
+    let client = patchbot::github::Client::with_auth(
+        &fake.server.uri(),
+        patchbot::github::Auth::App {
+            app_id: 123,
+            pem: std::fs::read(&key).unwrap(),
+            installation: None,
+            repo: Some(("o".into(), "r".into())),
+        },
+    )
+    .unwrap();
+    let pr = patchbot::github::PrRef {
+        owner: "o".into(),
+        repo: "r".into(),
+        number: 1,
+    };
+    assert_eq!(client.pull(&pr).unwrap().head_sha, "h");
+    let requests = fake.rt.block_on(fake.server.received_requests()).unwrap();
+    let auth = |p: &str| {
+        requests
+            .iter()
+            .find(|r| r.url.path() == p)
+            .and_then(|r| r.headers.get("authorization"))
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no authorization on {p}"))
+    };
+    // the pull request is read with the installation token
+    assert_eq!(auth("/repos/o/r/pulls/1"), "Bearer ghs_installation");
+    // the installation was looked up and the token minted with the App's JWT
+    let jwt = auth("/app/installations/42/access_tokens");
+    let jwt = jwt.strip_prefix("Bearer ").unwrap();
+    assert_eq!(auth("/repos/o/r/installation"), format!("Bearer {jwt}"));
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let b64 = |s: &str| data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).unwrap();
+    let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
+    let claims: Value = serde_json::from_slice(&b64(parts[1])).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    // the App's id (GitHub takes it as a number or a string), valid at most 10 minutes
+    assert_eq!(claims["iss"].to_string().trim_matches('"'), "123");
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
+    assert!(exp > iat && exp - iat <= 600, "{claims}");
+    // and openssl says the App's key signed it
+    let signed = dir.path().join("signed");
+    let sig = dir.path().join("sig");
+    std::fs::write(&signed, format!("{}.{}", parts[0], parts[1])).unwrap();
+    std::fs::write(&sig, b64(parts[2])).unwrap();
+    let ok = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&public)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+}
