@@ -306,6 +306,9 @@ pub struct EmailConfig {
     pub username: String,
     /// The environment variable holding the SMTP password.
     pub password_env: String,
+    /// A PEM file of certificates to trust besides the built-in roots (a
+    /// private relay's own CA). Empty: none.
+    pub ca_file: String,
 }
 
 impl Default for EmailConfig {
@@ -318,6 +321,7 @@ impl Default for EmailConfig {
             security: "starttls".into(),
             username: String::new(),
             password_env: "PATCHBOT_SMTP_PASSWORD".into(),
+            ca_file: String::new(),
         }
     }
 }

@@ -1796,6 +1796,17 @@ fn post_review(
                 findings: &stored,
             })
             .map_err(|e| e.to_string())?;
+        // the series' messages, as seen
+        let ids = s
+            .cover
+            .iter()
+            .filter_map(|c| c.message_id.as_deref())
+            .chain(s.patches.iter().filter_map(|p| p.message_id.as_deref()));
+        for id in ids {
+            store
+                .record_message(id, "review", None)
+                .map_err(|e| e.to_string())?;
+        }
     }
     let now: std::collections::BTreeSet<&str> = all_findings
         .iter()

@@ -96,6 +96,8 @@ pub enum Transport {
         port: u16,
         security: Security,
         credentials: Option<(String, String)>,
+        /// Extra trusted certificates (PEM).
+        ca: Option<Vec<u8>>,
     },
 }
 
@@ -158,11 +160,19 @@ impl Transport {
                         )))
                     }
                 };
+                let ca = if c.ca_file.is_empty() {
+                    None
+                } else {
+                    Some(std::fs::read(&c.ca_file).map_err(|e| {
+                        PostError::Config(format!("[post.email] ca_file {}: {e}", c.ca_file))
+                    })?)
+                };
                 Ok(Transport::Smtp {
                     host: c.smtp_host.clone(),
                     port: c.smtp_port,
                     security,
                     credentials,
+                    ca,
                 })
             }
             other => Err(PostError::Config(format!(
@@ -225,6 +235,7 @@ impl Transport {
                 port,
                 security,
                 credentials,
+                ca,
             } => {
                 use lettre::address::Envelope;
                 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -243,7 +254,15 @@ impl Transport {
                     rcpts.iter().map(|r| addr(r)).collect::<Result<_, _>>()?;
                 let envelope =
                     Envelope::new(Some(addr(from)?), to).map_err(|e| err(e.to_string()))?;
-                let tls = || TlsParameters::new(host.clone()).map_err(|e| err(e.to_string()));
+                let tls = || {
+                    let mut t = TlsParameters::builder(host.clone());
+                    if let Some(pem) = ca {
+                        let c = lettre::transport::smtp::client::Certificate::from_pem(pem)
+                            .map_err(|e| err(format!("[post.email] ca_file: {e}")))?;
+                        t = t.add_root_certificate(c);
+                    }
+                    t.build_rustls().map_err(|e| err(e.to_string()))
+                };
                 let mut b = SmtpTransport::builder_dangerous(host.as_str())
                     .port(*port)
                     .timeout(Some(std::time::Duration::from_secs(30)));

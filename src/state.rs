@@ -422,6 +422,35 @@ impl Store {
         Ok(rows)
     }
 
+    /// Record a message as seen (its source: an input, an archive; the
+    /// cursor there, if any); false when it was seen before.
+    pub fn record_message(
+        &mut self,
+        message_id: &str,
+        source: &str,
+        cursor: Option<&str>,
+    ) -> Result<bool, StateError> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO messages (message_id, source, cursor, seen_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![message_id, source, cursor, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Whether a message was seen.
+    pub fn seen(&self, message_id: &str) -> Result<bool, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM messages WHERE message_id = ?1",
+                [message_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// Queue the review of a pull request's head (a webhook delivery; once
     /// per delivery id, or per repository, number and head without one).
     /// Whether it was new.
@@ -503,6 +532,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         s.posted("k", Some("r")).unwrap();
+        assert!(s.record_message("<a@x>", "series.mbox", Some("3")).unwrap());
+        assert!(!s.record_message("<a@x>", "other", None).unwrap());
+        assert!(s.seen("<a@x>").unwrap() && !s.seen("<b@x>").unwrap());
         assert!(matches!(
             s.intend("k", "email", "t", "<m>", b"x").unwrap(),
             Intent::Posted(_)

@@ -150,6 +150,12 @@ fn replies_go_to_the_patches_they_are_about_once_and_a_new_version_gets_a_follow
         ["Re: xen: introduce Kconfig options for a minimum function alignment"]
     );
 
+    // the series' messages are recorded as seen
+    let store = patchbot::state::Store::open(&p.dir.path().join("state.sqlite")).unwrap();
+    assert!(store.seen(COVER.trim_matches(['<', '>'])).unwrap());
+    assert!(store.seen(PATCH1.trim_matches(['<', '>'])).unwrap());
+    drop(store);
+
     // the same review again: nothing
     let v = p.post("xen-function-alignment.mbox");
     assert_eq!(outcome_kinds(&v), ["already-posted", "already-posted"]);
@@ -434,6 +440,11 @@ struct Smtp {
 
 impl Smtp {
     fn start() -> Option<Smtp> {
+        Smtp::start_with(&[])
+    }
+
+    /// aiosmtpd with extra arguments (TLS certificates).
+    fn start_with(extra: &[&std::ffi::OsStr]) -> Option<Smtp> {
         let have = Command::new("/usr/bin/python3")
             .args(["-c", "import aiosmtpd"])
             .output()
@@ -452,6 +463,7 @@ impl Smtp {
             .args(["-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox"])
             .arg("-l")
             .arg(format!("127.0.0.1:{port}"))
+            .args(extra)
             .arg(&maildir)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -597,4 +609,122 @@ fn plain_smtp_to_another_host_is_refused() {
     let (code, _) = p.run("xen-function-alignment.mbox", None);
     assert_eq!(code, Some(6));
     assert!(!p.dir.path().join("outbox").exists());
+}
+
+/// A CA and a server certificate for 127.0.0.1 it signed, made by openssl:
+/// (dir, ca.pem, server cert, server key).
+fn certificates() -> Option<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
+    let have = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::reference_tool("openssl", have) {
+        return None;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n);
+    let run = |args: &[&str]| {
+        common::stdout_of(Command::new("openssl").current_dir(d.path()).args(args));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=patchbot test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let (ca, cert, key) = (p("ca.pem"), p("srv.pem"), p("srv.key"));
+    Some((d, ca, cert, key))
+}
+
+#[test]
+fn smtp_over_starttls_and_implicit_tls_checks_the_server() {
+    let Some((_d, ca, cert, key)) = certificates() else {
+        return;
+    };
+    for (security, cert_flag, key_flag) in [
+        ("starttls", "--tlscert", "--tlskey"),
+        ("tls", "--smtpscert", "--smtpskey"),
+    ] {
+        let args = [
+            std::ffi::OsStr::new(cert_flag),
+            cert.as_os_str(),
+            std::ffi::OsStr::new(key_flag),
+            key.as_os_str(),
+        ];
+        let Some(smtp) = Smtp::start_with(&args) else {
+            return;
+        };
+        let email = |ca_line: &str| {
+            format!(
+                "replies = \"one\"\n[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"{security}\"\n{ca_line}",
+                smtp.port
+            )
+        };
+        // the server's certificate is not trusted: nothing is sent
+        let p = Place::new(&email(""));
+        let (code, _) = p.run("xen-function-alignment.mbox", None);
+        assert_eq!(
+            code,
+            Some(6),
+            "{security}: an unknown certificate is refused"
+        );
+        assert!(messages(&smtp.maildir).is_empty(), "{security}");
+        // trusted through ca_file: delivered
+        let q = Place::new(&email(&format!("ca_file = \"{}\"\n", ca.display())));
+        let v = q.post("xen-function-alignment.mbox");
+        assert_eq!(outcome_kinds(&v), ["sent"], "{security}");
+        let m = messages(&smtp.maildir);
+        assert_eq!(m.len(), 1, "{security}");
+        assert!(
+            m[0].contains("It has 4 questions or findings"),
+            "{security}"
+        );
+    }
 }
