@@ -728,3 +728,69 @@ fn smtp_over_starttls_and_implicit_tls_checks_the_server() {
         );
     }
 }
+
+#[test]
+fn sigkill_at_arbitrary_moments_loses_nothing_and_posts_nothing_twice() {
+    // several series, each run killed (SIGKILL) after a delay that lands
+    // somewhere in reading, rebuilding or posting, then run again until it
+    // finishes: the outbox ends with every reply exactly once
+    let series = [
+        "xen-function-alignment.mbox",
+        "common-section-one-arch.mbox",
+        "section-end-missing.mbox",
+        "shadowed-section.mbox",
+        "typo-config-symbol.mbox",
+    ];
+    let p = Place::new("");
+    let mut delays = [15u64, 40, 80, 120, 200, 5, 60, 100, 160, 30]
+        .iter()
+        .cycle();
+    let mut killed = 0;
+    for s in series {
+        for _ in 0..3 {
+            let mut c = common::patchbot();
+            c.arg("--config")
+                .arg(p.dir.path().join("config.toml"))
+                .arg("review")
+                .arg(root().join("examples").join(s))
+                .arg("--tree")
+                .arg(root().join("examples/xen-tree"))
+                .args(["--post", "--json"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let mut child = c.spawn().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(*delays.next().unwrap()));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+                killed += 1;
+            }
+            child.wait().unwrap();
+        }
+        // and once to completion
+        p.post(s);
+    }
+    assert!(killed > 0, "some runs were killed mid-way");
+    // what every series must have posted: the same reviews in a fresh place
+    let q = Place::new("");
+    for s in series {
+        q.post(s);
+    }
+    let ids = |m: &[String]| {
+        let mut v: Vec<String> = m
+            .iter()
+            .map(|x| header(x, "Message-ID")[0].to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let got = ids(&messages(&p.outbox()));
+    let want = ids(&messages(&q.outbox()));
+    assert!(!want.is_empty());
+    assert_eq!(
+        got, want,
+        "every reply once, none lost ({killed} runs killed)"
+    );
+    // and nothing is left unfinished
+    let store = patchbot::state::Store::open(&p.dir.path().join("state.sqlite")).unwrap();
+    assert!(store.unfinished().unwrap().is_empty());
+}
