@@ -309,6 +309,11 @@ pub struct EmailConfig {
     /// A PEM file of certificates to trust besides the built-in roots (a
     /// private relay's own CA). Empty: none.
     pub ca_file: String,
+    /// The list's archive as a local copy (an mbox, a maildir or a
+    /// public-inbox repository): a reply an unfinished run may have sent is
+    /// looked for there by its Message-ID before sending it again. Empty:
+    /// none (SMTP cannot be checked; see the README).
+    pub archive: String,
 }
 
 impl Default for EmailConfig {
@@ -322,6 +327,7 @@ impl Default for EmailConfig {
             username: String::new(),
             password_env: "PATCHBOT_SMTP_PASSWORD".into(),
             ca_file: String::new(),
+            archive: String::new(),
         }
     }
 }

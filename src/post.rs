@@ -98,6 +98,8 @@ pub enum Transport {
         credentials: Option<(String, String)>,
         /// Extra trusted certificates (PEM).
         ca: Option<Vec<u8>>,
+        /// The list's archive, to look for a message sent before.
+        archive: Option<PathBuf>,
     },
 }
 
@@ -173,6 +175,7 @@ impl Transport {
                     security,
                     credentials,
                     ca,
+                    archive: (!c.archive.is_empty()).then(|| PathBuf::from(&c.archive)),
                 })
             }
             other => Err(PostError::Config(format!(
@@ -188,10 +191,13 @@ impl Transport {
         }
     }
 
-    /// Whether the message of `key` is already there (None: this transport
-    /// cannot tell).
-    fn holds(&self, key: &str) -> Option<bool> {
+    /// Whether the message of `key` (Message-ID `id`) is already there
+    /// (None: this transport cannot tell).
+    fn holds(&self, key: &str, id: &str) -> Option<bool> {
         match self {
+            Transport::Smtp {
+                archive: Some(a), ..
+            } => archive_holds(a, id),
             Transport::Outbox(dir) => Some(["new", "cur"].iter().any(|sub| {
                 std::fs::read_dir(dir.join(sub)).is_ok_and(|rd| {
                     rd.flatten().any(|e| {
@@ -201,7 +207,7 @@ impl Transport {
                     })
                 })
             })),
-            Transport::Smtp { .. } => None,
+            Transport::Smtp { archive: None, .. } => None,
         }
     }
 
@@ -236,6 +242,7 @@ impl Transport {
                 security,
                 credentials,
                 ca,
+                ..
             } => {
                 use lettre::address::Envelope;
                 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -291,6 +298,47 @@ impl Transport {
             }
         }
     }
+}
+
+/// Whether a local archive holds a message with this Message-ID (None: the
+/// archive cannot be read, so it cannot tell).
+fn archive_holds(archive: &Path, id: &str) -> Option<bool> {
+    let want = id.trim().trim_matches(|c| c == '<' || c == '>');
+    let input = crate::input::Input::resolve(&archive.display().to_string()).ok()?;
+    let mut found = false;
+    input
+        .read(&crate::mail::ReadOptions::default(), &mut |raw| {
+            let Ok(raw) = raw else { return };
+            if !found && message_id_of(&raw.bytes).is_some_and(|m| m == want) {
+                found = true;
+            }
+        })
+        .ok()?;
+    Some(found)
+}
+
+/// The Message-ID of a raw message's header (without angle brackets).
+fn message_id_of(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let head = text.split("\n\n").next()?;
+    let mut lines = head.lines().peekable();
+    while let Some(l) = lines.next() {
+        let Some((name, value)) = l.split_once(':') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("message-id") {
+            let mut v = value.trim().to_string();
+            // a folded value continues on the next line
+            if v.is_empty() {
+                v = lines
+                    .peek()
+                    .map(|n| n.trim().to_string())
+                    .unwrap_or_default();
+            }
+            return Some(v.trim_matches(|c| c == '<' || c == '>').to_string());
+        }
+    }
+    None
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -385,7 +433,7 @@ fn settle_one(
     p: &crate::state::Post,
     rcpts: &[String],
 ) -> Result<Vec<Outcome>, PostError> {
-    if transport.holds(&p.key) == Some(true) {
+    if transport.holds(&p.key, &p.message_id) == Some(true) {
         store.posted(&p.key, None)?;
         return Ok(vec![Outcome::Settled {
             message_id: p.message_id.clone(),

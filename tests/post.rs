@@ -794,3 +794,48 @@ fn sigkill_at_arbitrary_moments_loses_nothing_and_posts_nothing_twice() {
     let store = patchbot::state::Store::open(&p.dir.path().join("state.sqlite")).unwrap();
     assert!(store.unfinished().unwrap().is_empty());
 }
+
+#[test]
+fn an_archive_closes_the_smtp_window() {
+    // killed after the server took the reply and before it was recorded: with
+    // the list's archive at hand (here the server's own maildir stands in for
+    // the archive the list delivers to), the next run finds the reply there
+    // by its Message-ID and does not send it again
+    let Some(smtp) = Smtp::start() else { return };
+    let p = Place::new(&format!(
+        "{}archive = \"{}\"\n",
+        smtp.config(),
+        smtp.maildir.display()
+    ));
+    assert_eq!(
+        p.run("common-section-one-arch.mbox", Some("after-send")).0,
+        None
+    );
+    assert_eq!(messages(&smtp.maildir).len(), 1);
+    let v = p.post("common-section-one-arch.mbox");
+    assert_eq!(outcome_kinds(&v), ["settled", "already-posted"]);
+    assert_eq!(messages(&smtp.maildir).len(), 1, "not sent again");
+    // an archive without it: sent (once)
+    let empty = q_archive();
+    let q = Place::new(&format!(
+        "{}archive = \"{}\"\n",
+        smtp.config(),
+        empty.path().display()
+    ));
+    assert_eq!(
+        q.run("section-end-missing.mbox", Some("after-intent")).0,
+        None
+    );
+    let v = q.post("section-end-missing.mbox");
+    assert_eq!(outcome_kinds(&v), ["sent", "already-posted"]);
+    assert_eq!(messages(&smtp.maildir).len(), 2);
+}
+
+/// An empty maildir standing for an archive that has not got the reply.
+fn q_archive() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(d.path().join(sub)).unwrap();
+    }
+    d
+}
