@@ -142,7 +142,7 @@ impl Input {
                 repo,
                 number,
             } => Err(InputError::NotImplemented {
-                what: "GitHub pull requests",
+                what: "GitHub pull requests as mail (`patchbot review github:...` reviews them)",
                 input: format!("github:{owner}/{repo}#{number}"),
             }),
             Input::Url(u) => Err(InputError::NotImplemented {

@@ -26,18 +26,20 @@ INPUT is `-` (standard input: one message or an mbox) or resolved in this order:
   1. an existing path: a file is one message (.eml, .patch) or an mbox (it
      starts with a `From ` line, or is named *.mbox); a directory is a maildir (cur/, new/) or a public-inbox
      archive (git/N.git, or a single epoch repository);
-  2. github:OWNER/REPO#N (a pull request) or an archive URL (not implemented yet);
+  2. github:OWNER/REPO#N (a pull request; `review` only) or an archive URL (not implemented yet);
   3. a bare Message-ID: <id@host>, id@host or id:id@host (not implemented yet).";
 
 /// patchbot reviews patch series from mailing lists and GitHub pull requests.
 ///
-/// It reads a series, applies it to the project's tree, rebuilds what the series
-/// affects (per-architecture Kconfig, linker scripts) and reports what changed.
-/// This version reads mail and assembles series.
+/// It reads a series (mail, a commit range or a pull request), applies it to the
+/// project's tree, rebuilds what the series affects (per-architecture Kconfig,
+/// linker scripts), runs the review rules and reports what the series
+/// introduces; `review --post` answers on the list or on GitHub, exactly once.
 #[derive(Parser, Debug)]
 #[command(name = "patchbot", version, after_help = EXIT_CODES, max_term_width = 100)]
 struct Cli {
-    /// Read the configuration from this file instead of the built-in defaults.
+    /// Lay this configuration file over the built-in defaults (its tables merged
+    /// key by key).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
 
