@@ -220,6 +220,21 @@ impl std::hash::Hasher for FxHasher {
 
 type Fx = std::hash::BuildHasherDefault<FxHasher>;
 
+/// Append a number in decimal.
+fn push_number(out: &mut String, mut n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
 /// Bumped when the index's layout changes.
 const INDEX_FORMAT: &str = "patchbot-sources-index 1";
 
@@ -247,21 +262,22 @@ impl WordIndex {
         let texts = vfs.read_many(&files);
         let mut postings: HashMap<Box<[u8]>, Vec<u32>, Fx> = HashMap::default();
         let mut kept = Vec::with_capacity(files.len());
-        for (f, b) in files.into_iter().zip(texts) {
+        // a file's distinct runs first (a small set that stays in cache),
+        // then one lookup in the big map for each
+        let mut local: std::collections::HashSet<&[u8], Fx> = Default::default();
+        for (f, b) in files.into_iter().zip(&texts) {
             let Ok(b) = b else { continue };
             let i = kept.len() as u32;
             // the maximal runs of identifier bytes (all ASCII, so a run of
             // the bytes is a run of the lossily decoded text too)
-            for r in b.split(|&c| !(c.is_ascii_alphanumeric() || c == b'_')) {
-                if r.is_empty() {
-                    continue;
-                }
+            local.clear();
+            local.extend(
+                b.split(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))
+                    .filter(|r| !r.is_empty()),
+            );
+            for r in local.drain() {
                 match postings.get_mut(r) {
-                    Some(ps) => {
-                        if ps.last() != Some(&i) {
-                            ps.push(i);
-                        }
-                    }
+                    Some(ps) => ps.push(i),
                     None => {
                         postings.insert(r.into(), vec![i]);
                     }
@@ -274,23 +290,28 @@ impl WordIndex {
             text.push_str(f);
             text.push('\n');
         }
-        let mut words: Vec<(Box<[u8]>, Vec<u32>)> = postings.into_iter().collect();
-        words.sort_unstable();
-        for (w, ps) in words {
-            use std::fmt::Write;
-            text.push_str(&String::from_utf8_lossy(&w));
+        let mut entries: Vec<(Box<[u8]>, Vec<u32>)> = postings.into_iter().collect();
+        entries.sort_unstable();
+        let mut words = HashMap::with_capacity(entries.len());
+        for (w, ps) in entries {
+            // identifier runs are ASCII
+            let w = String::from_utf8_lossy(&w).into_owned();
+            text.push_str(&w);
+            let from = text.len();
             let mut last = 0;
             for p in ps {
-                let _ = write!(text, " {}", p - last);
+                text.push(' ');
+                push_number(&mut text, p - last);
                 last = p;
             }
+            words.insert(w, (from, text.len()));
             text.push('\n');
         }
-        WordIndex::parse(text).unwrap_or(WordIndex {
-            files: Vec::new(),
-            words: HashMap::new(),
-            text: String::new(),
-        })
+        WordIndex {
+            files: kept,
+            words,
+            text,
+        }
     }
 
     /// The stored form: a format line, the file count, the files one per
