@@ -476,9 +476,15 @@ impl DirVfs {
         for c in &comps[..known] {
             cur.push(c);
         }
-        let mut meta = std::fs::symlink_metadata(&cur).map_err(|e| VfsError::Io(e.to_string()))?;
+        // a directory checked before is one still (the tree does not change
+        // while it is read): only the components below it are looked at
+        let mut meta = if known > 0 && known < comps.len() {
+            None
+        } else {
+            Some(std::fs::symlink_metadata(&cur).map_err(|e| VfsError::Io(e.to_string()))?)
+        };
         for (k, c) in comps.iter().enumerate().skip(known) {
-            if !meta.is_dir() {
+            if meta.as_ref().is_some_and(|m| !m.is_dir()) {
                 return Err(VfsError::NotDir(so_far));
             }
             if k > 0 {
@@ -492,17 +498,22 @@ impl DirVfs {
             }
             so_far.push_str(c);
             cur.push(c);
-            meta = match std::fs::symlink_metadata(&cur) {
+            let m = match std::fs::symlink_metadata(&cur) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Err(VfsError::NotFound(so_far))
                 }
                 Err(e) => return Err(VfsError::Io(format!("{so_far}: {e}"))),
             };
-            if meta.file_type().is_symlink() {
+            if m.file_type().is_symlink() {
                 return Err(VfsError::Symlink(so_far));
             }
+            meta = Some(m);
         }
+        let meta = match meta {
+            Some(m) => m,
+            None => std::fs::symlink_metadata(&cur).map_err(|e| VfsError::Io(e.to_string()))?,
+        };
         Ok((cur, meta))
     }
 }
