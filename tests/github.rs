@@ -43,19 +43,19 @@ impl Fake {
         let r = "/repos/xen-project/xen";
         self.on("GET", &format!("{r}/pulls/7"), 200, pull_json(base, head));
         self.nothing_made_yet(head);
-        self.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 11}));
+        self.on("POST", &format!("{r}/check-runs"), 201, check_run_json(11));
         self.on(
             "POST",
             &format!("{r}/pulls/7/reviews"),
             200,
-            json!({"id": 22}),
+            comment_json(22, ""),
         );
         self.on("GET", &format!("{r}/issues/7/comments"), 200, json!([]));
         self.on(
             "POST",
             &format!("{r}/issues/7/comments"),
             201,
-            json!({"id": 33}),
+            comment_json(33, ""),
         );
     }
 
@@ -169,15 +169,67 @@ fn repo() -> (tempfile::TempDir, PathBuf, String, String) {
     (d, p, base, head)
 }
 
+/// `GET /repos/{owner}/{repo}/pulls/{n}`, the fields of GitHub's documented
+/// answer that matter here (and a few that do not).
 fn pull_json(base: &str, head: &str) -> Value {
     json!({
+        "url": "https://api.github.com/repos/xen-project/xen/pulls/7",
+        "id": 1_000_007,
+        "node_id": "PR_kwDOA",
+        "html_url": "https://github.com/xen-project/xen/pull/7",
         "number": 7,
-        "title": "arm: collect .data.ro_after_init",
         "state": "open",
-        "user": {"login": "rosa", "id": 1},
-        "base": {"ref": "staging", "sha": base},
-        "head": {"ref": "ro-after-init", "sha": head},
-        "commits": 2
+        "locked": false,
+        "title": "arm: collect .data.ro_after_init",
+        "user": {"login": "rosa", "id": 1, "type": "User"},
+        "body": "Collect .data.ro_after_init on Arm.",
+        "created_at": "2026-11-30T10:00:00Z",
+        "updated_at": "2026-11-30T10:00:00Z",
+        "draft": false,
+        "head": {"label": "rosa:ro-after-init", "ref": "ro-after-init", "sha": head,
+                 "user": {"login": "rosa", "id": 1, "type": "User"}},
+        "base": {"label": "xen-project:staging", "ref": "staging", "sha": base,
+                 "user": {"login": "xen-project", "id": 2, "type": "Organization"}},
+        "merged": false,
+        "mergeable": true,
+        "commits": 2,
+        "additions": 5,
+        "deletions": 0,
+        "changed_files": 2
+    })
+}
+
+/// `POST /repos/{owner}/{repo}/check-runs`'s answer.
+fn check_run_json(id: u64) -> Value {
+    json!({
+        "id": id,
+        "head_sha": "unused",
+        "node_id": "CR_kwDOA",
+        "external_id": "",
+        "url": format!("https://api.github.com/repos/xen-project/xen/check-runs/{id}"),
+        "html_url": format!("https://github.com/xen-project/xen/runs/{id}"),
+        "status": "completed",
+        "conclusion": "neutral",
+        "started_at": "2026-11-30T10:00:00Z",
+        "completed_at": "2026-11-30T10:00:01Z",
+        "output": {"title": "patchbot", "summary": "", "text": null, "annotations_count": 0},
+        "name": "patchbot",
+        "app": {"id": 1, "slug": "patchbot"}
+    })
+}
+
+/// A pull-request review or an issue comment as GitHub answers.
+fn comment_json(id: u64, body: &str) -> Value {
+    json!({
+        "id": id,
+        "node_id": "IC_kwDOA",
+        "url": format!("https://api.github.com/repos/xen-project/xen/issues/comments/{id}"),
+        "html_url": format!("https://github.com/xen-project/xen/pull/7#issuecomment-{id}"),
+        "body": body,
+        "user": {"login": "patchbot[bot]", "id": 3, "type": "Bot"},
+        "created_at": "2026-11-30T10:00:02Z",
+        "updated_at": "2026-11-30T10:00:02Z",
+        "author_association": "NONE"
     })
 }
 
@@ -305,7 +357,7 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         pull_json(&base, &head2),
     );
     fake.nothing_made_yet(&head2);
-    fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 12}));
+    fake.on("POST", &format!("{r}/check-runs"), 201, check_run_json(12));
     fake.on(
         "GET",
         &format!("{r}/issues/7/comments"),
@@ -316,7 +368,7 @@ fn a_pull_request_is_reviewed_and_posted_once_and_its_summary_edited_on_a_new_pu
         "PATCH",
         &format!("{r}/issues/comments/33"),
         200,
-        json!({"id": 33}),
+        comment_json(33, ""),
     );
     let (code, _, err) = review(&cfg, &tree);
     assert_eq!(code, Some(0), "{err}");
@@ -348,14 +400,19 @@ fn annotations_go_fifty_a_request() {
         200,
         json!({"total_count": 0, "check_runs": []}),
     );
-    fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 9}));
-    fake.on("PATCH", &format!("{r}/check-runs/9"), 200, json!({"id": 9}));
+    fake.on("POST", &format!("{r}/check-runs"), 201, check_run_json(9));
+    fake.on(
+        "PATCH",
+        &format!("{r}/check-runs/9"),
+        200,
+        check_run_json(9),
+    );
     fake.on("GET", &format!("{r}/issues/1/comments"), 200, json!([]));
     fake.on(
         "POST",
         &format!("{r}/issues/1/comments"),
         201,
-        json!({"id": 3}),
+        comment_json(3, ""),
     );
     let client = patchbot::github::Client::new(&fake.server.uri(), Some("t".into())).unwrap();
     let pr = patchbot::github::PrRef {
@@ -545,7 +602,7 @@ fn a_crash_at_each_step_posts_each_thing_exactly_once() {
             "POST",
             &format!("{r}/pulls/7/reviews"),
             200,
-            json!({"id": 22}),
+            comment_json(22, ""),
         );
         let comments = before
             .iter()
@@ -562,9 +619,9 @@ fn a_crash_at_each_step_posts_each_thing_exactly_once() {
             "POST",
             &format!("{r}/issues/7/comments"),
             201,
-            json!({"id": 33}),
+            comment_json(33, ""),
         );
-        fake.on("POST", &format!("{r}/check-runs"), 201, json!({"id": 99}));
+        fake.on("POST", &format!("{r}/check-runs"), 201, check_run_json(99));
         let (code, v, err) = review(&cfg, &tree);
         assert_eq!(code, Some(0), "{at}: {err}");
         let after = fake.calls();
