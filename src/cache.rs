@@ -94,14 +94,20 @@ fn build_id() -> String {
         .unwrap_or_default()
 }
 
-/// 128-bit FNV-1a, as hex: a file name for a key.
-fn name_of(key: &str) -> String {
+/// 128-bit FNV-1a of a text, as 32 hex digits: stable across builds and
+/// machines (file names here, idempotency keys in `post`). Not for secrets.
+pub fn digest(text: &str) -> String {
     let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in key.bytes() {
+    for b in text.bytes() {
         h ^= u128::from(b);
         h = h.wrapping_mul(0x0000000001000000000000000000013B);
     }
-    format!("{h:032x}.json")
+    format!("{h:032x}")
+}
+
+/// The file name of an entry's key.
+fn name_of(key: &str) -> String {
+    format!("{}.json", digest(key))
 }
 
 /// The file name ending of raw entries (outputs end in `.json`).

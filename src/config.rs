@@ -364,15 +364,19 @@ impl CacheConfig {
         if !self.enabled || off {
             return None;
         }
-        let dir = if self.dir.is_empty() {
-            crate::cache::default_dir()?
-        } else {
-            std::path::PathBuf::from(&self.dir)
-        };
         Some(crate::cache::Cache::new(
-            &dir,
+            &self.dir()?,
             self.max_mib.saturating_mul(1024 * 1024),
         ))
+    }
+
+    /// Where the cache is, on or off (None: no directory to put it in).
+    pub fn dir(&self) -> Option<std::path::PathBuf> {
+        if self.dir.is_empty() {
+            crate::cache::default_dir()
+        } else {
+            Some(std::path::PathBuf::from(&self.dir))
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 
 use serde_json::{json, Value};
 
+use crate::post::crash_point;
 use crate::rules::{Finding, Severity};
 
 /// The hidden marker of patchbot's summary comment.
@@ -368,14 +369,6 @@ pub struct Posted {
     pub check_run: u64,
     pub review: Option<u64>,
     pub comment: u64,
-}
-
-/// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-check-run`,
-/// `after-review` or `after-comment`): the process aborts there.
-fn crash_point(at: &str) {
-    if std::env::var("PATCHBOT_TEST_CRASH").is_ok_and(|v| v == at) {
-        std::process::abort();
-    }
 }
 
 /// A review as GitHub takes it.

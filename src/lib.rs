@@ -9,6 +9,7 @@ pub mod config;
 pub mod diff;
 pub mod git;
 pub mod github;
+pub mod glob;
 pub mod input;
 pub mod kconfig;
 pub mod lds;

@@ -1071,14 +1071,9 @@ fn serve_cmd(cfg: &Config, listen: &str) -> u8 {
 fn cache_cmd(cfg: &Config, what: CacheSub) -> u8 {
     // the directory even when the cache is off, so it can still be cleared
     let on = cfg.cache.open();
-    let cache = on.clone().or_else(|| {
-        let dir = if cfg.cache.dir.is_empty() {
-            patchbot::cache::default_dir()?
-        } else {
-            PathBuf::from(&cfg.cache.dir)
-        };
-        Some(patchbot::cache::Cache::new(&dir, 0))
-    });
+    let cache = on
+        .clone()
+        .or_else(|| Some(patchbot::cache::Cache::new(&cfg.cache.dir()?, 0)));
     let Some(cache) = cache else {
         eprintln!("patchbot: no cache directory: set [cache] dir, PATCHBOT_CACHE_DIR or HOME");
         return USAGE;
@@ -1334,7 +1329,7 @@ fn post_github(
     let mut store = Store::open(&path).map_err(|e| e.to_string())?;
     let mut fps: Vec<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
     fps.sort_unstable();
-    let key = patchbot::post::fnv128(&format!(
+    let key = patchbot::cache::digest(&format!(
         "github\n{pr}\n{}\n{}",
         pull.head_sha,
         fps.join("\n")
@@ -1461,18 +1456,7 @@ fn no_reply(
 ) -> std::collections::BTreeMap<String, String> {
     use patchbot::maintainers::address_of;
     let own = address_of(&cfg.post.from);
-    let glob = |g: &str, a: &str| {
-        fn m(p: &[u8], s: &[u8]) -> bool {
-            match (p.first(), s.first()) {
-                (None, None) => true,
-                (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
-                (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
-                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => m(&p[1..], &s[1..]),
-                _ => false,
-            }
-        }
-        m(g.as_bytes(), a.as_bytes())
-    };
+    let glob = patchbot::glob::matches_ignore_case;
     let why = |auto: bool, sender: Option<&patchbot::mail::Address>| -> Option<String> {
         if auto {
             return Some("it is Auto-Submitted".into());
@@ -1776,7 +1760,7 @@ fn post_review(
     let previous = store
         .previous_findings(&key, s.version)
         .map_err(|e| e.to_string())?;
-    let rules_id = patchbot::post::fnv128(&serde_json::to_string(rules).unwrap_or_default());
+    let rules_id = patchbot::cache::digest(&serde_json::to_string(rules).unwrap_or_default());
     let stored: Vec<StoredFinding> = all_findings
         .iter()
         .map(|f| StoredFinding {
@@ -2346,9 +2330,11 @@ fn review_cmd(
             }
         }
     }
-    let posted = if post && gh.is_none() {
-        let reply = Reply::of(cfg, &ready, &base_vfs, &patches, findings);
-        match post_review(cfg, &reply, &ready, &patches, findings, &rules) {
+    // the reply, worked out once for posting and for printing
+    let reply = ((post && gh.is_none()) || format == ReviewFormat::Email)
+        .then(|| Reply::of(cfg, &ready, &base_vfs, &patches, findings));
+    let posted = if let (true, None, Some(reply)) = (post, &gh, &reply) {
+        match post_review(cfg, reply, &ready, &patches, findings, &rules) {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("patchbot: cannot post the review: {e}");
@@ -2362,7 +2348,10 @@ fn review_cmd(
         ReviewFormat::Sarif => print(&json_string(&patchbot::review::sarif(&rules, findings))),
         ReviewFormat::Codequality => print(&json_string(&patchbot::review::codequality(findings))),
         ReviewFormat::Email => print(
-            &Reply::of(cfg, &ready, &base_vfs, &patches, findings).print_all(&patches, findings),
+            &reply
+                .as_ref()
+                .map(|r| r.print_all(&patches, findings))
+                .unwrap_or_default(),
         ),
         ReviewFormat::Json => {
             let mut v = serde_json::json!({

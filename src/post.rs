@@ -32,15 +32,7 @@ pub enum PostError {
     Config(String),
 }
 
-/// 128-bit FNV-1a, as hex.
-pub fn fnv128(text: &str) -> String {
-    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in text.bytes() {
-        h ^= u128::from(b);
-        h = h.wrapping_mul(0x0000000001000000000000000000013B);
-    }
-    format!("{h:032x}")
-}
+use crate::cache::digest;
 
 /// The idempotency key of a reply: the sink, the message replied to, the
 /// series and version, and the set of findings (by fingerprint) it states.
@@ -48,7 +40,7 @@ pub fn email_key(target: &str, series: &str, version: u32, fingerprints: &[&str]
     let mut f: Vec<&str> = fingerprints.to_vec();
     f.sort_unstable();
     f.dedup();
-    fnv128(&format!(
+    digest(&format!(
         "email\n{target}\n{series}\nv{version}\n{}",
         f.join("\n")
     ))
@@ -228,7 +220,14 @@ impl Transport {
                 for sub in ["tmp", "new", "cur"] {
                     std::fs::create_dir_all(dir.join(sub)).map_err(err)?;
                 }
-                let name = outbox_name(key);
+                // a maildir name of its own (a second delivery would be a
+                // second file, never a silent overwrite), starting with the key
+                // the outbox is searched by
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default();
+                let name = format!("{}.{stamp}.{}", outbox_name(key), std::process::id());
                 let tmp = dir.join("tmp").join(&name);
                 let mut f = std::fs::File::create(&tmp).map_err(err)?;
                 f.write_all(msg).and_then(|_| f.sync_all()).map_err(err)?;
@@ -319,26 +318,10 @@ fn archive_holds(archive: &Path, id: &str) -> Option<bool> {
 
 /// The Message-ID of a raw message's header (without angle brackets).
 fn message_id_of(bytes: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let head = text.split("\n\n").next()?;
-    let mut lines = head.lines().peekable();
-    while let Some(l) = lines.next() {
-        let Some((name, value)) = l.split_once(':') else {
-            continue;
-        };
-        if name.trim().eq_ignore_ascii_case("message-id") {
-            let mut v = value.trim().to_string();
-            // a folded value continues on the next line
-            if v.is_empty() {
-                v = lines
-                    .peek()
-                    .map(|n| n.trim().to_string())
-                    .unwrap_or_default();
-            }
-            return Some(v.trim_matches(|c| c == '<' || c == '>').to_string());
-        }
-    }
-    None
+    use mailparse::MailHeaderMap;
+    let (headers, _) = mailparse::parse_headers(bytes).ok()?;
+    let v = headers.get_first_value("Message-ID")?;
+    Some(v.trim().trim_matches(|c| c == '<' || c == '>').to_string())
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -370,16 +353,17 @@ pub enum Outcome {
     },
 }
 
-/// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-intent` or
-/// `after-send`): the process aborts there, as a kill would.
-fn crash_point(at: &str) {
+/// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-intent`,
+/// `after-send`; GitHub's steps in `github`): the process aborts there, as a
+/// kill would.
+pub(crate) fn crash_point(at: &str) {
     if std::env::var("PATCHBOT_TEST_CRASH").is_ok_and(|v| v == at) {
         std::process::abort();
     }
 }
 
-/// Post one message exactly once (see the module's documentation); also
-/// settles every intent earlier runs left unfinished, first.
+/// Post one message exactly once (see the module's documentation). Call
+/// [`settle`] once before, for what earlier runs left unfinished.
 pub fn post_email(
     store: &mut Store,
     transport: &Transport,
@@ -389,13 +373,13 @@ pub fn post_email(
     rcpts: &[String],
     msg: &[u8],
 ) -> Result<Vec<Outcome>, PostError> {
-    let mut out = settle(store, transport, from)?;
+    let mut out = Vec::new();
     let id = message_id(key, from);
     match store.intend(key, transport.name(), target, &id, msg)? {
         Intent::Posted(p) => out.push(Outcome::AlreadyPosted {
             message_id: p.message_id,
         }),
-        // settled above, unless another process holds it: settle it now
+        // left by a run the caller's settle did not see (another process)
         Intent::Unfinished(p) => out.extend(settle_one(store, transport, from, &p, rcpts)?),
         Intent::New => {
             crash_point("after-intent");
@@ -447,30 +431,34 @@ fn settle_one(
     }])
 }
 
-/// The addresses of a stored message's `To` and `Cc` (folded lines joined).
+/// The addresses of a stored message's `To` and `Cc`, as `Name <address>`
+/// (mailparse reads the header: folded lines, quoted names with commas).
 pub fn recipients_of(msg: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(msg);
-    let head = text.split("\n\n").next().unwrap_or_default();
-    let mut fields: Vec<String> = Vec::new();
-    for l in head.lines() {
-        if l.starts_with([' ', '\t']) {
-            if let Some(last) = fields.last_mut() {
-                last.push_str(l);
-            }
-        } else {
-            fields.push(l.to_string());
+    use mailparse::MailHeaderMap;
+    let Ok((headers, _)) = mailparse::parse_headers(msg) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for h in headers
+        .get_all_headers("To")
+        .into_iter()
+        .chain(headers.get_all_headers("Cc"))
+    {
+        let Ok(list) = mailparse::addrparse_header(h) else {
+            continue;
+        };
+        for a in list.iter() {
+            let singles: Vec<&mailparse::SingleInfo> = match a {
+                mailparse::MailAddr::Single(s) => vec![s],
+                mailparse::MailAddr::Group(g) => g.addrs.iter().collect(),
+            };
+            out.extend(singles.into_iter().map(|s| match &s.display_name {
+                Some(n) => format!("{n} <{}>", s.addr),
+                None => s.addr.clone(),
+            }));
         }
     }
-    fields
-        .iter()
-        .filter_map(|f| {
-            let (name, value) = f.split_once(':')?;
-            matches!(name.to_ascii_lowercase().as_str(), "to" | "cc").then_some(value)
-        })
-        .flat_map(|v| v.split(','))
-        .map(|a| a.trim().to_string())
-        .filter(|a| a.contains('@'))
-        .collect()
+    out
 }
 
 #[cfg(test)]
@@ -500,8 +488,15 @@ mod tests {
 
     #[test]
     fn recipients_of_folded_headers() {
-        let m = b"From: a <a@x>\nTo: B <b@x>\nCc: C <c@x>,\n    d@x\nSubject: s\n\nTo: not@x\n";
-        assert_eq!(recipients_of(m), ["B <b@x>", "C <c@x>", "d@x"]);
+        let m = b"From: a <a@x>\nTo: B <b@x>\nCc: C <c@x>,\n    d@x, \"Doe, John\" <j@x>\nSubject: s\n\nTo: not@x\n";
+        assert_eq!(
+            recipients_of(m),
+            ["B <b@x>", "C <c@x>", "d@x", "Doe, John <j@x>"]
+        );
+        assert_eq!(
+            message_id_of(b"Subject: s\nMessage-ID:\n <id@x>\n\nMessage-ID: <no@x>\n").as_deref(),
+            Some("id@x")
+        );
     }
 
     #[test]

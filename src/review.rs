@@ -229,7 +229,7 @@ fn silence(report: &mut Report, profile: &Profile, base_vfs: &dyn Vfs) {
                 .collect()
         })
         .unwrap_or_default();
-    let glob = |g: &str, p: &str| glob_match(g, p);
+    let glob = crate::glob::matches;
     let keep = |f: &mut Finding| -> bool {
         let file = f
             .location
@@ -258,20 +258,6 @@ fn silence(report: &mut Report, profile: &Profile, base_vfs: &dyn Vfs) {
     let before = report.findings.len();
     report.findings.retain_mut(keep);
     report.silenced += before - report.findings.len();
-}
-
-/// `*` (any run, `/` included) and `?`, on the whole path.
-fn glob_match(pattern: &str, path: &str) -> bool {
-    fn m(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
-            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    m(pattern.as_bytes(), path.as_bytes())
 }
 
 /// One finding for people.

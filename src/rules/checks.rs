@@ -307,17 +307,8 @@ fn value_uses(line: &str, script: bool) -> Vec<&str> {
 /// A glob with `*` (any run, slashes included) and `?`, on a whole path or its
 /// last component.
 fn glob_match(pattern: &str, path: &str) -> bool {
-    fn m(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && m(p, &s[1..])),
-            (Some(b'?'), Some(_)) => m(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => m(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
     let name = path.rsplit('/').next().unwrap_or(path);
-    m(pattern.as_bytes(), path.as_bytes()) || m(pattern.as_bytes(), name.as_bytes())
+    crate::glob::matches(pattern, path) || crate::glob::matches(pattern, name)
 }
 
 /// Whether line `line` (1-based) of a makefile is inside a conditional that
