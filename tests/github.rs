@@ -714,38 +714,43 @@ fn a_github_app_mints_an_installation_token_with_a_signed_jwt() {
     // the pull request is read with the installation token
     assert_eq!(auth("/repos/o/r/pulls/1"), "Bearer ghs_installation");
     // the installation was looked up and the token minted with the App's JWT
-    let jwt = auth("/app/installations/42/access_tokens");
-    let jwt = jwt.strip_prefix("Bearer ").unwrap();
-    assert_eq!(auth("/repos/o/r/installation"), format!("Bearer {jwt}"));
-    let parts: Vec<&str> = jwt.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    let b64 = |s: &str| data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).unwrap();
-    let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
-    let claims: Value = serde_json::from_slice(&b64(parts[1])).unwrap();
-    assert_eq!(header["alg"], "RS256");
-    // the App's id (GitHub takes it as a number or a string), valid at most 10 minutes
-    assert_eq!(claims["iss"].to_string().trim_matches('"'), "123");
-    let (iat, exp) = (
-        claims["iat"].as_i64().unwrap(),
-        claims["exp"].as_i64().unwrap(),
-    );
-    assert!(exp > iat && exp - iat <= 600, "{claims}");
-    // and openssl says the App's key signed it
-    let signed = dir.path().join("signed");
-    let sig = dir.path().join("sig");
-    std::fs::write(&signed, format!("{}.{}", parts[0], parts[1])).unwrap();
-    std::fs::write(&sig, b64(parts[2])).unwrap();
-    let ok = Command::new("openssl")
-        .args(["dgst", "-sha256", "-verify"])
-        .arg(&public)
-        .arg("-signature")
-        .arg(&sig)
-        .arg(&signed)
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stdout)
-    );
+    // (a JWT is made per request, so the two may differ in their times)
+    for path in [
+        "/repos/o/r/installation",
+        "/app/installations/42/access_tokens",
+    ] {
+        let jwt = auth(path);
+        let jwt = jwt.strip_prefix("Bearer ").unwrap();
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3, "{path}: {jwt}");
+        let b64 = |s: &str| data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).unwrap();
+        let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
+        let claims: Value = serde_json::from_slice(&b64(parts[1])).unwrap();
+        assert_eq!(header["alg"], "RS256", "{path}");
+        // the App's id (GitHub takes it as a number or a string), valid at most 10 minutes
+        assert_eq!(claims["iss"].to_string().trim_matches('"'), "123", "{path}");
+        let (iat, exp) = (
+            claims["iat"].as_i64().unwrap(),
+            claims["exp"].as_i64().unwrap(),
+        );
+        assert!(exp > iat && exp - iat <= 600, "{path}: {claims}");
+        // and openssl says the App's key signed it
+        let signed = dir.path().join("signed");
+        let sig = dir.path().join("sig");
+        std::fs::write(&signed, format!("{}.{}", parts[0], parts[1])).unwrap();
+        std::fs::write(&sig, b64(parts[2])).unwrap();
+        let ok = Command::new("openssl")
+            .args(["dgst", "-sha256", "-verify"])
+            .arg(&public)
+            .arg("-signature")
+            .arg(&sig)
+            .arg(&signed)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+    }
 }
