@@ -97,8 +97,13 @@ fn build_id() -> String {
 /// 128-bit FNV-1a of a text, as 32 hex digits: stable across builds and
 /// machines (file names here, idempotency keys in `post`). Not for secrets.
 pub fn digest(text: &str) -> String {
+    digest_bytes(text.as_bytes())
+}
+
+/// [`digest`] of bytes.
+pub fn digest_bytes(bytes: &[u8]) -> String {
     let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in text.bytes() {
+    for &b in bytes {
         h ^= u128::from(b);
         h = h.wrapping_mul(0x0000000001000000000000000000013B);
     }

@@ -23,6 +23,7 @@ pub struct Config {
     pub cache: CacheConfig,
     pub post: PostConfig,
     pub github: GitHubConfig,
+    pub watch: WatchConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -330,6 +331,89 @@ impl Default for EmailConfig {
             archive: String::new(),
         }
     }
+}
+
+/// `patchbot watch` (`[watch]` and its `[[watch.sources]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    /// The tree reviews apply to (a clone of the project); a source may name its own.
+    pub tree: String,
+    /// The tree profile (empty: detected from the tree).
+    pub profile: String,
+    /// Seconds between two rounds on a source (a source may set its own).
+    pub interval: u64,
+    /// A series with parts missing is reviewed this many minutes after its
+    /// last part arrived (0: only complete series are reviewed).
+    pub grace_minutes: u64,
+    /// The first round on a new source: `skip` takes in what the archive
+    /// holds and reviews only series that arrive later; `review` reviews every
+    /// complete series already there too.
+    pub backlog: String,
+    /// Review the pull requests `patchbot serve` queued.
+    pub github: bool,
+    /// The User-Agent of every request (empty: `patchbot/VERSION`).
+    pub user_agent: String,
+    /// At least this many milliseconds between two requests to one server.
+    pub min_request_interval_ms: u64,
+    /// Seconds a request may take.
+    pub timeout: u64,
+    /// After a failed round a source waits interval x 2^failures, at most this
+    /// many seconds.
+    pub max_backoff: u64,
+    pub sources: Vec<WatchSource>,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            tree: String::new(),
+            profile: String::new(),
+            interval: 300,
+            grace_minutes: 60,
+            backlog: "skip".into(),
+            github: true,
+            user_agent: String::new(),
+            min_request_interval_ms: 1000,
+            timeout: 60,
+            max_backoff: 3600,
+            sources: Vec::new(),
+        }
+    }
+}
+
+impl WatchConfig {
+    /// The User-Agent patchbot sends.
+    pub fn agent(&self) -> String {
+        if self.user_agent.is_empty() {
+            format!(
+                "patchbot/{} (+https://github.com/patchbot)",
+                env!("CARGO_PKG_VERSION")
+            )
+        } else {
+            self.user_agent.clone()
+        }
+    }
+}
+
+/// One archive `patchbot watch` polls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchSource {
+    /// The name the state store keeps its cursor under (unique).
+    pub name: String,
+    /// A public-inbox archive over HTTP (`https://lore.kernel.org/xen-devel/`).
+    pub url: String,
+    /// A local public-inbox archive or maildir.
+    pub path: String,
+    /// Seconds between rounds (0: `[watch] interval`).
+    pub interval: u64,
+    /// The tree for this source's series (empty: `[watch] tree`).
+    pub tree: String,
+    /// The profile (empty: `[watch] profile`).
+    pub profile: String,
+    /// `skip` or `review` (empty: `[watch] backlog`).
+    pub backlog: String,
 }
 
 /// The on-disk cache of base results (`[cache]`).

@@ -63,3 +63,21 @@ pub fn command_in(dir: &Path) -> Command {
     cmd.arg("-C").arg(dir);
     cmd
 }
+
+/// A hardened `git` command for `git fetch` into the repository at `git_dir`
+/// over HTTP(S) only (`patchbot watch`'s mirrors): the one place a protocol
+/// is allowed, with patchbot's User-Agent and a low-speed timeout.
+pub fn fetch_command(git_dir: &Path, agent: &str, timeout: std::time::Duration) -> Command {
+    let mut cmd = command(git_dir);
+    cmd.arg("-c")
+        .arg("protocol.http.allow=always")
+        .arg("-c")
+        .arg("protocol.https.allow=always")
+        .arg("-c")
+        .arg(format!("http.userAgent={agent}"))
+        .arg("-c")
+        .arg("http.lowSpeedLimit=1")
+        .arg("-c")
+        .arg(format!("http.lowSpeedTime={}", timeout.as_secs().max(1)));
+    cmd
+}

@@ -24,6 +24,7 @@ pub mod series;
 pub mod serve;
 pub mod state;
 pub mod tree;
+pub mod watch;
 
 use config::Config;
 use input::{Input, InputError};
@@ -105,6 +106,29 @@ pub fn assemble_with_workers(
     cfg: &Config,
     workers: usize,
 ) -> Result<series::Assembled, InputError> {
+    assemble_stream(cfg, workers, &mut |opts, f| {
+        for input in inputs {
+            input.read(opts, f)?;
+        }
+        Ok(())
+    })
+}
+
+/// What hands messages to [`assemble_stream`]: it calls its second argument
+/// once per message, in order.
+pub type MessageStream<'a> = dyn FnMut(
+        &ReadOptions,
+        &mut dyn FnMut(Result<mail::RawMessage, mail::ReadError>),
+    ) -> Result<(), InputError>
+    + 'a;
+
+/// [`assemble_with_workers`] over any stream of messages (`patchbot watch`
+/// reads its own from the state store).
+pub fn assemble_stream(
+    cfg: &Config,
+    workers: usize,
+    read: &mut MessageStream,
+) -> Result<series::Assembled, InputError> {
     use std::sync::mpsc::sync_channel;
 
     let opts = read_options(cfg);
@@ -114,11 +138,9 @@ pub fn assemble_with_workers(
     if workers <= 1 {
         // one core: threads would only add hand-offs
         let mut asm = series::Assembler::new(max_files);
-        for input in inputs {
-            input.read(&opts, &mut |raw| {
-                collect(&mut asm, digest(raw, &limits, mi, max_files))
-            })?;
-        }
+        read(&opts, &mut |raw| {
+            collect(&mut asm, digest(raw, &limits, mi, max_files))
+        })?;
         return Ok(asm.finish());
     }
     // Messages travel in batches, so threads hand off a few times per batch
@@ -159,22 +181,15 @@ pub fn assemble_with_workers(
         });
         let mut seq = 0usize;
         let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
-        let mut result = Ok(());
-        for input in inputs {
-            let read = input.read(&opts, &mut |raw| {
-                batch.push(raw);
-                if batch.len() == BATCH {
-                    // a send fails only if a worker died; the collector then stops early
-                    let _ = ins[seq % ins.len()]
-                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                    seq += 1;
-                }
-            });
-            if let Err(e) = read {
-                result = Err(e);
-                break;
+        let result = read(&opts, &mut |raw| {
+            batch.push(raw);
+            if batch.len() == BATCH {
+                // a send fails only if a worker died; the collector then stops early
+                let _ = ins[seq % ins.len()]
+                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                seq += 1;
             }
-        }
+        });
         if !batch.is_empty() {
             let _ = ins[seq % ins.len()].send(batch);
         }
@@ -235,4 +250,10 @@ pub fn patch_inputs(
             }
         })
         .collect())
+}
+
+/// Make ring rustls's crypto provider for HTTP clients that take the
+/// process-wide one (reqwest without a provider of its own). Idempotent.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -12,6 +12,8 @@ use patchbot::input::{Input, InputError};
 use patchbot::mail::Message;
 use patchbot::output;
 
+mod cli_watch;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -105,10 +107,11 @@ enum Command {
         /// Take a configured branch as it was when the series was sent.
         #[arg(long)]
         as_of: bool,
-        /// Which series of the INPUT, when it holds several (1-based, in the
-        /// order `patchbot series` prints them).
-        #[arg(long, value_name = "N")]
-        series: Option<usize>,
+        /// Which series of the INPUT, when it holds several: N (1-based, in the
+        /// order `patchbot series` prints them) or the Message-ID of its cover
+        /// letter or of one of its patches.
+        #[arg(long, value_name = "N|MSGID", value_parser = parse_pick)]
+        series: Option<Pick>,
         /// Also record the applied patches as commits on this new branch.
         #[arg(long, value_name = "NAME")]
         branch: Option<String>,
@@ -195,9 +198,10 @@ enum Command {
         /// Use this base instead of the chain.
         #[arg(long, value_name = "REV")]
         base: Option<String>,
-        /// When the input holds several series, review the Nth (1-based).
-        #[arg(long, value_name = "N")]
-        series: Option<usize>,
+        /// When the input holds several series, review the Nth (1-based), or the
+        /// one with this Message-ID (its cover letter's or one of its patches').
+        #[arg(long, value_name = "N|MSGID", value_parser = parse_pick)]
+        series: Option<Pick>,
         /// The tree profile from config.toml (default: detected).
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
@@ -295,6 +299,47 @@ enum Command {
         /// The address to listen on (HOST:PORT; port 0 picks one, printed).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+    /// Watch the configured archives and review each series once it is complete.
+    ///
+    /// Runs until SIGTERM or SIGINT (the review under way is finished first).
+    /// Each [[watch.sources]] entry of the configuration (a public-inbox
+    /// archive over HTTP, as lore.kernel.org serves it, or a local public-inbox
+    /// archive or maildir) is polled on its interval: new messages are taken
+    /// into the state store and its cursor moved in one transaction; a series
+    /// is reviewed once all its parts are there (or [watch] grace_minutes after
+    /// its last part arrived) and the review posted by the list's policy, as
+    /// `review --post` would; a new version is reviewed again (the follow-up
+    /// names what it resolved); patchbot's own mail, Auto-Submitted mail and
+    /// known bots are never answered. Pull requests `patchbot serve` queued are
+    /// reviewed too ([watch] github). A restart resumes from the cursors; a
+    /// review a kill interrupted is done again and its reply posted once. A
+    /// failed round backs off (interval x 2^failures, at most [watch]
+    /// max_backoff). Logs go to stderr.
+    #[command(after_help = EXIT_CODES)]
+    Watch {
+        /// One round on every source, then exit (for cron and systemd timers).
+        #[arg(long)]
+        once: bool,
+        /// Only the sources of these names (repeatable).
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+        /// Log every step, not only what changed.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// What the state store holds: sources, series followed, queued pull
+    /// requests, recent posts and errors.
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        /// How many recent series, posts and events to list.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        recent: usize,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// The on-disk cache of base results `review` keeps ([cache] in config.toml).
     ///
@@ -578,6 +623,24 @@ fn run(cli: Cli) -> u8 {
         ),
         Command::Cache { what } => cache_cmd(&cfg, what),
         Command::Serve { listen } => serve_cmd(&cfg, &listen),
+        Command::Watch {
+            once,
+            sources,
+            log_json,
+            verbose,
+        } => cli_watch::watch_cmd(
+            &cfg,
+            cli.config.as_deref(),
+            cli_watch::WatchFlags {
+                once,
+                sources,
+                log_json,
+                verbose,
+            },
+        ),
+        Command::Status { recent, format } => {
+            cli_watch::status_cmd(&cfg, recent, format.get() == Format::Json)
+        }
         Command::Lds {
             tree,
             rev,
@@ -735,6 +798,29 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+/// `--series`: the Nth series of the input, or the one with a Message-ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pick {
+    Nth(usize),
+    MessageId(String),
+}
+
+fn parse_pick(s: &str) -> Result<Pick, String> {
+    if let Ok(n) = s.parse::<usize>() {
+        return Ok(Pick::Nth(n));
+    }
+    let id = s.strip_prefix("id:").unwrap_or(s);
+    let id = id
+        .strip_prefix('<')
+        .and_then(|i| i.strip_suffix('>'))
+        .unwrap_or(id);
+    if id.contains('@') && !id.contains(char::is_whitespace) {
+        Ok(Pick::MessageId(id.to_string()))
+    } else {
+        Err(format!("{s:?}: a number (1-based) or a Message-ID"))
+    }
+}
+
 /// A series ready to apply: what `apply` and `kconfig --series` share.
 struct Ready {
     series: patchbot::series::Series,
@@ -778,7 +864,7 @@ fn prepare(
     tree: &std::path::Path,
     base: Option<&str>,
     as_of: bool,
-    which: Option<usize>,
+    which: Option<Pick>,
     branch: bool,
 ) -> Result<Ready, u8> {
     use patchbot::tree::{base as base_mod, TreeSource};
@@ -798,9 +884,27 @@ fn prepare(
             eprintln!("patchbot: no series in the input");
             return Err(INPUT);
         }
+        (Some(Pick::MessageId(id)), _) => {
+            let has = |s: &patchbot::series::Series| {
+                s.cover.as_ref().and_then(|c| c.message_id.as_deref()) == Some(id.as_str())
+                    || s.patches
+                        .iter()
+                        .any(|p| p.message_id.as_deref() == Some(id.as_str()))
+            };
+            // the newest version that has it (a re-roll carries older parts)
+            match report.series.iter().rposition(has) {
+                Some(i) => i,
+                None => {
+                    eprintln!(
+                        "patchbot: --series {id}: no series of the input has that Message-ID"
+                    );
+                    return Err(USAGE);
+                }
+            }
+        }
         (None, 1) => 0,
-        (Some(n), len) if n >= 1 && n <= len => n - 1,
-        (Some(n), len) => {
+        (Some(Pick::Nth(n)), len) if n >= 1 && n <= len => n - 1,
+        (Some(Pick::Nth(n)), len) => {
             eprintln!("patchbot: --series {n}: the input holds {len} series");
             return Err(USAGE);
         }
@@ -864,7 +968,7 @@ fn apply(
     tree: &std::path::Path,
     base: Option<&str>,
     as_of: bool,
-    which: Option<usize>,
+    which: Option<Pick>,
     branch: Option<String>,
     format: Format,
 ) -> u8 {
@@ -1582,26 +1686,6 @@ fn post_text(p: &PostReport) -> String {
     out
 }
 
-/// The series' identity across versions: its change-id, else its title and
-/// author (as b4 matches versions).
-fn series_key(s: &patchbot::series::Series) -> String {
-    match &s.base.change_id {
-        Some(c) => format!("change-id:{c}"),
-        None => format!(
-            "title:{}\nauthor:{}",
-            s.title
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase(),
-            s.author
-                .as_ref()
-                .map(|a| patchbot::maintainers::address_of(&a.to_string()))
-                .unwrap_or_default()
-        ),
-    }
-}
-
 /// Post the review (`review --post`): record it, decide, post exactly once.
 fn post_review(
     cfg: &Config,
@@ -1681,6 +1765,14 @@ fn post_review(
         Store::open(&path)
     }
     .map_err(|e| e.to_string())?;
+    // one poster at a time per store (a watcher's review left running after
+    // the watcher was killed, and the next watcher's): the second waits, then
+    // finds the first's posts recorded
+    let _posting = if dry {
+        None
+    } else {
+        patchbot::state::lock(&path.with_extension("post.lock"), true)?
+    };
     let transport = patchbot::post::Transport::from_config(
         &cfg.post.email,
         path.parent().unwrap_or(std::path::Path::new(".")),
@@ -1693,7 +1785,7 @@ fn post_review(
         patchbot::post::settle(&mut store, &transport, &cfg.post.from).map_err(|e| e.to_string())?
     };
     let s = &ready.series;
-    let key = series_key(s);
+    let key = s.key();
     // maintainers' answers in the thread: recorded for the series when a
     // maintainer of the touched files wrote them
     let mut refused = Vec::new();
@@ -2151,7 +2243,7 @@ fn review_cmd(
     inputs: &[String],
     tree: &std::path::Path,
     base: Option<&str>,
-    which: Option<usize>,
+    which: Option<Pick>,
     profile: Option<&str>,
     flags: ReviewFlags,
 ) -> u8 {

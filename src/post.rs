@@ -356,7 +356,7 @@ pub enum Outcome {
 /// A fault a crash test asks for (`PATCHBOT_TEST_CRASH=after-intent`,
 /// `after-send`; GitHub's steps in `github`): the process aborts there, as a
 /// kill would.
-pub(crate) fn crash_point(at: &str) {
+pub fn crash_point(at: &str) {
     if std::env::var("PATCHBOT_TEST_CRASH").is_ok_and(|v| v == at) {
         std::process::abort();
     }

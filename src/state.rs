@@ -78,6 +78,51 @@ const MIGRATIONS: &[&str] = &[
          state TEXT NOT NULL DEFAULT 'queued',
          received_at INTEGER NOT NULL
      );",
+    // 4: `patchbot watch`: sources with their cursors, the messages taken in,
+    // the series followed, and what happened (for `patchbot status`)
+    "CREATE TABLE watch_sources (
+         name TEXT PRIMARY KEY,
+         cursor TEXT NOT NULL DEFAULT '{}',
+         validators TEXT NOT NULL DEFAULT '{}',
+         rounds INTEGER NOT NULL DEFAULT 0,
+         last_round INTEGER,
+         failures INTEGER NOT NULL DEFAULT 0,
+         last_error TEXT,
+         dirty INTEGER NOT NULL DEFAULT 0,
+         planned INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE TABLE inbox (
+         id INTEGER PRIMARY KEY,
+         source TEXT NOT NULL,
+         message_id TEXT NOT NULL,
+         received INTEGER NOT NULL,
+         raw BLOB NOT NULL,
+         UNIQUE (source, message_id)
+     );
+     CREATE TABLE watched (
+         source TEXT NOT NULL,
+         anchor TEXT NOT NULL,
+         series_key TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         title TEXT NOT NULL,
+         author TEXT NOT NULL,
+         parts TEXT NOT NULL,
+         total INTEGER NOT NULL,
+         missing TEXT NOT NULL,
+         last_arrival INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         reviewed_parts TEXT,
+         result TEXT,
+         updated INTEGER NOT NULL,
+         PRIMARY KEY (source, anchor)
+     );
+     CREATE TABLE events (
+         id INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,
+         level TEXT NOT NULL,
+         source TEXT NOT NULL,
+         text TEXT NOT NULL
+     );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +165,51 @@ pub enum Intent {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// A post as `status` lists it: (sink, target, Message-ID, posted, time).
+pub type PostRow = (String, String, String, bool, i64);
+
+/// A watched source: its cursor and validators (JSON), rounds, failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceState {
+    pub name: String,
+    pub cursor: String,
+    pub validators: String,
+    pub rounds: u64,
+    pub last_round: Option<i64>,
+    pub failures: u32,
+    pub last_error: Option<String>,
+    /// A round has planned every series of it to the end (the backlog, if
+    /// skipped, is marked).
+    pub planned: bool,
+}
+
+/// A series `watch` follows, by its anchor (the Message-ID of its cover
+/// letter, else of its first patch).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Watched {
+    pub source: String,
+    pub anchor: String,
+    pub key: String,
+    pub version: u32,
+    pub title: String,
+    pub author: String,
+    /// The patches' Message-IDs, one per line, as last seen.
+    pub parts: String,
+    pub total: u32,
+    /// The missing parts' numbers, comma-separated.
+    pub missing: String,
+    /// When its newest part arrived.
+    pub last_arrival: i64,
+    /// `waiting` (for its parts), `reviewed`, `backlog` (there before the
+    /// source was first read, not reviewed), `failed`.
+    pub state: String,
+    /// The parts the last review saw.
+    pub reviewed_parts: Option<String>,
+    /// What the last review said (JSON), or why it failed.
+    pub result: Option<String>,
+    pub updated: i64,
 }
 
 /// One review of one version of a series, as recorded.
@@ -488,6 +578,324 @@ impl Store {
         Ok(rows)
     }
 
+    /// Mark a queued review done (`done`) or failed (`failed: why`).
+    pub fn finish_queued(&mut self, delivery: &str, state: &str) -> Result<(), StateError> {
+        self.conn.execute(
+            "UPDATE queue SET state = ?2 WHERE delivery = ?1",
+            params![delivery, state],
+        )?;
+        Ok(())
+    }
+
+    /// A watched source as the store has it (a new source: empty cursor).
+    pub fn source(&self, name: &str) -> Result<SourceState, StateError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT cursor, validators, rounds, last_round, failures, last_error, planned
+                 FROM watch_sources WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(SourceState {
+                        name: name.to_string(),
+                        cursor: r.get(0)?,
+                        validators: r.get(1)?,
+                        rounds: r.get::<_, i64>(2)? as u64,
+                        last_round: r.get(3)?,
+                        failures: r.get::<_, i64>(4)? as u32,
+                        last_error: r.get(5)?,
+                        planned: r.get::<_, i64>(6)? != 0,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(row.unwrap_or(SourceState {
+            name: name.to_string(),
+            cursor: "{}".into(),
+            validators: "{}".into(),
+            ..Default::default()
+        }))
+    }
+
+    /// Every watched source the store knows.
+    pub fn sources(&self) -> Result<Vec<SourceState>, StateError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name FROM watch_sources ORDER BY name")?;
+        let names = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        names.iter().map(|n| self.source(n)).collect()
+    }
+
+    /// Take in one round's new messages of a source and move its cursor, in
+    /// one transaction: after a crash either both happened or neither.
+    /// Messages already there (same Message-ID) are left as they are. How
+    /// many were new.
+    pub fn import(
+        &mut self,
+        source: &str,
+        messages: &[(String, Vec<u8>)],
+        received: i64,
+        cursor: &str,
+        validators: &str,
+    ) -> Result<usize, StateError> {
+        let tx = self.conn.transaction()?;
+        let mut new = 0;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT OR IGNORE INTO inbox (source, message_id, received, raw)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (id, raw) in messages {
+                new += ins.execute(params![source, id, received, raw])?;
+            }
+        }
+        // dirty: messages came that no finished plan has looked at yet
+        tx.execute(
+            "INSERT INTO watch_sources (name, cursor, validators, rounds, last_round, failures, dirty)
+             VALUES (?1, ?2, ?3, 1, ?4, 0, ?5)
+             ON CONFLICT (name) DO UPDATE SET cursor = ?2, validators = ?3,
+                 rounds = rounds + 1, last_round = ?4, failures = 0, last_error = NULL,
+                 dirty = max(dirty, ?5)",
+            params![source, cursor, validators, received, (new > 0) as i64],
+        )?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Record a failed round of a source (its cursor stays).
+    pub fn source_failed(&mut self, source: &str, why: &str) -> Result<u32, StateError> {
+        self.conn.execute(
+            "INSERT INTO watch_sources (name, failures, last_error, last_round)
+             VALUES (?1, 1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET failures = failures + 1, last_error = ?2,
+                 last_round = ?3",
+            params![source, why, now()],
+        )?;
+        self.event("error", source, why)?;
+        Ok(self.source(source)?.failures)
+    }
+
+    /// How many messages a source has taken in.
+    pub fn inbox_count(&self, source: &str) -> Result<u64, StateError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM inbox WHERE source = ?1",
+            [source],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Every message of a source, in the order taken in: (Message-ID, when
+    /// received, raw bytes), one at a time.
+    pub fn each_message(
+        &self,
+        source: &str,
+        mut f: impl FnMut(&str, i64, Vec<u8>),
+    ) -> Result<(), StateError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT message_id, received, raw FROM inbox WHERE source = ?1 ORDER BY id",
+        )?;
+        let mut rows = st.query([source])?;
+        while let Some(r) = rows.next()? {
+            f(&r.get::<_, String>(0)?, r.get(1)?, r.get(2)?);
+        }
+        Ok(())
+    }
+
+    /// When each message of a source arrived: Message-ID -> time.
+    pub fn arrivals(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, StateError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT message_id, received FROM inbox WHERE source = ?1")?;
+        let rows = st
+            .query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// One message's raw bytes.
+    pub fn message(&self, source: &str, message_id: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT raw FROM inbox WHERE source = ?1 AND message_id = ?2",
+                [source, message_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The series of a source as last recorded, by anchor.
+    pub fn watched(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::HashMap<String, Watched>, StateError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT anchor, series_key, version, title, author, parts, total, missing,
+                    last_arrival, state, reviewed_parts, result, updated
+             FROM watched WHERE source = ?1",
+        )?;
+        let rows = st
+            .query_map([source], |r| {
+                Ok(Watched {
+                    source: source.to_string(),
+                    anchor: r.get(0)?,
+                    key: r.get(1)?,
+                    version: r.get::<_, i64>(2)? as u32,
+                    title: r.get(3)?,
+                    author: r.get(4)?,
+                    parts: r.get(5)?,
+                    total: r.get::<_, i64>(6)? as u32,
+                    missing: r.get(7)?,
+                    last_arrival: r.get(8)?,
+                    state: r.get(9)?,
+                    reviewed_parts: r.get(10)?,
+                    result: r.get(11)?,
+                    updated: r.get(12)?,
+                })
+            })?
+            .map(|w| w.map(|w| (w.anchor.clone(), w)))
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Whether a source has work: messages no finished plan has looked at
+    /// (a round killed before its reviews were all recorded leaves them so),
+    /// series waiting for parts, or a review to retry.
+    pub fn has_pending(&self, source: &str) -> Result<bool, StateError> {
+        let dirty = self
+            .conn
+            .query_row(
+                "SELECT dirty FROM watch_sources WHERE name = ?1",
+                [source],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        Ok(dirty != 0
+            || self
+                .conn
+                .query_row(
+                    "SELECT 1 FROM watched WHERE source = ?1 AND state IN ('waiting', 'failed') LIMIT 1",
+                    [source],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+    }
+
+    /// Every series of the source's messages has been planned and each
+    /// review recorded: nothing left to look at until new messages come.
+    pub fn source_planned(&mut self, source: &str) -> Result<(), StateError> {
+        self.conn.execute(
+            "UPDATE watch_sources SET dirty = 0, planned = 1 WHERE name = ?1",
+            [source],
+        )?;
+        Ok(())
+    }
+
+    /// How many series of a source are in each state.
+    pub fn watched_counts(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StateError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT state, count(*) FROM watched WHERE source = ?1 GROUP BY state",
+        )?;
+        let rows = st
+            .query_map([source], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Record a followed series as it is now.
+    pub fn set_watched(&mut self, w: &Watched) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT INTO watched (source, anchor, series_key, version, title, author, parts,
+                 total, missing, last_arrival, state, reviewed_parts, result, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (source, anchor) DO UPDATE SET series_key = ?3, version = ?4,
+                 title = ?5, author = ?6, parts = ?7, total = ?8, missing = ?9,
+                 last_arrival = ?10, state = ?11, reviewed_parts = ?12, result = ?13,
+                 updated = ?14",
+            params![
+                w.source,
+                w.anchor,
+                w.key,
+                w.version,
+                w.title,
+                w.author,
+                w.parts,
+                w.total,
+                w.missing,
+                w.last_arrival,
+                w.state,
+                w.reviewed_parts,
+                w.result,
+                w.updated
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Record something that happened (`info`, `warning`, `error`).
+    pub fn event(&mut self, level: &str, source: &str, text: &str) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT INTO events (at, level, source, text) VALUES (?1, ?2, ?3, ?4)",
+            params![now(), level, source, text],
+        )?;
+        Ok(())
+    }
+
+    /// The latest events, newest first: (time, level, source, text).
+    pub fn events(&self, limit: usize) -> Result<Vec<(i64, String, String, String)>, StateError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, level, source, text FROM events ORDER BY id DESC LIMIT ?1")?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every followed series of every source, most recently changed first.
+    pub fn all_watched(&self, limit: usize) -> Result<Vec<Watched>, StateError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT source FROM watched ORDER BY source")?;
+        let sources = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut all = Vec::new();
+        for s in sources {
+            all.extend(self.watched(&s)?.into_values());
+        }
+        all.sort_by(|a, b| (b.updated, &b.anchor).cmp(&(a.updated, &a.anchor)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    /// The latest posts, newest first: (sink, target, Message-ID, posted, time).
+    pub fn recent_posts(&self, limit: usize) -> Result<Vec<PostRow>, StateError> {
+        let mut st = self.conn.prepare(
+            "SELECT sink, target, message_id, state = 'posted', coalesce(posted_at, created_at)
+             FROM posts ORDER BY coalesce(posted_at, created_at) DESC, key LIMIT ?1",
+        )?;
+        let rows = st
+            .query_map([limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// How many posts were made (all sinks).
     pub fn posted_count(&self) -> Result<u64, StateError> {
         let n: i64 = self.conn.query_row(
@@ -496,6 +904,36 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n.max(0) as u64)
+    }
+}
+
+/// An exclusive lock on a file next to the store (`flock`, released when
+/// the file is closed or the process ends, however it ends): `wait` blocks
+/// until it is free; otherwise Ok(None) when another process holds it.
+pub fn lock(path: &Path, wait: bool) -> Result<Option<std::fs::File>, String> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    loop {
+        // SAFETY: flock on a descriptor this function owns
+        if unsafe { libc::flock(f.as_raw_fd(), op) } == 0 {
+            return Ok(Some(f));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EWOULDBLOCK) if !wait => return Ok(None),
+            _ => return Err(format!("{}: {e}", path.display())),
+        }
     }
 }
 

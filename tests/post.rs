@@ -5,7 +5,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
+
+use common::{header, maildir_messages as messages, Smtp};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,30 +69,6 @@ impl Place {
         }
         (out.status.code(), v)
     }
-}
-
-/// The messages in a maildir's new/ and cur/.
-fn messages(maildir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for sub in ["new", "cur"] {
-        if let Ok(rd) = std::fs::read_dir(maildir.join(sub)) {
-            for e in rd {
-                out.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn header<'m>(msg: &'m str, name: &str) -> Vec<&'m str> {
-    let head = msg.split("\n\n").next().unwrap();
-    head.lines()
-        .filter_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-        .collect()
 }
 
 fn outcome_kinds(v: &serde_json::Value) -> Vec<String> {
@@ -427,76 +405,6 @@ fn a_crash_at_each_step_still_posts_exactly_once_to_the_outbox() {
             "{at}"
         );
         assert_eq!(messages(&p.outbox()).len(), 2, "{at}");
-    }
-}
-
-/// aiosmtpd on a loopback port, storing what it receives in a maildir.
-struct Smtp {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Smtp {
-    fn start() -> Option<Smtp> {
-        Smtp::start_with(&[])
-    }
-
-    /// aiosmtpd with extra arguments (TLS certificates).
-    fn start_with(extra: &[&std::ffi::OsStr]) -> Option<Smtp> {
-        let have = Command::new("/usr/bin/python3")
-            .args(["-c", "import aiosmtpd"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !common::reference_tool("aiosmtpd (Debian's python3-aiosmtpd)", have) {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let maildir = dir.path().join("received");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg("-l")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(extra)
-            .arg(&maildir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let s = Smtp {
-            child,
-            port,
-            maildir,
-            _dir: dir,
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(s);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        panic!("aiosmtpd did not start on port {port}");
-    }
-
-    /// One reply per review (the per-patch split is tested on the outbox).
-    fn config(&self) -> String {
-        format!(
-            "replies = \"one\"\n[post.email]\ntransport = \"smtp\"\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"plain\"\n",
-            self.port
-        )
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -35,6 +35,11 @@ pub enum Origin {
     Maildir { path: PathBuf },
     /// A message in a public-inbox epoch repository.
     PublicInbox { epoch: Arc<Path>, commit: String },
+    /// A message `patchbot watch` took in, in the state store.
+    Stored {
+        source: Arc<str>,
+        message_id: Arc<str>,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -61,6 +66,9 @@ impl fmt::Display for Origin {
             }
             Origin::PublicInbox { epoch, commit } => {
                 write!(f, "{} commit {commit}", epoch.display())
+            }
+            Origin::Stored { source, message_id } => {
+                write!(f, "<{message_id}> of watched source {source}")
             }
         }
     }

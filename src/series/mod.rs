@@ -217,6 +217,28 @@ pub struct Series {
     pub replies: Vec<Reply>,
 }
 
+impl Series {
+    /// The series' identity across versions: its change-id, else its title and
+    /// author (as b4 matches versions).
+    pub fn key(&self) -> String {
+        match &self.base.change_id {
+            Some(c) => format!("change-id:{c}"),
+            None => format!(
+                "title:{}\nauthor:{}",
+                self.title
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase(),
+                self.author
+                    .as_ref()
+                    .map(|a| crate::maintainers::address_of(&a.to_string()))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
 /// A problem that did not stop a message from being used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {

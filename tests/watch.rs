@@ -1,0 +1,529 @@
+//! `patchbot watch` end to end: a real public-inbox v2 archive (Debian's
+//! public-inbox: `public-inbox-init -V2`, `public-inbox-mda`, served by
+//! `public-inbox-httpd` on loopback) and a real SMTP server (aiosmtpd). A
+//! series delivered in parts is reviewed once complete and not before; its
+//! next version gets the follow-up; patchbot's own reply, delivered back into
+//! the archive, is not answered; a watcher killed mid-round, restarted,
+//! reviews nothing twice and skips nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{header, maildir_messages as received, Smtp};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+const LIST: &str = "xen-devel@lists.xenproject.org";
+
+/// A public-inbox v2 archive of our own, maybe served over HTTP.
+struct Inbox {
+    dir: tempfile::TempDir,
+    httpd: Option<(Child, u16)>,
+}
+
+impl Inbox {
+    fn new() -> Option<Inbox> {
+        let have = Command::new("public-inbox-init")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        if !common::reference_tool("public-inbox (Debian's public-inbox)", have) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let i = Inbox { dir, httpd: None };
+        let out = i
+            .pi("public-inbox-init")
+            .args(["-V2", "xen"])
+            .arg(i.dir.path().join("inbox"))
+            .args(["http://127.0.0.1/xen", LIST])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ok = i
+            .pi("git")
+            .arg("config")
+            .arg("-f")
+            .arg(i.dir.path().join("piconfig"))
+            .args(["publicinboxmda.spamcheck", "none"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        Some(i)
+    }
+
+    fn pi(&self, cmd: &str) -> Command {
+        let mut c = Command::new(cmd);
+        c.env("HOME", self.dir.path())
+            .env("PI_CONFIG", self.dir.path().join("piconfig"));
+        c
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("inbox")
+    }
+
+    /// Deliver one message as the list's mail server would.
+    fn deliver(&self, msg: &[u8]) {
+        use std::io::Write;
+        let mut c = self
+            .pi("public-inbox-mda")
+            .arg("--no-precheck")
+            .env("ORIGINAL_RECIPIENT", LIST)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(msg).unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `public-inbox-httpd` on a loopback port; the inbox's base URL.
+    fn serve(&mut self) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = self
+            .pi("public-inbox-httpd")
+            .arg("-l")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.httpd = Some((child, port));
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return format!("http://127.0.0.1:{port}/xen/");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("public-inbox-httpd did not start on port {port}");
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        if let Some((c, _)) = &mut self.httpd {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The messages of an mbox, split as `git mailsplit` splits them.
+fn split(mbox: &str) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("git")
+        .arg("mailsplit")
+        .arg(format!("-o{}", dir.path().display()))
+        .arg(root().join("examples").join(mbox))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+fn subject(msg: &[u8]) -> String {
+    let t = String::from_utf8_lossy(msg);
+    t.lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A state store and a config for `watch`.
+struct Watcher {
+    dir: tempfile::TempDir,
+}
+
+impl Watcher {
+    fn new(source: &str, extra: &str) -> Watcher {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = format!(
+            "[post]\nstate = \"{}\"\nfrom = \"patchbot <patchbot@example.org>\"\n{extra}\n\
+             [watch]\ntree = \"{}\"\nbacklog = \"review\"\nmin_request_interval_ms = 0\n\
+             interval = 1\n\
+             [[watch.sources]]\nname = \"xen-devel\"\n{source}\n",
+            dir.path().join("state.sqlite").display(),
+            root().join("examples/xen-tree").display()
+        );
+        std::fs::write(dir.path().join("config.toml"), cfg).unwrap();
+        Watcher { dir }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = common::patchbot();
+        c.arg("--config").arg(self.dir.path().join("config.toml"));
+        c
+    }
+
+    /// `watch --once`, which must succeed; its log.
+    fn once(&self) -> String {
+        self.once_env(&[])
+    }
+
+    fn once_env(&self, env: &[(&str, &str)]) -> String {
+        let mut c = self.command();
+        c.args(["watch", "--once"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{log}");
+        log
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let out = self.command().args(["status", "--json"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+const COVER_V4: &str = "<20231215090211.4021-1-rosa.perez@example.org>";
+
+#[test]
+fn a_series_is_reviewed_once_complete_followed_up_and_its_own_reply_is_not_answered() {
+    let Some(smtp) = Smtp::start() else { return };
+    let Some(mut inbox) = Inbox::new() else {
+        return;
+    };
+    let url = inbox.serve();
+    let w = Watcher::new(&format!("url = \"{url}\""), &smtp.config());
+    let v4 = split("xen-function-alignment.mbox");
+    // the cover letter and two of the four patches
+    let (first, rest): (Vec<_>, Vec<_>) = v4.iter().partition(|m| {
+        let s = subject(m);
+        !s.starts_with("Re:") && ["0/4", "1/4", "2/4"].iter().any(|n| s.contains(n))
+    });
+    assert_eq!(first.len(), 3);
+    for m in &first {
+        inbox.deliver(m);
+    }
+    let log = w.once();
+    assert!(log.contains("messages taken in"), "{log}");
+    assert!(!log.contains("reviewing"), "{log}");
+    assert!(
+        received(&smtp.maildir).is_empty(),
+        "reviewed before it was complete"
+    );
+    let st = w.status();
+    assert_eq!(st["sources"][0]["messages"], 3);
+    assert_eq!(st["sources"][0]["series"]["waiting"], 1, "{st}");
+    // the other parts (and the replies): now it is complete
+    for m in &rest {
+        inbox.deliver(m);
+    }
+    let log = w.once();
+    assert!(log.contains("reviewing"), "{log}");
+    let got = received(&smtp.maildir);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(header(&got[0], "In-Reply-To"), [COVER_V4]);
+    assert_eq!(
+        header(&got[0], "Subject"),
+        ["Re: xen: enforce a minimum function alignment for livepatch"]
+    );
+    let rcpt = header(&got[0], "X-RcptTo").join(",");
+    for a in ["rosa.perez@example.org", LIST] {
+        assert!(rcpt.contains(a), "{a} not in {rcpt}");
+    }
+    assert!(
+        got[0].contains("It has 4 questions or findings"),
+        "{}",
+        got[0]
+    );
+    // nothing new: nothing reviewed, nothing sent
+    let log = w.once();
+    assert!(!log.contains("reviewing"), "{log}");
+    // patchbot's own reply comes back through the list: not answered
+    let own = got[0]
+        .split_once('\n')
+        .filter(|(first, _)| first.starts_with("From "))
+        .map_or(got[0].as_str(), |(_, rest)| rest);
+    inbox.deliver(own.as_bytes());
+    let log = w.once();
+    assert!(log.contains("new=1"), "{log}");
+    assert!(!log.contains("reviewing"), "{log}");
+    assert_eq!(received(&smtp.maildir).len(), 1);
+    // v5: reviewed, and the follow-up says what it resolved
+    for m in split("xen-function-alignment-v5.mbox") {
+        inbox.deliver(&m);
+    }
+    let log = w.once();
+    assert!(log.contains("version=5"), "{log}");
+    let got = received(&smtp.maildir);
+    assert_eq!(got.len(), 2, "{got:?}");
+    let follow = got
+        .iter()
+        .find(|m| !header(m, "In-Reply-To").contains(&COVER_V4))
+        .unwrap();
+    assert!(follow.contains("Resolved since v4"), "{follow}");
+    let st = w.status();
+    assert_eq!(st["sources"][0]["series"]["reviewed"], 2, "{st}");
+    assert!(st["events"].as_array().unwrap().is_empty(), "{st}");
+}
+
+#[test]
+fn a_series_missing_a_part_is_reviewed_after_the_grace_period() {
+    let Some(inbox) = Inbox::new() else { return };
+    let w = Watcher::new(
+        &format!("path = \"{}\"", inbox.path().display()),
+        "[post.email]\ntransport = \"outbox\"\n",
+    );
+    let outbox = w.dir.path().join("outbox");
+    for m in split("xen-function-alignment.mbox") {
+        if !subject(&m).contains("4/4") {
+            inbox.deliver(&m);
+        }
+    }
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let log = w.once_env(&[("PATCHBOT_NOW", &t0.to_string())]);
+    assert!(!log.contains("reviewing"), "{log}");
+    // 59 minutes on: still waiting
+    let log = w.once_env(&[("PATCHBOT_NOW", &(t0 + 59 * 60).to_string())]);
+    assert!(!log.contains("reviewing"), "{log}");
+    assert!(received(&outbox).is_empty());
+    // past the hour: reviewed as far as it goes
+    let log = w.once_env(&[("PATCHBOT_NOW", &(t0 + 61 * 60 + 5).to_string())]);
+    assert!(log.contains("partial=true"), "{log}");
+    assert!(!received(&outbox).is_empty());
+    let st = w.status();
+    assert_eq!(st["series"][0]["state"], "reviewed", "{st}");
+}
+
+/// Series of the bundled examples that draw findings, so each gets a reply.
+const SERIES: &[&str] = &[
+    "common-section-one-arch.mbox",
+    "section-end-missing.mbox",
+    "shadowed-section.mbox",
+    "typo-config-symbol.mbox",
+];
+
+/// What each reply answers, sorted: one entry per reply received.
+fn answered(maildir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = received(maildir)
+        .iter()
+        .map(|m| header(m, "In-Reply-To").join(" "))
+        .collect();
+    v.sort();
+    v
+}
+
+fn deliver_all(inbox: &Inbox) {
+    for s in SERIES {
+        for m in split(s) {
+            inbox.deliver(&m);
+        }
+    }
+}
+
+#[test]
+fn a_watcher_killed_mid_round_and_restarted_reviews_nothing_twice_and_skips_nothing() {
+    let Some(reference) = Inbox::new() else {
+        return;
+    };
+    let Some(smtp_ref) = Smtp::start() else {
+        return;
+    };
+    deliver_all(&reference);
+    let w = Watcher::new(
+        &format!("path = \"{}\"", reference.path().display()),
+        &smtp_ref.config(),
+    );
+    w.once();
+    let want = answered(&smtp_ref.maildir);
+    assert_eq!(want.len(), SERIES.len(), "{want:?}");
+
+    // killed between a review (posted) and its record: the next run records
+    // it without posting again
+    let Some(inbox) = Inbox::new() else { return };
+    let Some(smtp) = Smtp::start() else { return };
+    deliver_all(&inbox);
+    let w = Watcher::new(
+        &format!("path = \"{}\"", inbox.path().display()),
+        &smtp.config(),
+    );
+    let out = w
+        .command()
+        .args(["watch", "--once"])
+        .env("PATCHBOT_TEST_CRASH", "watch-after-review")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "the crash point aborts");
+    assert_eq!(answered(&smtp.maildir).len(), 1);
+    w.once();
+    assert_eq!(answered(&smtp.maildir), want);
+
+    // SIGKILL at a moment we do not choose: as soon as the first reply is in
+    let Some(inbox) = Inbox::new() else { return };
+    let Some(smtp) = Smtp::start() else { return };
+    deliver_all(&inbox);
+    let w = Watcher::new(
+        &format!("path = \"{}\"", inbox.path().display()),
+        &smtp.config(),
+    );
+    let mut child = w
+        .command()
+        .arg("watch")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while answered(&smtp.maildir).is_empty() && t.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = answered(&smtp.maildir).len();
+    assert!((1..=SERIES.len()).contains(&after_kill));
+    w.once();
+    assert_eq!(answered(&smtp.maildir), want);
+    // and once more: nothing
+    w.once();
+    assert_eq!(answered(&smtp.maildir), want);
+}
+
+#[test]
+fn sigterm_stops_the_watcher_after_the_step_under_way() {
+    let Some(inbox) = Inbox::new() else { return };
+    inbox.deliver(&split("typo-config-symbol.mbox")[0]);
+    let w = Watcher::new(
+        &format!("path = \"{}\"", inbox.path().display()),
+        "[post.email]\ntransport = \"outbox\"\n",
+    );
+    let mut child = w
+        .command()
+        .arg("watch")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let t = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("stopped"), "{log}");
+    // a second watcher on the same store is refused while one runs
+    let mut first = w
+        .command()
+        .arg("watch")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let out = w.command().args(["watch", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another patchbot watch"));
+    first.kill().unwrap();
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_bad_configuration_is_refused_clearly() {
+    let w = Watcher::new("url = \"ftp://example.org/\"", "");
+    let out = w.command().args(["watch", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not http(s)"));
+    let w = Watcher::new("path = \"/nonexistent/inbox\"", "");
+    let out = w.command().args(["watch", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("neither a maildir nor a public-inbox"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_the_round_and_is_reported() {
+    // a port nothing listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let w = Watcher::new(&format!("url = \"http://127.0.0.1:{port}/xen/\""), "");
+    let out = w.command().args(["watch", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let st = w.status();
+    assert_eq!(st["sources"][0]["failures"], 1, "{st}");
+    assert!(
+        st["sources"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("manifest.js.gz"),
+        "{st}"
+    );
+    assert_eq!(st["events"][0]["level"], "error");
+}
+
+#[test]
+fn the_backlog_is_taken_in_but_not_reviewed_by_default_and_its_next_version_is() {
+    let Some(inbox) = Inbox::new() else { return };
+    for m in split("xen-function-alignment.mbox") {
+        inbox.deliver(&m);
+    }
+    let w = Watcher::new(
+        &format!("path = \"{}\"\nbacklog = \"skip\"", inbox.path().display()),
+        "[post.email]\ntransport = \"outbox\"\n",
+    );
+    let outbox = w.dir.path().join("outbox");
+    let log = w.once();
+    assert!(log.contains("backlog taken in"), "{log}");
+    assert!(received(&outbox).is_empty());
+    assert_eq!(w.status()["sources"][0]["series"]["backlog"], 1);
+    for m in split("xen-function-alignment-v5.mbox") {
+        inbox.deliver(&m);
+    }
+    let log = w.once();
+    assert!(log.contains("version=5"), "{log}");
+    // v5 resolves what v4 had, but v4 was never reviewed: nothing to follow up
+    let st = w.status();
+    assert_eq!(st["sources"][0]["series"]["reviewed"], 1, "{st}");
+    assert_eq!(st["sources"][0]["series"]["backlog"], 1, "{st}");
+}
