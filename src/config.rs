@@ -24,6 +24,7 @@ pub struct Config {
     pub post: PostConfig,
     pub github: GitHubConfig,
     pub watch: WatchConfig,
+    pub digest: DigestConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -392,6 +393,32 @@ impl WatchConfig {
             )
         } else {
             self.user_agent.clone()
+        }
+    }
+}
+
+/// `patchbot digest` (`[digest]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestConfig {
+    /// A series with no message for this many days is stale.
+    pub stale_days: u64,
+    /// `--format email`: `maintainers` (one digest to each maintainer, of
+    /// their areas) or `list` (one digest of everything to `list`).
+    pub to: String,
+    /// The address of the list digest (`to = "list"`).
+    pub list: String,
+    /// The tree whose MAINTAINERS is read (empty: `[watch] tree`).
+    pub tree: String,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            stale_days: 14,
+            to: "maintainers".into(),
+            list: String::new(),
+            tree: String::new(),
         }
     }
 }

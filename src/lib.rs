@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod config;
 pub mod diff;
+pub mod digest;
 pub mod git;
 pub mod github;
 pub mod glob;

@@ -12,6 +12,7 @@ use patchbot::input::{Input, InputError};
 use patchbot::mail::Message;
 use patchbot::output;
 
+mod cli_digest;
 mod cli_watch;
 
 const EXIT_CODES: &str = "\
@@ -331,6 +332,42 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// The maintainers' triage digest: every open series of the watched lists
+    /// and what it needs next.
+    ///
+    /// Made from what `patchbot watch` took in (the state store) and the
+    /// tree's MAINTAINERS (--tree, else [digest] tree, else [watch] tree). Per
+    /// series one line: version, title, author, age, whether it applies and
+    /// its findings open (and resolved since the previous version), the
+    /// trailers collected (Xen's `# area` scoping honoured) and whose ack is
+    /// still needed under MAINTAINERS' check-in rules (the most specific
+    /// section's maintainers approve a file; someone other than the author
+    /// approves each patch). Sections by action: ready to commit, needs an
+    /// ack, needs review, findings open, does not apply, stale (no message
+    /// for [digest] stale_days), superseded; oldest first inside each; and
+    /// what changed since the last digest recorded (--record, or every
+    /// digest sent by email). --format email sends one digest to each
+    /// maintainer of their areas (or one to the list: [digest] to = "list")
+    /// through [post.email], at most once a day per recipient.
+    #[command(after_help = EXIT_CODES)]
+    Digest {
+        /// Only series with a message since this date (YYYY-MM-DD or
+        /// YYYY-MM-DDTHH:MM:SSZ, UTC).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only series in areas this address maintains.
+        #[arg(long, value_name = "EMAIL")]
+        maintainer: Option<String>,
+        /// text, html (one self-contained page), json, or email (send it).
+        #[arg(long, value_enum, default_value_t = cli_digest::DigestFormat::Text)]
+        format: cli_digest::DigestFormat,
+        /// The tree whose MAINTAINERS is read.
+        #[arg(long, value_name = "REPO")]
+        tree: Option<PathBuf>,
+        /// Record this digest, so the next one says what changed since.
+        #[arg(long)]
+        record: bool,
+    },
     /// What the state store holds: sources, series followed, queued pull
     /// requests, recent posts and errors.
     #[command(after_help = EXIT_CODES)]
@@ -636,6 +673,22 @@ fn run(cli: Cli) -> u8 {
                 sources,
                 log_json,
                 verbose,
+            },
+        ),
+        Command::Digest {
+            since,
+            maintainer,
+            format,
+            tree,
+            record,
+        } => cli_digest::digest_cmd(
+            &cfg,
+            cli_digest::DigestFlags {
+                since,
+                maintainer,
+                format,
+                tree,
+                record,
             },
         ),
         Command::Status { recent, format } => {

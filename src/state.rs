@@ -116,6 +116,12 @@ const MIGRATIONS: &[&str] = &[
          updated INTEGER NOT NULL,
          PRIMARY KEY (source, anchor)
      );
+     CREATE TABLE digests (
+         id INTEGER PRIMARY KEY,
+         target TEXT NOT NULL,
+         at INTEGER NOT NULL,
+         snapshot TEXT NOT NULL
+     );
      CREATE TABLE events (
          id INTEGER PRIMARY KEY,
          at INTEGER NOT NULL,
@@ -839,6 +845,64 @@ impl Store {
                 w.result,
                 w.updated
             ],
+        )?;
+        Ok(())
+    }
+
+    /// The findings of the latest review of one version of a series:
+    /// (fingerprint, rule, severity, message); None when it was not reviewed.
+    pub fn findings_of(
+        &self,
+        key: &str,
+        version: u32,
+    ) -> Result<Option<Vec<[String; 4]>>, StateError> {
+        let review: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT r.id FROM reviews r JOIN series s ON s.id = r.series_id
+                 WHERE s.key = ?1 AND s.version = ?2 ORDER BY r.id DESC LIMIT 1",
+                params![key, version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(review) = review else {
+            return Ok(None);
+        };
+        let mut st = self.conn.prepare_cached(
+            "SELECT fingerprint, rule, severity, message FROM findings WHERE review_id = ?1
+             ORDER BY fingerprint",
+        )?;
+        let rows = st
+            .query_map([review], |r| {
+                Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(rows))
+    }
+
+    /// The last digest recorded for a target (a maintainer's address, or
+    /// `all`): (when, its snapshot as JSON).
+    pub fn last_digest(&self, target: &str) -> Result<Option<(i64, String)>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT at, snapshot FROM digests WHERE target = ?1 ORDER BY id DESC LIMIT 1",
+                [target],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Record a digest made for a target.
+    pub fn record_digest(
+        &mut self,
+        target: &str,
+        at: i64,
+        snapshot: &str,
+    ) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT INTO digests (target, at, snapshot) VALUES (?1, ?2, ?3)",
+            params![target, at, snapshot],
         )?;
         Ok(())
     }

@@ -493,23 +493,7 @@ pub fn plan(
     first: bool,
     skip_backlog: bool,
 ) -> Result<Plan, String> {
-    let name: std::sync::Arc<str> = source.into();
-    let assembled = crate::assemble_stream(cfg, 1, &mut |_opts, f| {
-        store
-            .each_message(source, |id, _, bytes| {
-                f(Ok(RawMessage {
-                    origin: Origin::Stored {
-                        source: name.clone(),
-                        message_id: id.into(),
-                    },
-                    bytes,
-                    removed: false,
-                }))
-            })
-            .map_err(|e| crate::input::InputError::Unreadable(e.to_string()))
-    })
-    .map_err(|e| e.to_string())?;
-    let report = assembled.report();
+    let report = assemble_source(store, cfg, source)?;
     let arrivals = store.arrivals(source).map_err(|e| e.to_string())?;
     let known = store.watched(source).map_err(|e| e.to_string())?;
     let grace = cfg.watch.grace_minutes as i64 * 60;
@@ -599,6 +583,34 @@ pub fn plan(
     plan.jobs
         .sort_by(|a, b| (a.row.last_arrival, &a.anchor).cmp(&(b.row.last_arrival, &b.anchor)));
     Ok(plan)
+}
+
+/// The series of everything a source has taken in.
+pub fn assemble_source(
+    store: &Store,
+    cfg: &Config,
+    source: &str,
+) -> Result<crate::series::Report, String> {
+    let name: std::sync::Arc<str> = source.into();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let assembled = crate::assemble_stream(cfg, workers, &mut |_opts, f| {
+        store
+            .each_message(source, |id, _, bytes| {
+                f(Ok(RawMessage {
+                    origin: Origin::Stored {
+                        source: name.clone(),
+                        message_id: id.into(),
+                    },
+                    bytes,
+                    removed: false,
+                }))
+            })
+            .map_err(|e| crate::input::InputError::Unreadable(e.to_string()))
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(assembled.report())
 }
 
 /// The messages of a series (cover, patches, and the replies to them) as an
