@@ -188,6 +188,7 @@ pub fn watch_cmd(cfg: &Config, config_path: Option<&Path>, flags: WatchFlags) ->
         None
     };
     install_signals();
+    let progress = !flags.log_json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -213,7 +214,15 @@ pub fn watch_cmd(cfg: &Config, config_path: Option<&Path>, flags: WatchFlags) ->
             if !flags.once && Instant::now() < src.due {
                 continue;
             }
-            let failures = match round(cfg, &mut store, src, &state_dir, http.as_mut(), &runner) {
+            let failures = match round(
+                cfg,
+                &mut store,
+                src,
+                &state_dir,
+                http.as_mut(),
+                &runner,
+                progress,
+            ) {
                 Ok(()) => 0,
                 Err(e) => {
                     error!(source = %src.cfg.name, "{e}");
@@ -263,6 +272,7 @@ fn round(
     state_dir: &Path,
     http: Option<&mut watch::Http>,
     runner: &Runner,
+    progress: bool,
 ) -> Result<(), String> {
     let name = &src.cfg.name;
     let state = store.source(name).map_err(|e| e.to_string())?;
@@ -301,20 +311,45 @@ fn round(
     if first && plan.backlog > 0 {
         info!(source = %name, series = plan.backlog, "backlog taken in, not reviewed ([watch] backlog = \"skip\")");
     }
+    // a backlog reviewed at a terminal: a progress bar instead of a line a review
+    let bar = (progress && plan.jobs.len() > 1).then(|| {
+        let b = indicatif::ProgressBar::new(plan.jobs.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} series, {elapsed} ({eta} left) {wide_msg}",
+        ) {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b.set_prefix(name.clone());
+        b
+    });
     for job in &plan.jobs {
         if stopping() {
             info!("stopping: the remaining series wait for the next run");
             break;
         }
-        info!(source = %name, series = %job.title, version = job.version, partial = job.partial, "reviewing");
+        match &bar {
+            Some(b) => b.set_message(format!("v{} {}", job.version, job.title)),
+            None => {
+                info!(source = %name, series = %job.title, version = job.version, partial = job.partial, "reviewing")
+            }
+        }
         let result = runner.review(job, &src.tree, &src.profile);
         // the crash tests kill here: reviewed and posted, not yet recorded
         patchbot::post::crash_point("watch-after-review");
-        match &result {
-            Ok(summary) => info!(source = %name, series = %job.title, "{summary}"),
-            Err(e) => error!(source = %name, series = %job.title, "review failed: {e}"),
+        match (&result, &bar) {
+            (Ok(summary), None) => info!(source = %name, series = %job.title, "{summary}"),
+            (Ok(_), Some(b)) => b.inc(1),
+            (Err(e), Some(b)) => {
+                b.suspend(|| error!(source = %name, series = %job.title, "review failed: {e}"));
+                b.inc(1);
+            }
+            (Err(e), None) => error!(source = %name, series = %job.title, "review failed: {e}"),
         }
         watch::finish(store, job, result).map_err(|e| e.to_string())?;
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+        info!(source = %name, series = plan.jobs.len(), "reviewed");
     }
     if !stopping() {
         store.source_planned(name).map_err(|e| e.to_string())?;

@@ -20,7 +20,8 @@ Exit codes:
   0  success
   1  review --fail-on: a finding at least that severe; kconfig conf: conf's own failure
   2  usage or configuration error
-  3  an INPUT could not be read, or names a kind not implemented yet
+  3  an INPUT could not be read, or names a kind not implemented yet; watch --once:
+     a round failed (status says why)
   4  done, but some messages could not be read (they are listed)
   5  the series does not apply (the report says which patch and why)
   6  review --post: the review could not be posted (it stays queued in the state store)

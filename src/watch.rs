@@ -321,7 +321,8 @@ pub fn poll(
 
 fn take(polled: &mut Polled, raw: Result<RawMessage, crate::mail::ReadError>) {
     match raw {
-        Ok(r) if r.removed => {}
+        // a removal, or a commit that erased its message (public-inbox-purge)
+        Ok(r) if r.removed || r.bytes.iter().all(u8::is_ascii_whitespace) => {}
         Ok(r) => {
             let id = message_id(&r.bytes);
             polled.messages.push((id, r.bytes));

@@ -76,22 +76,16 @@ impl Inbox {
 
     /// Deliver one message as the list's mail server would.
     fn deliver(&self, msg: &[u8]) {
-        use std::io::Write;
-        let mut c = self
-            .pi("public-inbox-mda")
-            .arg("--no-precheck")
-            .env("ORIGINAL_RECIPIENT", LIST)
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin.take().unwrap().write_all(msg).unwrap();
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut c = self.pi("public-inbox-mda");
+        c.arg("--no-precheck").env("ORIGINAL_RECIPIENT", LIST);
+        feed(c, msg);
+    }
+
+    /// Erase a message and its history (`public-inbox-purge` rewrites the epoch).
+    fn purge(&self, msg: &[u8]) {
+        let mut c = self.pi("public-inbox-purge");
+        c.arg(self.path());
+        feed(c, msg);
     }
 
     /// `public-inbox-httpd` on a loopback port; the inbox's base URL.
@@ -127,6 +121,24 @@ impl Drop for Inbox {
             let _ = c.wait();
         }
     }
+}
+
+/// Run a public-inbox tool on one message, which must succeed.
+fn feed(mut c: Command, msg: &[u8]) {
+    use std::io::Write;
+    let mut c = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(msg).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The messages of an mbox, split as `git mailsplit` splits them.
@@ -526,4 +538,144 @@ fn the_backlog_is_taken_in_but_not_reviewed_by_default_and_its_next_version_is()
     let st = w.status();
     assert_eq!(st["sources"][0]["series"]["reviewed"], 1, "{st}");
     assert_eq!(st["sources"][0]["series"]["backlog"], 1, "{st}");
+}
+
+#[test]
+fn a_rewritten_epoch_is_read_again_and_nothing_is_taken_in_twice() {
+    let Some(mut inbox) = Inbox::new() else {
+        return;
+    };
+    let url = inbox.serve();
+    let w = Watcher::new(
+        &format!("url = \"{url}\""),
+        "[post.email]\ntransport = \"outbox\"\n",
+    );
+    let msgs = split("xen-function-alignment.mbox");
+    for m in &msgs[..3] {
+        inbox.deliver(m);
+    }
+    w.once();
+    assert_eq!(w.status()["sources"][0]["messages"], 3);
+    // the second message is purged: the epoch's history is rewritten
+    inbox.purge(&msgs[1]);
+    for m in &msgs[3..5] {
+        inbox.deliver(m);
+    }
+    let log = w.once();
+    assert!(log.contains("rewritten"), "{log}");
+    let st = w.status();
+    // the three kept, the purged one not lost from the store, the two new ones once
+    assert_eq!(st["sources"][0]["messages"], 5, "{st}");
+    assert_eq!(st["sources"][0]["failures"], 0, "{st}");
+    assert!(
+        st["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["level"] == "warning" && e["text"].as_str().unwrap().contains("rewritten")),
+        "{st}"
+    );
+}
+
+/// A tiny HTTP server answering the manifest: 304 when the request carries
+/// the ETag it gave. It records every request's head.
+fn manifest_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        // a manifest naming one epoch that does not exist: fetching it fails
+        let body = flate_gzip(br#"{"/xen/git/0.git":{"fingerprint":"abc","modified":1}}"#);
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let fresh = head.to_ascii_lowercase().contains("if-none-match: \"v1\"");
+            log.lock().unwrap().push(head);
+            let resp = if fresh {
+                b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            } else {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            };
+            let _ = s.write_all(&resp);
+        }
+    });
+    (port, seen)
+}
+
+/// gzip by the system's gzip (the test has no compressor of its own).
+fn flate_gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut c = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(data).unwrap();
+    c.wait_with_output().unwrap().stdout
+}
+
+#[test]
+fn requests_carry_the_user_agent_and_the_validators_of_the_last_answer() {
+    let (port, seen) = manifest_server();
+    let w = Watcher::new(&format!("url = \"http://127.0.0.1:{port}/xen/\""), "");
+    // the epoch cannot be fetched: the round fails, the manifest was read
+    let out = w.command().args(["watch", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let heads = seen.lock().unwrap().clone();
+    assert!(
+        heads[0].starts_with("GET /xen/manifest.js.gz "),
+        "{heads:?}"
+    );
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("user-agent: patchbot/"),
+        "{heads:?}"
+    );
+    let st = w.status();
+    assert!(
+        st["sources"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("git fetch"),
+        "{st}"
+    );
+}
+
+#[test]
+fn a_conditional_request_is_answered_not_modified() {
+    let (port, seen) = manifest_server();
+    let cfg = patchbot::config::WatchConfig {
+        min_request_interval_ms: 0,
+        ..Default::default()
+    };
+    let mut http = patchbot::watch::Http::new(&cfg).unwrap();
+    let url = format!("http://127.0.0.1:{port}/xen/manifest.js.gz");
+    let none = patchbot::watch::Validators::default();
+    let (body, etag, _) = http.get_conditional(&url, &none).unwrap().unwrap();
+    assert_eq!(&body[..2], b"\x1f\x8b");
+    assert_eq!(etag.as_deref(), Some("\"v1\""));
+    let v = patchbot::watch::Validators {
+        etag,
+        ..Default::default()
+    };
+    assert!(http.get_conditional(&url, &v).unwrap().is_none());
+    let heads = seen.lock().unwrap().clone();
+    assert!(
+        heads[1]
+            .to_ascii_lowercase()
+            .contains("if-none-match: \"v1\""),
+        "{heads:?}"
+    );
 }
