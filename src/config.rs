@@ -25,6 +25,7 @@ pub struct Config {
     pub github: GitHubConfig,
     pub watch: WatchConfig,
     pub digest: DigestConfig,
+    pub remote: RemoteConfig,
     pub profiles: BTreeMap<String, Profile>,
     pub toolchains: BTreeMap<String, ToolchainConfig>,
 }
@@ -393,6 +394,61 @@ impl WatchConfig {
             )
         } else {
             self.user_agent.clone()
+        }
+    }
+}
+
+/// Fetching threads by Message-ID or URL (`[remote]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteConfig {
+    /// public-inbox servers a bare Message-ID is looked up on, in order.
+    pub servers: Vec<String>,
+    /// Lists tried on each server before `/all/`.
+    pub lists: Vec<String>,
+    /// Seconds a request may take.
+    pub timeout: u64,
+    /// A `Retry-After` up to this many seconds is waited out (twice at most).
+    pub max_retry_wait: u64,
+    /// The User-Agent (empty: `patchbot/VERSION`).
+    pub user_agent: String,
+    /// Where fetched threads are kept (empty: `threads/` in the cache
+    /// directory, `[cache] dir` or the user cache directory).
+    pub cache_dir: String,
+    /// Look for newer versions of the series on the server (by title).
+    pub check_newer: bool,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> Self {
+        RemoteConfig {
+            servers: vec!["https://lore.kernel.org/".into()],
+            lists: Vec::new(),
+            timeout: 30,
+            max_retry_wait: 30,
+            user_agent: String::new(),
+            cache_dir: String::new(),
+            check_newer: true,
+        }
+    }
+}
+
+impl RemoteConfig {
+    /// The User-Agent patchbot sends.
+    pub fn agent(&self) -> String {
+        if self.user_agent.is_empty() {
+            WatchConfig::default().agent()
+        } else {
+            self.user_agent.clone()
+        }
+    }
+
+    /// The directory of fetched threads.
+    pub fn cache_dir(&self) -> Option<std::path::PathBuf> {
+        if self.cache_dir.is_empty() {
+            crate::cache::default_dir().map(|d| d.join("threads"))
+        } else {
+            Some(std::path::PathBuf::from(&self.cache_dir))
         }
     }
 }

@@ -145,12 +145,13 @@ impl Input {
                 what: "GitHub pull requests as mail (`patchbot review github:...` reviews them)",
                 input: format!("github:{owner}/{repo}#{number}"),
             }),
+            // the CLI fetches these into a file first (crate::remote)
             Input::Url(u) => Err(InputError::NotImplemented {
-                what: "archive URLs (fetching threads over HTTP)",
+                what: "archive URLs here (fetch the thread first)",
                 input: u.clone(),
             }),
             Input::MessageId(id) => Err(InputError::NotImplemented {
-                what: "Message-ID lookups (fetching threads from a public-inbox server)",
+                what: "Message-IDs here (fetch the thread first)",
                 input: id.clone(),
             }),
         }

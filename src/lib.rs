@@ -19,6 +19,7 @@ pub mod maintainers;
 pub mod output;
 pub mod post;
 pub mod rebuild;
+pub mod remote;
 pub mod review;
 pub mod rules;
 pub mod series;

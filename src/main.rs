@@ -30,8 +30,11 @@ INPUT is `-` (standard input: one message or an mbox) or resolved in this order:
   1. an existing path: a file is one message (.eml, .patch) or an mbox (it
      starts with a `From ` line, or is named *.mbox); a directory is a maildir (cur/, new/) or a public-inbox
      archive (git/N.git, or a single epoch repository);
-  2. github:OWNER/REPO#N (a pull request; `review` only) or an archive URL (not implemented yet);
-  3. a bare Message-ID: <id@host>, id@host or id:id@host (not implemented yet).";
+  2. github:OWNER/REPO#N (a pull request; `review` only), or an archive URL
+     (https://lore.kernel.org/LIST/MSGID/, .../r/MSGID, https://patch.msgid.link/MSGID):
+     the thread is fetched as mbox from the server ([remote]), /LIST/ then /all/;
+  3. a bare Message-ID: <id@host>, id@host or id:id@host, fetched the same way from
+     the [remote] servers. Fetched threads are cached; --offline reads the cache only.";
 
 /// patchbot reviews patch series from mailing lists and GitHub pull requests.
 ///
@@ -46,6 +49,11 @@ struct Cli {
     /// key by key).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+
+    /// A Message-ID or archive URL is read from the cache of fetched threads
+    /// only; no server is asked.
+    #[arg(long, global = true)]
+    offline: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -114,6 +122,10 @@ enum Command {
         /// letter or of one of its patches.
         #[arg(long, value_name = "N|MSGID", value_parser = parse_pick)]
         series: Option<Pick>,
+        /// The series of this version (a thread fetched by Message-ID holds
+        /// every version sent into it; the newest is taken by default).
+        #[arg(long = "version", value_name = "N", conflicts_with = "series")]
+        version_n: Option<u32>,
         /// Also record the applied patches as commits on this new branch.
         #[arg(long, value_name = "NAME")]
         branch: Option<String>,
@@ -204,6 +216,10 @@ enum Command {
         /// one with this Message-ID (its cover letter's or one of its patches').
         #[arg(long, value_name = "N|MSGID", value_parser = parse_pick)]
         series: Option<Pick>,
+        /// The series of this version (a thread fetched by Message-ID holds
+        /// every version sent into it; the newest is taken by default).
+        #[arg(long = "version", value_name = "N", conflicts_with = "series")]
+        version_n: Option<u32>,
         /// The tree profile from config.toml (default: detected).
         #[arg(long, value_name = "NAME")]
         profile: Option<String>,
@@ -621,7 +637,55 @@ fn input_error(e: &InputError) -> u8 {
     INPUT
 }
 
+/// `--offline`: set once, before any input is resolved.
+static OFFLINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Where a thread fetched by Message-ID or URL came from (for the newer-version check).
+struct Fetched {
+    msgid: String,
+    url: String,
+}
+
+/// Resolve an INPUT; a Message-ID or archive URL is fetched as its thread's
+/// mbox into the cache of fetched threads and read from there.
+fn resolve_input(cfg: &Config, arg: &str, fetched: &mut Vec<Fetched>) -> Result<Input, u8> {
+    let input = Input::resolve(arg).map_err(|e| input_error(&e))?;
+    let target = match patchbot::remote::target(&input) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(input),
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            return Err(USAGE);
+        }
+    };
+    let offline = OFFLINE.load(std::sync::atomic::Ordering::Relaxed);
+    match patchbot::remote::fetch_thread(&cfg.remote, &target, offline) {
+        Ok(f) => {
+            eprintln!(
+                "patchbot: the thread of <{}> {} {}",
+                target.msgid,
+                if f.from_cache {
+                    "from the cache of"
+                } else {
+                    "fetched from"
+                },
+                f.url
+            );
+            fetched.push(Fetched {
+                msgid: target.msgid,
+                url: f.url,
+            });
+            Ok(Input::File(f.path))
+        }
+        Err(e) => {
+            eprintln!("patchbot: {e}");
+            Err(INPUT)
+        }
+    }
+}
+
 fn run(cli: Cli) -> u8 {
+    OFFLINE.store(cli.offline, std::sync::atomic::Ordering::Relaxed);
     let cfg = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -636,6 +700,7 @@ fn run(cli: Cli) -> u8 {
             tree,
             base,
             series,
+            version_n,
             profile,
             all,
             fail_on,
@@ -648,7 +713,7 @@ fn run(cli: Cli) -> u8 {
             &inputs,
             &tree,
             base.as_deref(),
-            series,
+            version_n.map(Pick::Version).or(series),
             profile.as_deref(),
             ReviewFlags {
                 all,
@@ -754,9 +819,9 @@ fn run(cli: Cli) -> u8 {
             index,
             format,
         } => {
-            let input = match Input::resolve(&input) {
+            let input = match resolve_input(&cfg, &input, &mut Vec::new()) {
                 Ok(i) => i,
-                Err(e) => return input_error(&e),
+                Err(code) => return code,
             };
             let opts = patchbot::read_options(&cfg);
             let mut raws = Vec::new();
@@ -804,6 +869,7 @@ fn run(cli: Cli) -> u8 {
             base,
             as_of,
             series,
+            version_n,
             branch,
             format,
         } => apply(
@@ -812,16 +878,16 @@ fn run(cli: Cli) -> u8 {
             &tree,
             base.as_deref(),
             as_of,
-            series,
+            version_n.map(Pick::Version).or(series),
             branch,
             format.get(),
         ),
         Command::Series { inputs, format } => {
             let mut resolved = Vec::new();
             for i in &inputs {
-                match Input::resolve(i) {
+                match resolve_input(&cfg, i, &mut Vec::new()) {
                     Ok(x) => resolved.push(x),
-                    Err(e) => return input_error(&e),
+                    Err(code) => return code,
                 }
             }
             let assembled = match patchbot::assemble(&resolved, &cfg) {
@@ -857,6 +923,8 @@ fn run(cli: Cli) -> u8 {
 enum Pick {
     Nth(usize),
     MessageId(String),
+    /// `--version N`: the series of that version.
+    Version(u32),
 }
 
 fn parse_pick(s: &str) -> Result<Pick, String> {
@@ -923,15 +991,32 @@ fn prepare(
 ) -> Result<Ready, u8> {
     use patchbot::tree::{base as base_mod, TreeSource};
     let mut resolved = Vec::new();
+    let mut fetched = Vec::new();
     for i in inputs {
-        match Input::resolve(i) {
-            Ok(x) => resolved.push(x),
-            Err(e) => return Err(input_error(&e)),
-        }
+        resolved.push(resolve_input(cfg, i, &mut fetched)?);
     }
     let mut report = match patchbot::assemble(&resolved, cfg) {
         Ok(r) => r.report(),
         Err(e) => return Err(input_error(&e)),
+    };
+    // a thread fetched by Message-ID: its newest version unless told otherwise
+    let which = match (which, fetched.first()) {
+        (Some(w), _) => Some(w),
+        (None, Some(f)) if report.series.len() > 1 => {
+            let has = |s: &patchbot::series::Series| {
+                s.cover.as_ref().and_then(|c| c.message_id.as_deref()) == Some(f.msgid.as_str())
+                    || s.patches
+                        .iter()
+                        .any(|p| p.message_id.as_deref() == Some(f.msgid.as_str()))
+            };
+            report
+                .series
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, s)| (s.version, has(s), std::cmp::Reverse(*i)))
+                .map(|(i, _)| Pick::Nth(i + 1))
+        }
+        (None, _) => None,
     };
     let index = match (which, report.series.len()) {
         (_, 0) => {
@@ -956,6 +1041,21 @@ fn prepare(
                 }
             }
         }
+        (Some(Pick::Version(v)), _) => match report.series.iter().rposition(|s| s.version == v) {
+            Some(i) => i,
+            None => {
+                let have: Vec<String> = report
+                    .series
+                    .iter()
+                    .map(|s| format!("v{}", s.version))
+                    .collect();
+                eprintln!(
+                    "patchbot: --version {v}: the input holds {}",
+                    have.join(", ")
+                );
+                return Err(USAGE);
+            }
+        },
         (None, 1) => 0,
         (Some(Pick::Nth(n)), len) if n >= 1 && n <= len => n - 1,
         (Some(Pick::Nth(n)), len) => {
@@ -971,6 +1071,22 @@ fn prepare(
         }
     };
     let series = report.series.swap_remove(index);
+    // b4's check: is there a newer version on the server than the thread has?
+    if let (Some(f), true, false) = (
+        fetched.first(),
+        cfg.remote.check_newer,
+        OFFLINE.load(std::sync::atomic::Ordering::Relaxed),
+    ) {
+        if let Some(newer) =
+            patchbot::remote::newer_versions(&cfg.remote, &f.url, &series.title, series.version)
+        {
+            for (v, link) in newer {
+                eprintln!(
+                    "patchbot: note: the server has a newer version of this series, v{v}: {link}"
+                );
+            }
+        }
+    }
     let source = match TreeSource::open(tree) {
         Ok(r) => r,
         Err(e) => {

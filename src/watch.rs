@@ -144,7 +144,9 @@ impl Http {
         if let Some(m) = &v.last_modified {
             req = req.header("If-Modified-Since", m);
         }
-        let resp = req.send().map_err(|e| format!("{url}: {}", plain(&e)))?;
+        let resp = req
+            .send()
+            .map_err(|e| format!("{url}: {}", plain_error(&e)))?;
         let status = resp.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(None);
@@ -167,7 +169,7 @@ impl Http {
         let (etag, modified) = (header("etag"), header("last-modified"));
         let body = resp
             .bytes()
-            .map_err(|e| format!("{url}: {}", plain(&e)))?
+            .map_err(|e| format!("{url}: {}", plain_error(&e)))?
             .to_vec();
         Ok(Some((body, etag, modified)))
     }
@@ -177,7 +179,7 @@ impl Http {
 pub type Fresh = (Vec<u8>, Option<String>, Option<String>);
 
 /// An error with its causes, on one line.
-fn plain(e: &dyn std::error::Error) -> String {
+pub fn plain_error(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {

@@ -27,24 +27,9 @@ impl Place {
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(md.join(sub)).unwrap();
         }
-        let split = dir.path().join("split");
-        std::fs::create_dir_all(&split).unwrap();
         for (k, s) in series.iter().enumerate() {
-            let out = Command::new("git")
-                .arg("mailsplit")
-                .arg(format!("-o{}", split.display()))
-                .arg(root().join("examples").join(s))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            for e in std::fs::read_dir(&split).unwrap() {
-                let e = e.unwrap();
-                let name = format!("{k}-{}", e.file_name().to_string_lossy());
-                std::fs::rename(e.path(), md.join("new").join(name)).unwrap();
+            for (n, m) in common::split(s).iter().enumerate() {
+                std::fs::write(md.join("new").join(format!("{k}-{n:04}")), m).unwrap();
             }
         }
         let cfg = format!(
@@ -172,19 +157,11 @@ fn a_recorded_digest_is_the_base_of_the_next_ones_changes() {
     assert!(again.contains("nothing changed"), "{again}");
     // v5 arrives: v4 moves to superseded, v5 is new
     let md = p.dir.path().join("list/new");
-    let out = Command::new("git")
-        .arg("mailsplit")
-        .arg(format!("-o{}", md.display()))
-        .arg(root().join("examples/xen-function-alignment-v5.mbox"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    for e in std::fs::read_dir(&md).unwrap() {
-        let e = e.unwrap();
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.len() == 4 {
-            std::fs::rename(e.path(), md.join(format!("v5-{n}"))).unwrap();
-        }
+    for (n, m) in common::split("xen-function-alignment-v5.mbox")
+        .iter()
+        .enumerate()
+    {
+        std::fs::write(md.join(format!("v5-{n:04}")), m).unwrap();
     }
     let out = p.cmd().args(["watch", "--once"]).output().unwrap();
     assert!(out.status.success());

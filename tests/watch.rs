@@ -8,155 +8,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{header, maildir_messages as received, Smtp};
+use common::{header, maildir_messages as received, split, Inbox, Smtp, LIST};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-const LIST: &str = "xen-devel@lists.xenproject.org";
-
-/// A public-inbox v2 archive of our own, maybe served over HTTP.
-struct Inbox {
-    dir: tempfile::TempDir,
-    httpd: Option<(Child, u16)>,
-}
-
-impl Inbox {
-    fn new() -> Option<Inbox> {
-        let have = Command::new("public-inbox-init")
-            .arg("--help")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        if !common::reference_tool("public-inbox (Debian's public-inbox)", have) {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let i = Inbox { dir, httpd: None };
-        let out = i
-            .pi("public-inbox-init")
-            .args(["-V2", "xen"])
-            .arg(i.dir.path().join("inbox"))
-            .args(["http://127.0.0.1/xen", LIST])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ok = i
-            .pi("git")
-            .arg("config")
-            .arg("-f")
-            .arg(i.dir.path().join("piconfig"))
-            .args(["publicinboxmda.spamcheck", "none"])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        Some(i)
-    }
-
-    fn pi(&self, cmd: &str) -> Command {
-        let mut c = Command::new(cmd);
-        c.env("HOME", self.dir.path())
-            .env("PI_CONFIG", self.dir.path().join("piconfig"));
-        c
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("inbox")
-    }
-
-    /// Deliver one message as the list's mail server would.
-    fn deliver(&self, msg: &[u8]) {
-        let mut c = self.pi("public-inbox-mda");
-        c.arg("--no-precheck").env("ORIGINAL_RECIPIENT", LIST);
-        feed(c, msg);
-    }
-
-    /// Erase a message and its history (`public-inbox-purge` rewrites the epoch).
-    fn purge(&self, msg: &[u8]) {
-        let mut c = self.pi("public-inbox-purge");
-        c.arg(self.path());
-        feed(c, msg);
-    }
-
-    /// `public-inbox-httpd` on a loopback port; the inbox's base URL.
-    fn serve(&mut self) -> String {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = self
-            .pi("public-inbox-httpd")
-            .arg("-l")
-            .arg(format!("http://127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.httpd = Some((child, port));
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return format!("http://127.0.0.1:{port}/xen/");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("public-inbox-httpd did not start on port {port}");
-    }
-}
-
-impl Drop for Inbox {
-    fn drop(&mut self) {
-        if let Some((c, _)) = &mut self.httpd {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Run a public-inbox tool on one message, which must succeed.
-fn feed(mut c: Command, msg: &[u8]) {
-    use std::io::Write;
-    let mut c = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(msg).unwrap();
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The messages of an mbox, split as `git mailsplit` splits them.
-fn split(mbox: &str) -> Vec<Vec<u8>> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("git")
-        .arg("mailsplit")
-        .arg(format!("-o{}", dir.path().display()))
-        .arg(root().join("examples").join(mbox))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
 }
 
 fn subject(msg: &[u8]) -> String {
@@ -587,7 +446,7 @@ fn manifest_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let log = seen.clone();
     std::thread::spawn(move || {
         // a manifest naming one epoch that does not exist: fetching it fails
-        let body = flate_gzip(br#"{"/xen/git/0.git":{"fingerprint":"abc","modified":1}}"#);
+        let body = common::gzip(br#"{"/xen/git/0.git":{"fingerprint":"abc","modified":1}}"#);
         for s in listener.incoming() {
             let Ok(mut s) = s else { continue };
             let mut buf = [0u8; 4096];
@@ -610,19 +469,6 @@ fn manifest_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         }
     });
     (port, seen)
-}
-
-/// gzip by the system's gzip (the test has no compressor of its own).
-fn flate_gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut c = Command::new("gzip")
-        .arg("-c")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(data).unwrap();
-    c.wait_with_output().unwrap().stdout
 }
 
 #[test]

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// The patchbot binary built for these tests, with a clean environment.
 pub fn patchbot() -> Command {
@@ -176,4 +177,162 @@ pub fn header<'m>(msg: &'m str, name: &str) -> Vec<&'m str> {
             n.eq_ignore_ascii_case(name).then(|| v.trim())
         })
         .collect()
+}
+
+pub const LIST: &str = "xen-devel@lists.xenproject.org";
+
+/// A public-inbox v2 archive of our own, maybe served over HTTP.
+pub struct Inbox {
+    dir: tempfile::TempDir,
+    httpd: Option<(Child, u16)>,
+}
+
+impl Inbox {
+    pub fn new() -> Option<Inbox> {
+        let have = Command::new("public-inbox-init")
+            .arg("--help")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        if !reference_tool("public-inbox (Debian's public-inbox)", have) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let i = Inbox { dir, httpd: None };
+        let out = i
+            .pi("public-inbox-init")
+            .args(["-V2", "xen"])
+            .arg(i.dir.path().join("inbox"))
+            .args(["http://127.0.0.1/xen", LIST])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ok = i
+            .pi("git")
+            .arg("config")
+            .arg("-f")
+            .arg(i.dir.path().join("piconfig"))
+            .args(["publicinboxmda.spamcheck", "none"])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        Some(i)
+    }
+
+    pub fn pi(&self, cmd: &str) -> Command {
+        let mut c = Command::new(cmd);
+        c.env("HOME", self.dir.path())
+            .env("PI_CONFIG", self.dir.path().join("piconfig"));
+        c
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("inbox")
+    }
+
+    /// Deliver one message as the list's mail server would.
+    pub fn deliver(&self, msg: &[u8]) {
+        let mut c = self.pi("public-inbox-mda");
+        c.arg("--no-precheck").env("ORIGINAL_RECIPIENT", LIST);
+        feed(c, msg);
+    }
+
+    /// Erase a message and its history (`public-inbox-purge` rewrites the epoch).
+    pub fn purge(&self, msg: &[u8]) {
+        let mut c = self.pi("public-inbox-purge");
+        c.arg(self.path());
+        feed(c, msg);
+    }
+
+    /// `public-inbox-httpd` on a loopback port; the inbox's base URL.
+    pub fn serve(&mut self) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = self
+            .pi("public-inbox-httpd")
+            .arg("-l")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.httpd = Some((child, port));
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return format!("http://127.0.0.1:{port}/xen/");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("public-inbox-httpd did not start on port {port}");
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        if let Some((c, _)) = &mut self.httpd {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Run a public-inbox tool on one message, which must succeed.
+pub fn feed(mut c: Command, msg: &[u8]) {
+    use std::io::Write;
+    let mut c = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(msg).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The messages of an mbox, split as `git mailsplit` splits them.
+pub fn split(mbox: &str) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("git")
+        .arg("mailsplit")
+        .arg(format!("-o{}", dir.path().display()))
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(mbox),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+/// gzip by the system's gzip (the tests have no compressor of their own).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut c = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(data).unwrap();
+    c.wait_with_output().unwrap().stdout
 }
