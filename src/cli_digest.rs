@@ -301,6 +301,7 @@ pub fn digest_cmd(cfg: &Config, flags: DigestFlags) -> u8 {
         _ => print(&super::json_string(&serde_json::json!({
             "at": patchbot::series::rfc3339(at),
             "changes": changes,
+            "by_area": digest::by_area(&entries),
             "series": entries,
         }))),
     };

@@ -343,6 +343,27 @@ fn age(now: i64, then: i64) -> String {
     }
 }
 
+/// The open series grouped by maintainer area (the most specific MAINTAINERS
+/// sections of the files they touch), areas in name order: area → (one line
+/// per series with its action).
+pub fn by_area(entries: &[Entry]) -> BTreeMap<String, Vec<(Action, String)>> {
+    let mut out: BTreeMap<String, Vec<(Action, String)>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.action != Action::Superseded) {
+        let what = format!("v{} {}", e.item.version, e.item.title);
+        let areas: Vec<&str> = if e.areas.is_empty() {
+            vec!["(no MAINTAINERS section)"]
+        } else {
+            e.areas.iter().map(String::as_str).collect()
+        };
+        for a in areas {
+            out.entry(a.to_string())
+                .or_default()
+                .push((e.action, what.clone()));
+        }
+    }
+    out
+}
+
 /// One line about a series.
 fn line(e: &Entry, now: i64) -> String {
     let i = &e.item;
@@ -410,6 +431,16 @@ pub fn text(entries: &[Entry], changes: &Changes, now: i64, title: &str) -> Stri
         }
         for t in &changes.gone {
             out.push_str(&format!("  no longer open: {t}\n"));
+        }
+    }
+    let areas = by_area(entries);
+    if !areas.is_empty() {
+        out.push_str("\nBy area:\n");
+        for (area, list) in &areas {
+            out.push_str(&format!("  {area} ({})\n", list.len()));
+            for (a, what) in list {
+                out.push_str(&format!("    {what} [{}]\n", a.title().to_lowercase()));
+            }
         }
     }
     for a in Action::ALL {
@@ -514,6 +545,27 @@ pub fn html(entries: &[Entry], changes: &Changes, now: i64, title: &str) -> Stri
             o.push_str(&format!("<li>no longer open: {}</li>\n", esc(t)));
         }
         o.push_str("</ul></section>\n");
+    }
+    let areas = by_area(entries);
+    if !areas.is_empty() {
+        o.push_str("<section id=\"by-area\"><h2>By area</h2>\n<table>\n<tr><th>Area</th><th>Open series</th></tr>\n");
+        for (area, list) in &areas {
+            let items: String = list
+                .iter()
+                .map(|(a, what)| {
+                    format!(
+                        "<li>{} <span class=\"badge\">{}</span></li>",
+                        esc(what),
+                        a.title()
+                    )
+                })
+                .collect();
+            o.push_str(&format!(
+                "<tr class=\"area\"><td>{}</td><td><ul class=\"t\">{items}</ul></td></tr>\n",
+                esc(area)
+            ));
+        }
+        o.push_str("</table></section>\n");
     }
     for a in Action::ALL {
         let these: Vec<&Entry> = entries.iter().filter(|e| e.action == a).collect();
@@ -790,7 +842,13 @@ F:\t*/
         );
         assert_eq!(c.gone, ["v1 old"]);
         assert!(c.new.is_empty());
+        let areas = by_area(std::slice::from_ref(&a));
+        assert_eq!(
+            areas["X86 ARCHITECTURE"],
+            [(Action::NeedsReview, "v1 t".to_string())]
+        );
         let h = html(&[a], &c, 10, "Digest <x>");
+        assert!(h.contains("id=\"by-area\""));
         assert!(h.contains("<title>Digest &lt;x&gt;</title>"));
         assert!(h.contains("id=\"needs-review\""));
     }

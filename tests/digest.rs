@@ -124,6 +124,21 @@ fn the_digest_sorts_series_by_what_they_need_and_says_whose_ack_is_missing() {
         .iter()
         .any(|t| t == "Acked-by: Priya Raman <priya.raman@example.com> # arm"));
     assert_eq!(v5["reviewed"]["resolved"], 4, "{v5}");
+    // grouped by area: RISC-V has v5 only (v4 left riscv out); x86's
+    // livepatch.c is LIVEPATCH's (more specific than X86 ARCHITECTURE's)
+    assert_eq!(
+        v["by_area"]["RISC-V"],
+        serde_json::json!([["needs-ack", format!("v5 {TITLE}")]]),
+        "{}",
+        v["by_area"]
+    );
+    let livepatch = v["by_area"]["LIVEPATCH"].as_array().unwrap();
+    assert_eq!(livepatch.len(), 1, "{}", v["by_area"]);
+    assert_eq!(livepatch[0][0], "findings-open");
+    assert_eq!(
+        v["by_area"]["X86 ARCHITECTURE"].as_array().unwrap().len(),
+        1
+    );
     // sections in order: needs an ack before findings open before superseded
     let text = p.digest(&[]);
     let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} not in {text}"));
@@ -270,7 +285,7 @@ fn the_html_digest_renders_in_a_browser() {
     };
     // the DOM the browser built from the page
     let dom = String::from_utf8(browse(&["--dump-dom"]).stdout).unwrap();
-    for id in ["needs-ack", "findings-open", "superseded"] {
+    for id in ["by-area", "needs-ack", "findings-open", "superseded"] {
         assert!(
             dom.contains(&format!("<section id=\"{id}\">")),
             "{id} not in {dom}"
