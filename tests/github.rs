@@ -754,3 +754,63 @@ fn a_github_app_mints_an_installation_token_with_a_signed_jwt() {
         );
     }
 }
+
+#[test]
+fn a_pull_request_serve_queued_is_reviewed_by_watch_once() {
+    if !common::git_available() {
+        return;
+    }
+    let (_d, tree, base, head) = repo();
+    let state = tempfile::tempdir().unwrap();
+    let fake = Fake::start();
+    let cfg = state.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[post]\nstate = \"{}\"\n[github]\napi = \"{}\"\n[watch]\ntree = \"{}\"\n",
+            state.path().join("state.sqlite").display(),
+            fake.server.uri(),
+            tree.display()
+        ),
+    )
+    .unwrap();
+    fake.first_post(&base, &head);
+    // as `patchbot serve` queues a pull_request delivery
+    let mut store = patchbot::state::Store::open(&state.path().join("state.sqlite")).unwrap();
+    assert!(store
+        .enqueue("delivery-1", "xen-project/xen", 7, &head)
+        .unwrap());
+    drop(store);
+    let watch = || {
+        common::patchbot()
+            .env("GITHUB_TOKEN", "test-token")
+            .arg("--config")
+            .arg(&cfg)
+            .args(["watch", "--once"])
+            .output()
+            .unwrap()
+    };
+    let out = watch();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let order = order_of(&fake.calls());
+    let r = "/repos/xen-project/xen";
+    assert!(
+        order.contains(&("POST".into(), format!("{r}/check-runs"))),
+        "{order:?}"
+    );
+    assert!(
+        order.contains(&("POST".into(), format!("{r}/issues/7/comments"))),
+        "{order:?}"
+    );
+    let store = patchbot::state::Store::open(&state.path().join("state.sqlite")).unwrap();
+    assert!(store.queued().unwrap().is_empty());
+    // the queue is worked off: the next round asks GitHub nothing
+    let before = fake.calls().len();
+    let out = watch();
+    assert!(out.status.success());
+    assert_eq!(fake.calls().len(), before);
+}
