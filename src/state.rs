@@ -114,6 +114,7 @@ const MIGRATIONS: &[&str] = &[
          reviewed_parts TEXT,
          result TEXT,
          updated INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
          PRIMARY KEY (source, anchor)
      );
      CREATE TABLE digests (
@@ -209,13 +210,17 @@ pub struct Watched {
     /// When its newest part arrived.
     pub last_arrival: i64,
     /// `waiting` (for its parts), `reviewed`, `backlog` (there before the
-    /// source was first read, not reviewed), `failed`.
+    /// source was first read, not reviewed), `failed` (retried next round),
+    /// `gave-up` (failed too often; retried when its parts change).
     pub state: String,
     /// The parts the last review saw.
     pub reviewed_parts: Option<String>,
     /// What the last review said (JSON), or why it failed.
     pub result: Option<String>,
     pub updated: i64,
+    /// Failed reviews of these parts in a row (at [`crate::watch::MAX_ATTEMPTS`]
+    /// the series is `gave-up` until its parts change).
+    pub attempts: u32,
 }
 
 /// One review of one version of a series, as recorded.
@@ -743,7 +748,7 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, Watched>, StateError> {
         let mut st = self.conn.prepare_cached(
             "SELECT anchor, series_key, version, title, author, parts, total, missing,
-                    last_arrival, state, reviewed_parts, result, updated
+                    last_arrival, state, reviewed_parts, result, updated, attempts
              FROM watched WHERE source = ?1",
         )?;
         let rows = st
@@ -763,6 +768,7 @@ impl Store {
                     reviewed_parts: r.get(10)?,
                     result: r.get(11)?,
                     updated: r.get(12)?,
+                    attempts: r.get::<_, i64>(13)? as u32,
                 })
             })?
             .map(|w| w.map(|w| (w.anchor.clone(), w)))
@@ -823,12 +829,12 @@ impl Store {
     pub fn set_watched(&mut self, w: &Watched) -> Result<(), StateError> {
         self.conn.execute(
             "INSERT INTO watched (source, anchor, series_key, version, title, author, parts,
-                 total, missing, last_arrival, state, reviewed_parts, result, updated)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 total, missing, last_arrival, state, reviewed_parts, result, updated, attempts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT (source, anchor) DO UPDATE SET series_key = ?3, version = ?4,
                  title = ?5, author = ?6, parts = ?7, total = ?8, missing = ?9,
                  last_arrival = ?10, state = ?11, reviewed_parts = ?12, result = ?13,
-                 updated = ?14",
+                 updated = ?14, attempts = ?15",
             params![
                 w.source,
                 w.anchor,
@@ -843,7 +849,8 @@ impl Store {
                 w.state,
                 w.reviewed_parts,
                 w.result,
-                w.updated
+                w.updated,
+                w.attempts
             ],
         )?;
         Ok(())

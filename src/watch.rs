@@ -545,6 +545,9 @@ pub fn plan(
             reviewed_parts: before.and_then(|b| b.reviewed_parts.clone()),
             result: before.and_then(|b| b.result.clone()),
             updated: now,
+            attempts: before
+                .filter(|b| b.parts == parts)
+                .map_or(0, |b| b.attempts),
         };
         match before {
             // reviewed with these parts: done (a late reply changes nothing here)
@@ -555,6 +558,7 @@ pub fn plan(
                 plan.backlog += 1;
                 continue;
             }
+            Some(b) if b.state == "gave-up" && b.parts == parts => continue,
             None if first && skip_backlog => {
                 row.state = "backlog".into();
                 store.set_watched(&row).map_err(|e| e.to_string())?;
@@ -656,8 +660,13 @@ fn series_mbox(
     Ok(out)
 }
 
+/// Reviews of the same parts that may fail in a row before the series is
+/// left alone (`gave-up`) until its parts change.
+pub const MAX_ATTEMPTS: u32 = 3;
+
 /// Record what reviewing a job gave: `reviewed` with the review's summary,
-/// or `failed` with why (planned again next round).
+/// or `failed` with why (planned again next round; `gave-up` after
+/// [`MAX_ATTEMPTS`]).
 pub fn finish(
     store: &mut Store,
     job: &Job,
@@ -669,14 +678,28 @@ pub fn finish(
             row.state = "reviewed".into();
             row.reviewed_parts = Some(row.parts.clone());
             row.result = Some(summary);
+            row.attempts = 0;
         }
         Err(why) => {
-            row.state = "failed".into();
+            row.attempts += 1;
+            let then = if row.attempts >= MAX_ATTEMPTS {
+                row.state = "gave-up".into();
+                format!(
+                    "{} attempts; not again until the series changes",
+                    row.attempts
+                )
+            } else {
+                row.state = "failed".into();
+                format!("attempt {} of {MAX_ATTEMPTS}", row.attempts)
+            };
             row.result = Some(why.clone());
             store.event(
                 "error",
                 &job.source,
-                &format!("review of v{} {} failed: {why}", job.version, job.title),
+                &format!(
+                    "review of v{} {} failed ({then}): {why}",
+                    job.version, job.title
+                ),
             )?;
         }
     }

@@ -525,3 +525,33 @@ fn a_conditional_request_is_answered_not_modified() {
         "{heads:?}"
     );
 }
+
+#[test]
+fn a_review_that_keeps_failing_is_given_up_until_the_series_changes() {
+    let Some(inbox) = Inbox::new() else { return };
+    for m in split("typo-config-symbol.mbox") {
+        inbox.deliver(&m);
+    }
+    let w = Watcher::new(&format!("path = \"{}\"", inbox.path().display()), "");
+    // the tree is gone: every review fails
+    let cfg = w.dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let tree = root().join("examples/xen-tree").display().to_string();
+    std::fs::write(&cfg, text.replace(&tree, "/nonexistent/tree")).unwrap();
+    for attempt in 1..=3 {
+        let log = w.once();
+        assert!(log.contains("review failed"), "{attempt}: {log}");
+    }
+    let st = w.status();
+    assert_eq!(st["sources"][0]["series"]["gave-up"], 1, "{st}");
+    assert!(
+        st["events"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("3 attempts"),
+        "{st}"
+    );
+    // a fourth round leaves it alone
+    let log = w.once();
+    assert!(!log.contains("reviewing"), "{log}");
+}
