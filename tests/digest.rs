@@ -68,6 +68,29 @@ impl Place {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// `digest --format email`, which must succeed.
+    fn send(&self) -> std::process::Output {
+        let out = self
+            .cmd()
+            .args(["digest", "--format", "email"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// The digests in the outbox (the review replies are there too).
+    fn digests(&self) -> Vec<String> {
+        common::maildir_messages(&self.dir.path().join("outbox"))
+            .into_iter()
+            .filter(|m| m.contains("Subject: patchbot digest for"))
+            .collect()
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = vec!["--format", "json"];
         a.extend_from_slice(args);
@@ -196,23 +219,9 @@ fn a_recorded_digest_is_the_base_of_the_next_ones_changes() {
 #[test]
 fn the_email_digest_goes_to_each_maintainer_once_a_day() {
     let p = Place::new(&["xen-function-alignment.mbox"]);
-    let out = p
-        .cmd()
-        .args(["digest", "--format", "email"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = p.send();
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    let outbox = p.dir.path().join("outbox");
-    // the review replies are there too; the digests are the ones with its subject
-    let digests: Vec<String> = common::maildir_messages(&outbox)
-        .into_iter()
-        .filter(|m| m.contains("Subject: patchbot digest for"))
-        .collect();
+    let digests = p.digests();
     // v4 touches x86 (Alex Rivers), arm (Priya Raman) and THE REST (Jane)
     for who in [
         "alex.rivers@example.com",
@@ -227,18 +236,9 @@ fn the_email_digest_goes_to_each_maintainer_once_a_day() {
         assert!(mine[0].contains(TITLE));
         assert!(mine[0].contains("Auto-Submitted: auto-generated"));
     }
-    let out = p
-        .cmd()
-        .args(["digest", "--format", "email"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = p.send();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Not sent again"));
-    let again = common::maildir_messages(&outbox)
-        .into_iter()
-        .filter(|m| m.contains("Subject: patchbot digest for"))
-        .count();
-    assert_eq!(again, digests.len());
+    assert_eq!(p.digests().len(), digests.len());
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -305,4 +305,35 @@ fn the_html_digest_renders_in_a_browser() {
         png.len() > 10_000,
         "a blank page compresses to almost nothing"
     );
+}
+
+#[test]
+fn the_email_digest_can_go_to_the_list_instead() {
+    let p = Place::new(&["xen-function-alignment.mbox"]);
+    let cfg = p.dir.path().join("config.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("[digest]\nto = \"list\"\nlist = \"xen-devel@lists.xenproject.org\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    p.send();
+    let digests = p.digests();
+    assert_eq!(digests.len(), 1);
+    assert_eq!(
+        common::header(&digests[0], "To"),
+        ["xen-devel@lists.xenproject.org"]
+    );
+    assert!(digests[0].contains(TITLE));
+    // without the list's address it is a configuration error
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("list = \"xen-devel@lists.xenproject.org\"", "list = \"\""),
+    )
+    .unwrap();
+    let out = p
+        .cmd()
+        .args(["digest", "--format", "email"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -289,18 +289,16 @@ fn a_watcher_killed_mid_round_and_restarted_reviews_nothing_twice_and_skips_noth
 #[test]
 fn sigterm_stops_the_watcher_after_the_step_under_way() {
     let Some(inbox) = Inbox::new() else { return };
-    inbox.deliver(&split("typo-config-symbol.mbox")[0]);
+    for m in split("typo-config-symbol.mbox") {
+        inbox.deliver(&m);
+    }
     let w = Watcher::new(
         &format!("path = \"{}\"", inbox.path().display()),
         "[post.email]\ntransport = \"outbox\"\n",
     );
-    let mut child = w
-        .command()
-        .arg("watch")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let (mut child, lines) = spawn_watch(&w);
+    // SIGTERM while the review is under way: it is finished and recorded
+    wait_for_line(&lines, "reviewing");
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
@@ -310,28 +308,55 @@ fn sigterm_stops_the_watcher_after_the_step_under_way() {
             break s;
         }
         assert!(
-            t.elapsed() < Duration::from_secs(20),
+            t.elapsed() < Duration::from_secs(60),
             "did not stop on SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    let log: Vec<String> = lines.iter().collect();
+    let log = log.join("\n");
+    assert!(log.contains("1 finding"), "{log}");
     assert!(log.contains("stopped"), "{log}");
+    assert_eq!(w.status()["sources"][0]["series"]["reviewed"], 1);
     // a second watcher on the same store is refused while one runs
-    let mut first = w
-        .command()
-        .arg("watch")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let (mut first, lines) = spawn_watch(&w);
+    wait_for_line(&lines, "watching");
     let out = w.command().args(["watch", "--once"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another patchbot watch"));
     first.kill().unwrap();
     first.wait().unwrap();
+}
+
+/// `watch` running, its log lines arriving on a channel.
+fn spawn_watch(w: &Watcher) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = w
+        .command()
+        .arg("watch")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    (child, rx)
+}
+
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, what: &str) {
+    loop {
+        let l = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no log line with {what:?}"));
+        if l.contains(what) {
+            return;
+        }
+    }
 }
 
 #[test]
