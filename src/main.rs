@@ -333,7 +333,10 @@ enum Command {
     /// reviewed too ([watch] github). A restart resumes from the cursors; a
     /// review a kill interrupted is done again and its reply posted once. A
     /// failed round backs off (interval x 2^failures, at most [watch]
-    /// max_backoff). Logs go to stderr.
+    /// max_backoff); a review that keeps failing is tried three times, then
+    /// left alone until the series changes. On a source's first round the
+    /// archive's history is taken in without being reviewed ([watch] backlog).
+    /// `patchbot status` shows what happened. Logs go to stderr.
     #[command(after_help = EXIT_CODES)]
     Watch {
         /// One round on every source, then exit (for cron and systemd timers).
