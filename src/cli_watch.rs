@@ -457,12 +457,12 @@ fn github_round(store: &mut Store, runner: &Runner, tree: &str) -> Result<(), St
             queued.len()
         ));
     }
-    for (delivery, repo, number, head) in queued {
+    for q in queued {
         if stopping() {
             break;
         }
-        let what = format!("github:{repo}#{number}");
-        info!(pull = %what, head = %head, "reviewing");
+        let what = format!("github:{}#{}", q.repo, q.number);
+        info!(pull = %what, head = %q.head, attempt = q.attempts + 1, "reviewing");
         let mut c = runner.command();
         c.arg("review")
             .arg(&what)
@@ -470,22 +470,28 @@ fn github_round(store: &mut Store, runner: &Runner, tree: &str) -> Result<(), St
             .arg(tree)
             .args(["--post", "--format", "json"]);
         let out = c.output().map_err(|e| e.to_string())?;
-        let state = match summarize(&out) {
+        match summarize(&out) {
             Ok(s) => {
                 info!(pull = %what, "{s}");
-                "done".to_string()
+                store
+                    .finish_queued(&q.delivery)
+                    .map_err(|e| e.to_string())?;
             }
             Err(e) => {
-                error!(pull = %what, "review failed: {e}");
-                store
-                    .event("error", "github", &format!("{what}: {e}"))
+                let gave_up = store
+                    .fail_queued(&q.delivery, &e, patchbot::watch::MAX_ATTEMPTS)
                     .map_err(|e| e.to_string())?;
-                format!("failed: {e}")
+                let then = if gave_up {
+                    format!("; failed {} times, given up", patchbot::watch::MAX_ATTEMPTS)
+                } else {
+                    "; tried again next round".to_string()
+                };
+                error!(pull = %what, "review failed: {e}{then}");
+                store
+                    .event("error", "github", &format!("{what}: {e}{then}"))
+                    .map_err(|e| e.to_string())?;
             }
-        };
-        store
-            .finish_queued(&delivery, &state)
-            .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }
@@ -530,7 +536,12 @@ pub fn status_cmd(cfg: &Config, recent: usize, json: bool) -> u8 {
         let queued: Vec<serde_json::Value> = store
             .queued()?
             .into_iter()
-            .map(|(d, r, n, h)| serde_json::json!({"delivery": d, "repo": r, "number": n, "head": h}))
+            .map(|q| {
+                serde_json::json!({
+                    "delivery": q.delivery, "repo": q.repo, "number": q.number,
+                    "head": q.head, "attempts": q.attempts, "last_error": q.last_error,
+                })
+            })
             .collect();
         let series: Vec<serde_json::Value> = store
             .all_watched(recent)?
@@ -624,6 +635,13 @@ fn status_text(v: &serde_json::Value) -> String {
             q["number"],
             s(&q["head"])
         ));
+        if q["attempts"].as_u64().unwrap_or(0) > 0 {
+            out.push_str(&format!(
+                "    failed {} times, last: {}\n",
+                q["attempts"],
+                s(&q["last_error"])
+            ));
+        }
     }
     out.push_str("\nRecent series:\n");
     for w in v["series"].as_array().into_iter().flatten() {

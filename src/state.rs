@@ -130,6 +130,9 @@ const MIGRATIONS: &[&str] = &[
          source TEXT NOT NULL,
          text TEXT NOT NULL
      );",
+    // 5: a queued review that failed is tried again, a bounded number of times
+    "ALTER TABLE queue ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE queue ADD COLUMN last_error TEXT;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +179,19 @@ pub struct Store {
 
 /// A post as `status` lists it: (sink, target, Message-ID, posted, time).
 pub type PostRow = (String, String, String, bool, i64);
+
+/// A pull request review `patchbot serve` queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub delivery: String,
+    pub repo: String,
+    pub number: u64,
+    pub head: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+}
 
 /// A watched source: its cursor and validators (JSON), rounds, failures.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -575,27 +591,64 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// The queued reviews, oldest first: (delivery, repo, number, head).
-    pub fn queued(&self) -> Result<Vec<(String, String, u64, String)>, StateError> {
+    /// The queued reviews, oldest first.
+    pub fn queued(&self) -> Result<Vec<Queued>, StateError> {
         let mut st = self.conn.prepare(
-            "SELECT delivery, repo, number, head FROM queue WHERE state = 'queued'
-             ORDER BY received_at, delivery",
+            "SELECT delivery, repo, number, head, attempts, last_error FROM queue
+             WHERE state = 'queued' ORDER BY received_at, delivery",
         )?;
         let rows = st
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+                Ok(Queued {
+                    delivery: r.get(0)?,
+                    repo: r.get(1)?,
+                    number: r.get::<_, i64>(2)? as u64,
+                    head: r.get(3)?,
+                    attempts: r.get::<_, i64>(4)? as u32,
+                    last_error: r.get(5)?,
+                })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
-    /// Mark a queued review done (`done`) or failed (`failed: why`).
-    pub fn finish_queued(&mut self, delivery: &str, state: &str) -> Result<(), StateError> {
+    /// Mark a queued review done.
+    pub fn finish_queued(&mut self, delivery: &str) -> Result<(), StateError> {
         self.conn.execute(
-            "UPDATE queue SET state = ?2 WHERE delivery = ?1",
-            params![delivery, state],
+            "UPDATE queue SET state = 'done', last_error = NULL WHERE delivery = ?1",
+            [delivery],
         )?;
         Ok(())
+    }
+
+    /// Record a failed attempt at a queued review: it stays queued (tried
+    /// again next round) until `max_attempts` have failed, then it is
+    /// `failed: why` and left alone. Whether it was given up.
+    pub fn fail_queued(
+        &mut self,
+        delivery: &str,
+        why: &str,
+        max_attempts: u32,
+    ) -> Result<bool, StateError> {
+        let tx = self.conn.transaction()?;
+        let attempts: i64 = tx
+            .query_row(
+                "UPDATE queue SET attempts = attempts + 1, last_error = ?2
+                 WHERE delivery = ?1 RETURNING attempts",
+                params![delivery, why],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let gave_up = attempts >= i64::from(max_attempts);
+        if gave_up {
+            tx.execute(
+                "UPDATE queue SET state = ?2 WHERE delivery = ?1",
+                params![delivery, format!("failed: {why}")],
+            )?;
+        }
+        tx.commit()?;
+        Ok(gave_up)
     }
 
     /// A watched source as the store has it (a new source: empty cursor).
@@ -1076,6 +1129,37 @@ mod tests {
         assert_eq!(s.commands("key").unwrap(), [("ack".into(), "m@x".into())]);
     }
 
+    #[test]
+    fn a_version_4_queue_keeps_its_reviews_and_counts_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.sqlite");
+        // a store as schema 4 left it, with one review queued
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(&format!(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES (4);
+             {}
+             INSERT INTO queue (delivery, repo, number, head, received_at)
+             VALUES ('d', 'o/r', 7, 'abc', 0);",
+            MIGRATIONS[..4].join("\n")
+        ))
+        .unwrap();
+        drop(c);
+        let mut s = Store::open(&p).unwrap();
+        assert_eq!(s.version().unwrap(), Store::schema_version());
+        let q = s.queued().unwrap();
+        assert_eq!(
+            (q.len(), q[0].attempts, q[0].last_error.clone()),
+            (1, 0, None)
+        );
+        assert!(!s.fail_queued("d", "boom", 2).unwrap());
+        assert_eq!(s.queued().unwrap()[0].attempts, 1);
+        assert_eq!(s.queued().unwrap()[0].last_error.as_deref(), Some("boom"));
+        assert!(s.fail_queued("d", "boom again", 2).unwrap());
+        assert!(s.queued().unwrap().is_empty());
+        // an unknown delivery is no failure of anything
+        assert!(!s.fail_queued("nope", "x", 1).unwrap());
+    }
     #[test]
     fn a_store_from_a_newer_patchbot_is_refused() {
         let dir = tempfile::tempdir().unwrap();

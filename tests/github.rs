@@ -755,6 +755,22 @@ fn a_github_app_mints_an_installation_token_with_a_signed_jwt() {
     }
 }
 
+/// A config for `watch` reviewing queued pull requests on `tree`, its store
+/// `state.sqlite` in `state`.
+fn watch_config(state: &Path, api: &str, tree: &Path) -> PathBuf {
+    let cfg = state.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[post]\nstate = \"{}\"\n[github]\napi = \"{api}\"\n[watch]\ntree = \"{}\"\n",
+            state.join("state.sqlite").display(),
+            tree.display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
 #[test]
 fn a_pull_request_serve_queued_is_reviewed_by_watch_once() {
     if !common::git_available() {
@@ -763,17 +779,7 @@ fn a_pull_request_serve_queued_is_reviewed_by_watch_once() {
     let (_d, tree, base, head) = repo();
     let state = tempfile::tempdir().unwrap();
     let fake = Fake::start();
-    let cfg = state.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[post]\nstate = \"{}\"\n[github]\napi = \"{}\"\n[watch]\ntree = \"{}\"\n",
-            state.path().join("state.sqlite").display(),
-            fake.server.uri(),
-            tree.display()
-        ),
-    )
-    .unwrap();
+    let cfg = watch_config(state.path(), &fake.server.uri(), &tree);
     fake.first_post(&base, &head);
     // as `patchbot serve` queues a pull_request delivery
     let mut store = patchbot::state::Store::open(&state.path().join("state.sqlite")).unwrap();
@@ -813,4 +819,80 @@ fn a_pull_request_serve_queued_is_reviewed_by_watch_once() {
     let out = watch();
     assert!(out.status.success());
     assert_eq!(fake.calls().len(), before);
+}
+
+#[test]
+fn a_queued_review_that_fails_is_tried_again_then_given_up() {
+    if !common::git_available() {
+        return;
+    }
+    let (_d, tree, base, head) = repo();
+    let state = tempfile::tempdir().unwrap();
+    let db = state.path().join("state.sqlite");
+    let fake = Fake::start();
+    let cfg = watch_config(state.path(), &fake.server.uri(), &tree);
+    let r = "/repos/xen-project/xen";
+    let unknown = || {
+        fake.reset();
+        fake.on(
+            "GET",
+            &format!("{r}/pulls/7"),
+            404,
+            json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
+        );
+    };
+    let run = |args: &[&str]| {
+        common::stdout_of(
+            common::patchbot()
+                .env("GITHUB_TOKEN", "test-token")
+                .arg("--config")
+                .arg(&cfg)
+                .args(args),
+        )
+    };
+    let queued = || patchbot::state::Store::open(&db).unwrap().queued().unwrap();
+    patchbot::state::Store::open(&db)
+        .unwrap()
+        .enqueue("delivery-1", "xen-project/xen", 7, &head)
+        .unwrap();
+    // GitHub fails once: the review stays queued, with why
+    unknown();
+    run(&["watch", "--once"]);
+    let q = queued();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].attempts, 1);
+    assert!(
+        q[0].last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("xen-project/xen#7")),
+        "{q:?}"
+    );
+    let status = run(&["status"]);
+    assert!(status.contains("failed 1 times"), "{status}");
+    // the next round, with GitHub back, reviews and posts it
+    fake.reset();
+    fake.first_post(&base, &head);
+    run(&["watch", "--once"]);
+    assert!(queued().is_empty());
+    assert!(
+        order_of(&fake.calls()).contains(&("POST".into(), format!("{r}/check-runs"))),
+        "{:?}",
+        fake.calls()
+    );
+    // one that keeps failing is tried three times, then left alone
+    patchbot::state::Store::open(&db)
+        .unwrap()
+        .enqueue("delivery-2", "xen-project/xen", 7, &head)
+        .unwrap();
+    unknown();
+    for attempt in 1..=3 {
+        assert_eq!(queued().len(), 1, "before attempt {attempt}");
+        run(&["watch", "--once"]);
+    }
+    assert!(queued().is_empty());
+    let before = fake.calls().len();
+    run(&["watch", "--once"]);
+    assert_eq!(fake.calls().len(), before, "a given-up review is not tried");
+    let status = run(&["status"]);
+    assert!(status.contains("given up"), "{status}");
 }

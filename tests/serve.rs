@@ -88,6 +88,9 @@ impl Server {
             .unwrap()
             .queued()
             .unwrap()
+            .into_iter()
+            .map(|q| (q.delivery, q.repo, q.number, q.head))
+            .collect()
     }
 }
 
