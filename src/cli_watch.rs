@@ -299,9 +299,9 @@ fn round(
         .import(name, &polled.messages, at, &cursor, &validators)
         .map_err(|e| e.to_string())?;
     if new > 0 {
-        info!(source = %name, new, "messages taken in");
+        info!(source = %name, new, read = polled.read, "messages taken in");
     } else {
-        tracing::debug!(source = %name, "nothing new");
+        tracing::debug!(source = %name, read = polled.read, "nothing new");
     }
     // nothing new and nothing left: the round is over
     if !first && !store.has_pending(name).map_err(|e| e.to_string())? {

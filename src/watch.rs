@@ -214,6 +214,8 @@ pub struct Polled {
     pub errors: Vec<String>,
     /// Epochs read again from the start because their history was rewritten.
     pub rewritten: Vec<String>,
+    /// Messages (maildir: files) read this round, new or not.
+    pub read: usize,
 }
 
 /// The Message-ID of a raw message (a stand-in made from its bytes when it
@@ -262,13 +264,7 @@ pub fn poll(
     let mut polled = Polled::default();
     let dir = match kind {
         Kind::Maildir(dir) => {
-            // a maildir has no cursor: every file is read, the store keeps
-            // each Message-ID once
-            let input = crate::input::Input::Maildir(dir.clone());
-            input
-                .read(opts, &mut |raw| take(&mut polled, raw))
-                .map_err(|e| e.to_string())?;
-            polled.cursor = cursor;
+            polled.cursor = poll_maildir(dir, &cursor, opts, &mut polled)?;
             polled.validators = validators;
             return Ok(polled);
         }
@@ -321,7 +317,70 @@ pub fn poll(
     Ok(polled)
 }
 
+/// A maildir's cursor: `stamp`, the modification times of `new/` and `cur/`
+/// when nothing can have arrived unseen (a delivery or a move changes them),
+/// and `since`, when the last listing began. Unchanged stamps: nothing is
+/// listed. Otherwise the files are listed and only those whose status
+/// changed since the last listing (a delivery's rename into `new/` or `cur/`
+/// sets it) are read; the store keeps each Message-ID once, so reading one
+/// again (a flag changed) is harmless. A stamp is kept only when both
+/// directories are older than the listing by a second, so an arrival in the
+/// same clock tick as the listing is still seen.
+fn poll_maildir(
+    dir: &Path,
+    cursor: &crate::mail::public_inbox::Cursor,
+    opts: &ReadOptions,
+    polled: &mut Polled,
+) -> Result<crate::mail::public_inbox::Cursor, String> {
+    use std::os::unix::fs::MetadataExt;
+    const SLACK_NS: i128 = 1_000_000_000;
+    let ctime =
+        |m: &std::fs::Metadata| i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec());
+    let mtime =
+        |m: &std::fs::Metadata| i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
+    let times: Vec<Option<i128>> = ["new", "cur"]
+        .iter()
+        .map(|d| std::fs::metadata(dir.join(d)).ok().map(|m| mtime(&m)))
+        .collect();
+    let stamp = times
+        .iter()
+        .map(|t| t.map_or("-".to_string(), |t| t.to_string()))
+        .collect::<Vec<_>>()
+        .join(",");
+    if cursor.get("stamp") == Some(&stamp) {
+        return Ok(cursor.clone());
+    }
+    let since: Option<i128> = cursor.get("since").and_then(|s| s.parse().ok());
+    let files = crate::mail::maildir_files(dir)
+        .map_err(|e| format!("{}: cannot list maildir: {e}", dir.display()))?;
+    for path in files {
+        if let Some(since) = since {
+            // gone since the listing: nothing to read; no status time: read it
+            match std::fs::metadata(&path) {
+                Err(_) => continue,
+                Ok(m) if ctime(&m) < since - SLACK_NS => continue,
+                Ok(_) => {}
+            }
+        }
+        let origin = crate::mail::Origin::Maildir { path: path.clone() };
+        take(polled, crate::mail::read_single_file(&path, opts, origin));
+    }
+    let mut next = crate::mail::public_inbox::Cursor::new();
+    next.insert("since".into(), started.to_string());
+    if times
+        .iter()
+        .all(|t| t.is_none_or(|t| t < started - SLACK_NS))
+    {
+        next.insert("stamp".into(), stamp);
+    }
+    Ok(next)
+}
+
 fn take(polled: &mut Polled, raw: Result<RawMessage, crate::mail::ReadError>) {
+    polled.read += 1;
     match raw {
         // a removal, or a commit that erased its message (public-inbox-purge)
         Ok(r) if r.removed || r.bytes.iter().all(u8::is_ascii_whitespace) => {}

@@ -580,3 +580,71 @@ fn a_review_that_keeps_failing_is_given_up_until_the_series_changes() {
     let log = w.once();
     assert!(!log.contains("reviewing"), "{log}");
 }
+
+#[test]
+fn a_maildir_source_reads_only_what_arrived_since_the_last_round() {
+    let md = tempfile::tempdir().unwrap();
+    for d in ["tmp", "new", "cur"] {
+        std::fs::create_dir(md.path().join(d)).unwrap();
+    }
+    // as a delivery agent does: written in tmp/, renamed into new/
+    let deliver = |name: &str, msg: &[u8]| {
+        let tmp = md.path().join("tmp").join(name);
+        std::fs::write(&tmp, msg).unwrap();
+        std::fs::rename(&tmp, md.path().join("new").join(name)).unwrap();
+    };
+    // let the clock move past the second a listing does not trust
+    let settle = || std::thread::sleep(Duration::from_millis(1100));
+    let w = Watcher::new(
+        &format!("path = \"{}\"", md.path().display()),
+        "[post.email]\ntransport = \"outbox\"\n",
+    );
+    let outbox = w.dir.path().join("outbox");
+    let round = || {
+        let out = w
+            .command()
+            .args(["watch", "--once", "-v"])
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{log}");
+        log
+    };
+    let parts = split("xen-function-alignment.mbox");
+    let (first, rest) = parts.split_at(2);
+    for (i, m) in first.iter().enumerate() {
+        deliver(&format!("100{i}.1.host"), m);
+    }
+    settle();
+    let log = round();
+    assert!(log.contains("new=2 read=2"), "{log}");
+    assert!(received(&outbox).is_empty(), "an incomplete series waits");
+    // nothing arrived: nothing is read
+    let log = round();
+    assert!(log.contains("read=0"), "{log}");
+    // the rest arrives: only those files are read, and the series is reviewed
+    for (i, m) in rest.iter().enumerate() {
+        deliver(&format!("200{i}.1.host"), m);
+    }
+    settle();
+    let log = round();
+    let n = rest.len();
+    assert!(log.contains(&format!("new={n} read={n}")), "{log}");
+    assert!(!received(&outbox).is_empty(), "{log}");
+    let replies = received(&outbox).len();
+    // a mail client marks one read (new/ -> cur/ with flags): read again,
+    // taken in once, nothing reviewed again
+    std::fs::rename(
+        md.path().join("new/1000.1.host"),
+        md.path().join("cur/1000.1.host:2,S"),
+    )
+    .unwrap();
+    settle();
+    let log = round();
+    assert!(
+        log.contains("nothing new") && log.contains("read=1"),
+        "{log}"
+    );
+    assert_eq!(received(&outbox).len(), replies);
+    assert_eq!(w.status()["sources"][0]["messages"], parts.len());
+}
