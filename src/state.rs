@@ -630,25 +630,17 @@ impl Store {
         why: &str,
         max_attempts: u32,
     ) -> Result<bool, StateError> {
-        let tx = self.conn.transaction()?;
-        let attempts: i64 = tx
+        let gave_up: Option<bool> = self
+            .conn
             .query_row(
-                "UPDATE queue SET attempts = attempts + 1, last_error = ?2
-                 WHERE delivery = ?1 RETURNING attempts",
-                params![delivery, why],
+                "UPDATE queue SET attempts = attempts + 1, last_error = ?2,
+                     state = CASE WHEN attempts + 1 >= ?3 THEN 'failed: ' || ?2 ELSE state END
+                 WHERE delivery = ?1 RETURNING state != 'queued'",
+                params![delivery, why, max_attempts],
                 |r| r.get(0),
             )
-            .optional()?
-            .unwrap_or(0);
-        let gave_up = attempts >= i64::from(max_attempts);
-        if gave_up {
-            tx.execute(
-                "UPDATE queue SET state = ?2 WHERE delivery = ?1",
-                params![delivery, format!("failed: {why}")],
-            )?;
-        }
-        tx.commit()?;
-        Ok(gave_up)
+            .optional()?;
+        Ok(gave_up.unwrap_or(false))
     }
 
     /// A watched source as the store has it (a new source: empty cursor).
@@ -1105,22 +1097,30 @@ mod tests {
         assert_eq!(s.posted_count().unwrap(), 1);
     }
 
+    /// A store as schema `version` left it, with `rows` inserted.
+    fn old_store(p: &Path, version: usize, rows: &str) {
+        let c = Connection::open(p).unwrap();
+        c.execute_batch(&format!(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version VALUES ({version});
+             {}
+             {rows}",
+            MIGRATIONS[..version].join("\n")
+        ))
+        .unwrap();
+    }
+
     #[test]
     fn a_version_1_store_is_migrated_forward_keeping_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("state.sqlite");
         // a store as the first schema left it
-        let c = Connection::open(&p).unwrap();
-        c.execute_batch(&format!(
-            "CREATE TABLE schema_version (version INTEGER NOT NULL);
-             INSERT INTO schema_version VALUES (1);
-             {}
-             INSERT INTO posts (key, sink, target, message_id, payload, state, created_at)
+        old_store(
+            &p,
+            1,
+            "INSERT INTO posts (key, sink, target, message_id, payload, state, created_at)
              VALUES ('k', 'outbox', 't', '<m>', x'00', 'posted', 0);",
-            MIGRATIONS[0]
-        ))
-        .unwrap();
-        drop(c);
+        );
         let mut s = Store::open(&p).unwrap();
         assert_eq!(s.version().unwrap(), Store::schema_version());
         assert!(s.post("k").unwrap().unwrap().posted);
@@ -1134,17 +1134,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("state.sqlite");
         // a store as schema 4 left it, with one review queued
-        let c = Connection::open(&p).unwrap();
-        c.execute_batch(&format!(
-            "CREATE TABLE schema_version (version INTEGER NOT NULL);
-             INSERT INTO schema_version VALUES (4);
-             {}
-             INSERT INTO queue (delivery, repo, number, head, received_at)
+        old_store(
+            &p,
+            4,
+            "INSERT INTO queue (delivery, repo, number, head, received_at)
              VALUES ('d', 'o/r', 7, 'abc', 0);",
-            MIGRATIONS[..4].join("\n")
-        ))
-        .unwrap();
-        drop(c);
+        );
         let mut s = Store::open(&p).unwrap();
         assert_eq!(s.version().unwrap(), Store::schema_version());
         let q = s.queued().unwrap();
@@ -1160,6 +1155,7 @@ mod tests {
         // an unknown delivery is no failure of anything
         assert!(!s.fail_queued("nope", "x", 1).unwrap());
     }
+
     #[test]
     fn a_store_from_a_newer_patchbot_is_refused() {
         let dir = tempfile::tempdir().unwrap();

@@ -358,7 +358,7 @@ fn poll_maildir(
         .map_err(|e| format!("{}: cannot list maildir: {e}", dir.display()))?;
     for path in files {
         if let Some(since) = since {
-            // gone since the listing: nothing to read; no status time: read it
+            // gone since the listing: nothing to read
             match std::fs::metadata(&path) {
                 Err(_) => continue,
                 Ok(m) if ctime(&m) < since - SLACK_NS => continue,
