@@ -232,6 +232,7 @@ fn edge_cases_match_gcc() {
         "line.S",
         "misc.S",
         "crlf.S",
+        "kept.S",
     ] {
         same_as_gcc("edge", f, &[]);
     }
@@ -676,6 +677,68 @@ fn unterminated_conditionals_and_comments_are_errors_at_their_line() {
         4,
         "unterminated argument list",
     );
+}
+
+/// A definition that cannot hold an error is lexed when first expanded: the
+/// tokens keep the lines and columns they were written at, a redefinition is
+/// still compared, and a definition with an error is still an error where
+/// it is written, expanded or not.
+#[test]
+fn definitions_lexed_when_first_expanded_are_as_if_lexed_at_once() {
+    let files = [(
+        "a.S",
+        "#define M /* a\n b */ tok \\\n  more\n#define N(x) x   here\n\nM\nN(1)\n".to_string(),
+    )];
+    let out = hostile(&files, "a.S", CppOptions::default(), T).unwrap();
+    assert_eq!(pp_tokens(&out.text), ["tok", "more", "1", "here"]);
+    let o = origin_of(&out, "tok", 0);
+    assert_eq!((o.file.as_str(), o.line), ("a.S", 2));
+    assert_eq!(o.expansion[0].macro_name, "M");
+    assert_eq!(o.expansion[0].line, 6);
+    assert_eq!(origin_of(&out, "more", 0).line, 3);
+    let o = origin_of(&out, "here", 0);
+    assert_eq!((o.line, o.expansion[0].line), (4, 7));
+
+    // redefinitions of a definition never expanded
+    let files = [(
+        "a.S",
+        "#define A 1 /* c */ + 2\n#define A 1 + 2\n#define B(x) x\n#define B(y) y\nA\n".to_string(),
+    )];
+    let out = hostile(&files, "a.S", CppOptions::default(), T).unwrap();
+    let w: Vec<(u32, &str)> = out
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(w, [(4, "\"B\" redefined")]);
+
+    // errors in definitions never expanded
+    for (text, line, says) in [
+        (
+            "x\n#define F(x) x ##\n",
+            2,
+            "'##' cannot appear at either end",
+        ),
+        (
+            "x\n#define F(x, ...) __VA_OPT__\n",
+            2,
+            "__VA_OPT__ must be followed",
+        ),
+        (
+            "x\n\n#define F 1 /* never closed\n\n",
+            3,
+            "unterminated comment",
+        ),
+    ] {
+        let files = [("a.S", text.to_string())];
+        expect_err(
+            hostile(&files, "a.S", CppOptions::default(), T),
+            ErrorKind::Syntax,
+            "a.S",
+            line,
+            says,
+        );
+    }
 }
 
 #[test]

@@ -246,9 +246,18 @@ struct Macro {
     fun_like: bool,
     params: Vec<Rc<str>>,
     variadic: bool,
-    body: Rc<Vec<Tok>>,
+    body: Body,
     builtin: Option<Builtin>,
     disabled: bool,
+}
+
+/// A replacement list. Most definitions (an `autoconf.h`, a header's
+/// constants) are never expanded in a linker script, so a body that cannot hold
+/// an error (no `#`, not variadic) is kept as the lexer at its start and lexed
+/// when first expanded: the same tokens, lines and columns as lexing it at once.
+enum Body {
+    Ready(Rc<Vec<Tok>>),
+    Lazy(Box<Lexer>),
 }
 
 struct Context {
@@ -265,7 +274,7 @@ struct Arg {
     stringified: Option<Tok>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum DirRef {
     /// The main file and the command line: `#include_next` acts as `#include`.
     NoSearch,
@@ -558,8 +567,27 @@ struct Engine<'a> {
     guards: HashMap<String, Rc<str>>,
     /// the buffer `#define` builds a replacement list in
     scratch: Vec<Tok>,
+    /// `find_include` answers: the same lookup from the same place finds the
+    /// same file (the tree does not change during a run)
+    lookups: HashMap<LookupKey, Option<Found>>,
     /// `#pragma push_macro`: saved definitions per name
     pushed: HashMap<Rc<str>, Vec<Option<usize>>>,
+}
+
+/// An include found: (tree path, display name, where found, multiple-include key).
+type Found = (String, String, DirRef, String);
+
+/// What decides where an include is found: the name, its form, and (for
+/// `"..."`) the includer's directory or (for `#include_next`) where the
+/// includer was found.
+#[derive(PartialEq, Eq, Hash)]
+struct LookupKey {
+    name: String,
+    angle: bool,
+    next: bool,
+    forced: bool,
+    from: DirRef,
+    dir: String,
 }
 
 /// Errors boxed: the `Ok` of every token passed around stays small.
@@ -641,6 +669,7 @@ impl<'a> Engine<'a> {
             warnings: Vec::new(),
             pushed: HashMap::new(),
             scratch: Vec::new(),
+            lookups: HashMap::new(),
             guards: HashMap::new(),
         }
     }
@@ -797,7 +826,7 @@ impl<'a> Engine<'a> {
             fun_like: false,
             params: Vec::new(),
             variadic: false,
-            body: Rc::new(Vec::new()),
+            body: Body::Ready(Rc::new(Vec::new())),
             builtin: Some(b),
             disabled: false,
         });
@@ -1023,7 +1052,7 @@ impl<'a> Engine<'a> {
         angle: bool,
         next: bool,
         forced: bool,
-    ) -> Res<Option<(String, String, DirRef, String)>> {
+    ) -> Res<Option<Found>> {
         if name.starts_with('/') {
             return Err(self.err(
                 ErrorKind::Escape,
@@ -1032,6 +1061,46 @@ impl<'a> Engine<'a> {
         }
         let cur = self.stack.last().map(|i| i.lexer.file);
         let cur_dir = cur.map_or(DirRef::NoSearch, |f| self.files[f as usize].dir);
+        // `#include_next` from the main file warns each time: not kept
+        let lookup = (!next || cur_dir != DirRef::NoSearch).then(|| LookupKey {
+            name: name.to_string(),
+            angle,
+            next,
+            forced,
+            from: if next { cur_dir } else { DirRef::NoSearch },
+            dir: if !angle && !next && !forced {
+                self.includer_dir(cur)
+            } else {
+                String::new()
+            },
+        });
+        if let Some(found) = lookup.as_ref().and_then(|k| self.lookups.get(k)) {
+            return Ok(found.clone());
+        }
+        let found = self.find_include_uncached(name, angle, next, forced, cur, cur_dir)?;
+        if let Some(k) = lookup {
+            self.lookups.insert(k, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// The directory of the including file (a quoted include looks there first).
+    fn includer_dir(&self, cur: Option<u32>) -> String {
+        cur.map_or(String::new(), |f| {
+            let d = &self.files[f as usize].display;
+            d.rfind('/').map_or(String::new(), |i| d[..=i].to_string())
+        })
+    }
+
+    fn find_include_uncached(
+        &mut self,
+        name: &str,
+        angle: bool,
+        next: bool,
+        forced: bool,
+        cur: Option<u32>,
+        cur_dir: DirRef,
+    ) -> Res<Option<Found>> {
         // (prefix, where) candidates
         let mut cands: Vec<(String, DirRef)> = Vec::new();
         let chain_from = |s: &Engine, from: usize, c: &mut Vec<(String, DirRef)>| {
@@ -1058,11 +1127,7 @@ impl<'a> Engine<'a> {
             if angle {
                 chain_from(self, self.bracket_start, &mut cands);
             } else {
-                let dir = cur.map_or(String::new(), |f| {
-                    let d = &self.files[f as usize].display;
-                    d.rfind('/').map_or(String::new(), |i| d[..=i].to_string())
-                });
-                cands.push((dir, DirRef::Cwd));
+                cands.push((self.includer_dir(cur), DirRef::Cwd));
                 chain_from(self, 0, &mut cands);
             }
         }
@@ -1378,13 +1443,13 @@ impl<'a> Engine<'a> {
             };
             let chain = self.new_chain(&mname, name);
             body = if self.macros[mid].params.is_empty() {
-                self.copy_body(mid, chain)
+                self.copy_body(mid, chain)?
             } else {
                 self.replace_args(mid, &mut args, chain)?
             };
         } else {
             let chain = self.new_chain(&mname, name);
-            body = self.copy_body(mid, chain);
+            body = self.copy_body(mid, chain)?;
         }
         self.charge(body.len())?;
         self.check_list(body.len(), "a macro expansion")?;
@@ -1393,12 +1458,45 @@ impl<'a> Engine<'a> {
         Ok(true)
     }
 
-    fn copy_body(&self, mid: usize, chain: u32) -> Vec<Tok> {
-        self.macros[mid]
-            .body
+    fn copy_body(&mut self, mid: usize, chain: u32) -> Res<Vec<Tok>> {
+        Ok(self
+            .body(mid)?
             .iter()
             .map(|t| Tok { chain, ..t.clone() })
-            .collect()
+            .collect())
+    }
+
+    /// A macro's replacement list, lexed now if it was kept for later.
+    fn body(&mut self, mid: usize) -> Res<Rc<Vec<Tok>>> {
+        let m = &mut self.macros[mid];
+        if let Body::Ready(b) = &m.body {
+            return Ok(b.clone());
+        }
+        let Body::Lazy(lx) = std::mem::replace(&mut m.body, Body::Ready(Rc::default())) else {
+            unreachable!("a body is ready or lazy");
+        };
+        let (fun_like, variadic) = (m.fun_like, m.variadic);
+        let params = std::mem::take(&mut m.params);
+        let mut lx = Some(lx);
+        let first = self.raw_from(&mut lx)?;
+        let body = self.define_body(&mut lx, first, fun_like, &params, variadic);
+        let m = &mut self.macros[mid];
+        m.params = params;
+        let body = Rc::new(body?);
+        m.body = Body::Ready(body.clone());
+        Ok(body)
+    }
+
+    /// The next raw token of a kept replacement list, or of the input.
+    fn raw_from(&mut self, lx: &mut Option<Box<Lexer>>) -> Res<Tok> {
+        match lx {
+            Some(l) => {
+                let file = l.file;
+                l.lex_with(&mut self.names)
+                    .map_err(|(line, m)| self.err_at(file, line, ErrorKind::Syntax, m))
+            }
+            None => self.raw(),
+        }
     }
 
     /// cpplib's `funlike_invocation_p`: the arguments, or None when the name is
@@ -1612,7 +1710,7 @@ impl<'a> Engine<'a> {
 
     /// cpplib's `replace_args`.
     fn replace_args(&mut self, mid: usize, args: &mut [Arg], chain: u32) -> Res<Vec<Tok>> {
-        let body = self.macros[mid].body.clone();
+        let body = self.body(mid)?;
         let paramc = self.macros[mid].params.len();
         let variadic = self.macros[mid].variadic;
         for (i, src) in body.iter().enumerate() {
@@ -2238,6 +2336,7 @@ impl<'a> Engine<'a> {
                 format!("\"{name}\" cannot be used as a macro name"),
             ));
         }
+        let mut start = self.stack.last().map(|i| i.lexer.clone());
         let mut t = self.raw()?;
         let mut fun_like = false;
         let mut params: Vec<Rc<str>> = Vec::new();
@@ -2295,8 +2394,91 @@ impl<'a> Engine<'a> {
                     format!("expected ',' or ')', found \"{}\"", c.text),
                 ));
             }
+            start = self.stack.last().map(|i| i.lexer.clone());
             t = self.raw()?;
         }
+        let old = self.table.get(&Name(name.clone())).copied();
+        // a body that cannot hold an error, of a name not defined yet, is lexed
+        // when it is first expanded (most never are)
+        if old.is_none() && !variadic && t.kind != Kind::Eol && !t.text.starts_with('#') {
+            if let (Some(start), Some(top)) = (start, self.stack.last_mut()) {
+                let mut probe = top.lexer.clone();
+                let file = probe.file;
+                let plain = probe
+                    .skip_plain_directive()
+                    .map_err(|(line, m)| self.err_at(file, line, ErrorKind::Syntax, m))?;
+                if plain {
+                    if let Some(top) = self.stack.last_mut() {
+                        top.lexer = probe;
+                    }
+                    let body = Body::Lazy(Box::new(start));
+                    self.add_macro(name, fun_like, params, variadic, body);
+                    return Ok(());
+                }
+            }
+        }
+        let body = self.define_body(&mut None, t, fun_like, &params, variadic)?;
+        if let Some(old) = old {
+            let old_body = match self.macros[old].builtin {
+                Some(_) => None,
+                None => Some(self.body(old)?),
+            };
+            let o = &self.macros[old];
+            let same = old_body.is_some_and(|ob| {
+                o.fun_like == fun_like
+                    && o.params == params
+                    && o.variadic == variadic
+                    && ob.len() == body.len()
+                    && ob.iter().zip(&body).all(|(a, b)| {
+                        a.kind == b.kind
+                            && a.text == b.text
+                            && (a.flags & (PREV_WHITE | PASTE_LEFT | STRINGIFY))
+                                == (b.flags & (PREV_WHITE | PASTE_LEFT | STRINGIFY))
+                    })
+            });
+            if !same {
+                let (f, l) = self
+                    .stack
+                    .last()
+                    .map_or((0, 0), |i| (i.lexer.file, i.lexer.line()));
+                self.warn(f, l, format!("\"{name}\" redefined"));
+            }
+        }
+        let body = Body::Ready(Rc::new(body));
+        self.add_macro(name, fun_like, params, variadic, body);
+        Ok(())
+    }
+
+    fn add_macro(
+        &mut self,
+        name: Rc<str>,
+        fun_like: bool,
+        params: Vec<Rc<str>>,
+        variadic: bool,
+        body: Body,
+    ) {
+        self.macros.push(Macro {
+            name: name.clone(),
+            fun_like,
+            params,
+            variadic,
+            body,
+            builtin: None,
+            disabled: false,
+        });
+        self.table.insert(Name(name), self.macros.len() - 1);
+    }
+
+    /// A replacement list from its first token `t` to the end of the line, from
+    /// the input or from a kept lexer (`lx`).
+    fn define_body(
+        &mut self,
+        lx: &mut Option<Box<Lexer>>,
+        mut t: Tok,
+        fun_like: bool,
+        params: &[Rc<str>],
+        variadic: bool,
+    ) -> Res<Vec<Tok>> {
         // built in a reused buffer, then copied once at its size
         let mut body: Vec<Tok> = std::mem::take(&mut self.scratch);
         body.clear();
@@ -2308,7 +2490,7 @@ impl<'a> Engine<'a> {
                 if let Some(i) = params.iter().position(|p| Rc::ptr_eq(p, &tok.text)) {
                     tok.kind = Kind::Arg(i as u16);
                 } else if variadic && &*tok.text == "__VA_OPT__" {
-                    let open = self.raw()?;
+                    let open = self.raw_from(lx)?;
                     if !open.is("(") {
                         return Err(self.err(
                             ErrorKind::Syntax,
@@ -2344,7 +2526,7 @@ impl<'a> Engine<'a> {
                     }
                 }
                 following_paste = true;
-                t = self.raw()?;
+                t = self.raw_from(lx)?;
                 continue;
             }
             following_paste = false;
@@ -2359,7 +2541,7 @@ impl<'a> Engine<'a> {
             }
             tok.flags &= !BOL;
             body.push(tok);
-            t = self.raw()?;
+            t = self.raw_from(lx)?;
         }
         if following_paste {
             return Err(self.err(
@@ -2373,40 +2555,10 @@ impl<'a> Engine<'a> {
         if let Some(f) = body.first_mut() {
             f.flags &= !PREV_WHITE;
         }
-        if let Some(&old) = self.table.get(&Name(name.clone())) {
-            let o = &self.macros[old];
-            let same = o.builtin.is_none()
-                && o.fun_like == fun_like
-                && o.params == params
-                && o.variadic == variadic
-                && o.body.len() == body.len()
-                && o.body.iter().zip(&body).all(|(a, b)| {
-                    a.kind == b.kind
-                        && a.text == b.text
-                        && (a.flags & (PREV_WHITE | PASTE_LEFT | STRINGIFY))
-                            == (b.flags & (PREV_WHITE | PASTE_LEFT | STRINGIFY))
-                });
-            if !same {
-                let (f, l) = self
-                    .stack
-                    .last()
-                    .map_or((0, 0), |i| (i.lexer.file, i.lexer.line()));
-                self.warn(f, l, format!("\"{name}\" redefined"));
-            }
-        }
-        self.macros.push(Macro {
-            name: name.clone(),
-            fun_like,
-            params,
-            variadic,
-            body: Rc::new(body.clone()),
-            builtin: None,
-            disabled: false,
-        });
-        self.table.insert(Name(name), self.macros.len() - 1);
+        let out = body.as_slice().to_vec();
         body.clear();
         self.scratch = body;
-        Ok(())
+        Ok(out)
     }
 
     fn do_include(&mut self, next: bool) -> Res<Option<Then>> {

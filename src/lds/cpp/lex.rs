@@ -72,11 +72,14 @@ pub(super) struct Interner {
     cache: Vec<Option<Rc<str>>>,
 }
 
+/// Slots in the direct-mapped cache (a power of two).
+const CACHE: usize = 1024;
+
 impl Default for Interner {
     fn default() -> Self {
         Interner {
-            set: HashSet::with_capacity(4096),
-            cache: vec![None; 4096],
+            set: HashSet::with_capacity(1024),
+            cache: vec![None; CACHE],
         }
     }
 }
@@ -89,7 +92,7 @@ impl Interner {
         for &b in s.as_bytes() {
             h = (h ^ u32::from(b)).wrapping_mul(0x01000193);
         }
-        let slot = (h ^ (h >> 12)) as usize & 4095;
+        let slot = (h ^ (h >> 12)) as usize & (CACHE - 1);
         if let Some(r) = &self.cache[slot] {
             if &**r == s {
                 return r.clone();
@@ -172,6 +175,7 @@ impl Source {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Lexer {
     pub file: u32,
     pub src: Rc<Source>,
@@ -304,23 +308,7 @@ impl Lexer {
                 }
                 b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0 => self.pos += 1,
                 b'/' if b.get(self.pos + 1) == Some(&b'*') => {
-                    self.catch_up(self.pos);
-                    let start_line = self.line;
-                    self.pos += 2;
-                    loop {
-                        if self.pos + 1 >= b.len() {
-                            return Err((start_line, "unterminated comment".into()));
-                        }
-                        if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
-                            self.pos += 2;
-                            break;
-                        }
-                        if b[self.pos] == b'\n' {
-                            self.newline();
-                        } else {
-                            self.pos += 1;
-                        }
-                    }
+                    self.block_comment(b)?;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'/') => {
                     while self.pos < b.len() && b[self.pos] != b'\n' {
@@ -329,18 +317,7 @@ impl Lexer {
                 }
                 b'#' if bol => break,
                 q @ (b'"' | b'\'') => {
-                    self.pos += 1;
-                    while self.pos < b.len() && b[self.pos] != b'\n' {
-                        if b[self.pos] == b'\\' && b.get(self.pos + 1).is_some_and(|&n| n != b'\n')
-                        {
-                            self.pos += 2;
-                        } else if b[self.pos] == q {
-                            self.pos += 1;
-                            break;
-                        } else {
-                            self.pos += 1;
-                        }
-                    }
+                    self.literal_rest(b, q);
                     bol = false;
                 }
                 _ => {
@@ -351,6 +328,73 @@ impl Lexer {
         }
         self.bol = bol;
         Ok(())
+    }
+
+    /// Past the comment that starts at `self.pos` (`/*`), counting lines.
+    fn block_comment(&mut self, b: &[u8]) -> Result<(), LexError> {
+        self.catch_up(self.pos);
+        let start_line = self.line;
+        self.pos += 2;
+        loop {
+            if self.pos + 1 >= b.len() {
+                return Err((start_line, "unterminated comment".into()));
+            }
+            if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
+                self.pos += 2;
+                return Ok(());
+            }
+            if b[self.pos] == b'\n' {
+                self.newline();
+            } else {
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// Past the literal whose quote `q` is at `self.pos`: to the closing
+    /// quote, or to the end of the line when there is none.
+    fn literal_rest(&mut self, b: &[u8], q: u8) {
+        self.pos += 1;
+        while self.pos < b.len() && b[self.pos] != b'\n' {
+            if b[self.pos] == b'\\' && b.get(self.pos + 1).is_some_and(|&n| n != b'\n') {
+                self.pos += 2;
+            } else if b[self.pos] == q {
+                self.pos += 1;
+                break;
+            } else {
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// In a directive: move to its end (the newline, not consumed) as lexing
+    /// would, through comments and literals; false, with the lexer left
+    /// anywhere, when a `#` (stringify or paste) is met on the way.
+    pub fn skip_plain_directive(&mut self) -> Result<bool, LexError> {
+        let src = self.src.clone();
+        let b = src.text.as_bytes();
+        while self.pos < b.len() {
+            match b[self.pos] {
+                b'\n' => break,
+                b'#' => return Ok(false),
+                b'/' if b.get(self.pos + 1) == Some(&b'*') => {
+                    self.block_comment(b)?;
+                }
+                b'/' if b.get(self.pos + 1) == Some(&b'/') => {
+                    while self.pos < b.len() && b[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                q @ (b'"' | b'\'') => {
+                    // as `quoted`: to the closing quote, or the end of the line
+                    self.literal_rest(b, q);
+                }
+                _ => self.pos += 1,
+            }
+        }
+        self.catch_up(self.pos);
+        self.bol = false;
+        Ok(true)
     }
 
     fn lex_in(&mut self, names: Option<&mut Interner>) -> Result<Tok, LexError> {
@@ -384,23 +428,7 @@ impl Lexer {
                     white = false;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'*') => {
-                    self.catch_up(self.pos);
-                    let start_line = self.line;
-                    self.pos += 2;
-                    loop {
-                        if self.pos + 1 >= b.len() {
-                            return Err((start_line, "unterminated comment".into()));
-                        }
-                        if b[self.pos] == b'*' && b[self.pos + 1] == b'/' {
-                            self.pos += 2;
-                            break;
-                        }
-                        if b[self.pos] == b'\n' {
-                            self.newline();
-                        } else {
-                            self.pos += 1;
-                        }
-                    }
+                    self.block_comment(b)?;
                     white = true;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'/') => {
