@@ -1419,6 +1419,8 @@ fn a_megabyte_line_of_garbage() {
 #[test]
 fn many_descriptions_in_bounded_time() {
     within(Duration::from_secs(30), || {
+        // Patterns with distinct literal prefixes are compared only with the
+        // few that may share names: all of them are marked.
         let mut text = String::from("SECTIONS {\n");
         for i in 0..20_000 {
             text.push_str(&format!(".s{i} : {{ *(.a{i}.*) *(.a{}.x) }}\n", i / 2));
@@ -1426,8 +1428,30 @@ fn many_descriptions_in_bounded_time() {
         text.push('}');
         let s = script::parse(&text).unwrap();
         assert_eq!(s.output_sections().len(), 20_000);
-        // Marking stopped at its budget, and says so; what it marked is right:
-        // `.s1`'s `*(.a0.x)` is covered by `.s0`'s `*(.a0.*)`.
+        assert!(s.marks_complete);
+        // `.s{2k+1}`'s `*(.a{k}.x)` is covered by `.s{k}`'s `*(.a{k}.*)`.
+        for i in [1usize, 3, 19_999] {
+            let si = s.output_section(&format!(".s{i}")).unwrap();
+            let d = input(&si.statements[1]);
+            assert!(d.dead, ".s{i}");
+            assert_eq!(
+                d.sections.as_ref().unwrap()[0].covered_by.unwrap().section,
+                i / 2
+            );
+            assert!(!input(&si.statements[0]).dead);
+        }
+        // `.s0`'s `*(.a0.x)` comes after `*(.a0.*)` in the same section.
+        assert!(input(&s.output_section(".s0").unwrap().statements[1]).dead);
+
+        // Patterns that all start with a wildcard may all share names: every
+        // pair would be compared. Marking stops at its budget, and says so;
+        // what it marked is right.
+        let mut text = String::from("SECTIONS {\n");
+        for i in 0..20_000 {
+            text.push_str(&format!(".s{i} : {{ *(*.a{i}.*) *(*.a{}.x) }}\n", i / 2));
+        }
+        text.push('}');
+        let s = script::parse(&text).unwrap();
         assert!(!s.marks_complete);
         let s1 = s.output_section(".s1").unwrap();
         let d = input(&s1.statements[1]);
@@ -1504,6 +1528,32 @@ mod props {
         "\n",
     ];
 
+    const FILES: &[&str] = &["*", "a.o", "b.o"];
+    /// Globs whose literal prefixes start one another, or do not.
+    const SECTION_GLOBS: &[&str] = &[
+        "*", ".a", ".a*", ".a.*", ".ab", ".ab*", ".b", ".b?", ".a[bc]", "*b", ".a.x", ".", ".*",
+    ];
+
+    const GLOB_PARTS: &[&str] = &["a", "b", ".", "*", "?", "[ab]", "[!a]", ".a"];
+
+    /// fnmatch(3) without flags, for the globs of `GLOB_PARTS`.
+    fn fnmatch(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') => (0..=s.len()).any(|k| fnmatch(&p[1..], &s[k..])),
+            Some(b'?') => !s.is_empty() && fnmatch(&p[1..], &s[1..]),
+            Some(b'[') => {
+                let end = p.iter().position(|&c| c == b']').unwrap_or(p.len() - 1);
+                let (neg, set) = match p[1] {
+                    b'!' => (true, &p[2..end]),
+                    _ => (false, &p[1..end]),
+                };
+                !s.is_empty() && (set.contains(&s[0]) != neg) && fnmatch(&p[end + 1..], &s[1..])
+            }
+            Some(&c) => s.first() == Some(&c) && fnmatch(&p[1..], &s[1..]),
+        }
+    }
+
     fn soup() -> impl Strategy<Value = String> {
         prop::collection::vec(0..TOKENS.len(), 0..60)
             .prop_map(|v| v.iter().map(|&i| TOKENS[i]).collect::<Vec<_>>().join(" "))
@@ -1521,6 +1571,93 @@ mod props {
         #[test]
         fn any_bytes_never_panic(text in "\\PC{0,200}") {
             let _ = script::parse(&text);
+        }
+
+        /// `glob_covers` is sound: when it says a glob covers another, every
+        /// name the narrow one matches (all short names over the alphabet,
+        /// by a plain fnmatch) the wide one matches too; and a glob always
+        /// covers itself and every literal it matches.
+        #[test]
+        fn glob_covers_is_sound(
+            wide in prop::collection::vec(0..GLOB_PARTS.len(), 0..4),
+            narrow in prop::collection::vec(0..GLOB_PARTS.len(), 0..4),
+        ) {
+            let w: String = wide.iter().map(|&i| GLOB_PARTS[i]).collect();
+            let n: String = narrow.iter().map(|&i| GLOB_PARTS[i]).collect();
+            prop_assert!(script::glob_covers(&w, &w));
+            let mut names = vec![String::new()];
+            for _ in 0..4 {
+                let more: Vec<String> = names
+                    .iter()
+                    .flat_map(|s| ["a", "b", "."].map(|c| format!("{s}{c}")))
+                    .collect();
+                names.extend(more);
+            }
+            names.sort();
+            names.dedup();
+            if script::glob_covers(&w, &n) {
+                for name in &names {
+                    if fnmatch(n.as_bytes(), name.as_bytes()) {
+                        prop_assert!(fnmatch(w.as_bytes(), name.as_bytes()), "{} covers {} but not {}", w, n, name);
+                    }
+                }
+            }
+            for name in &names {
+                if fnmatch(w.as_bytes(), name.as_bytes()) {
+                    prop_assert!(script::glob_covers(&w, name), "{} matches {}", w, name);
+                }
+            }
+        }
+
+        /// Dead marks are ld's first match, found by comparing every earlier
+        /// description in script order (the index only skips comparisons).
+        #[test]
+        fn dead_marks_are_the_first_earlier_cover(
+            sections in prop::collection::vec(
+                prop::collection::vec(
+                    (0..FILES.len(), prop::collection::vec(0..SECTION_GLOBS.len(), 1..3)),
+                    1..4,
+                ),
+                1..6,
+            ),
+        ) {
+            let mut text = String::from("SECTIONS {\n");
+            for (i, descs) in sections.iter().enumerate() {
+                text.push_str(&format!(".o{i} : {{"));
+                for (f, pats) in descs {
+                    let pats: Vec<&str> = pats.iter().map(|&p| SECTION_GLOBS[p]).collect();
+                    text.push_str(&format!(" {}({})", FILES[*f], pats.join(" ")));
+                }
+                text.push_str(" }\n");
+            }
+            text.push('}');
+            let s = script::parse(&text).unwrap();
+            prop_assert!(s.marks_complete);
+            // (file, section glob, where) of every pattern so far, in order
+            let mut takers: Vec<(&str, &str, (usize, usize, usize))> = Vec::new();
+            for (si, sec) in s.output_sections().iter().enumerate() {
+                for (di, st) in sec.statements.iter().enumerate() {
+                    let d = input(st);
+                    let file = d.file.as_ref().unwrap().pattern.as_str();
+                    let list = d.sections.as_ref().unwrap();
+                    let mut all = true;
+                    for p in list {
+                        let want = takers
+                            .iter()
+                            .find(|(tf, ts, _)| {
+                                (*tf == "*" || *tf == file) && script::glob_covers(ts, &p.pattern)
+                            })
+                            .map(|t| t.2);
+                        let got = p.covered_by.map(|c| (c.section, c.statement, c.pattern));
+                        prop_assert_eq!(got, want, "{} in {}", p.pattern, text);
+                        all &= want.is_some();
+                    }
+                    prop_assert_eq!(d.dead, all, "{}", text);
+                    for (pi, p) in list.iter().enumerate() {
+                        takers.push((file, p.pattern.as_str(), (si, di, pi)));
+                    }
+                }
+            }
         }
     }
 

@@ -110,7 +110,11 @@ fn class(b: &[u8], mut i: usize) -> Option<([u64; 4], usize)> {
 
 /// The literal text before the first wildcard or escape.
 fn literal_prefix(p: &str) -> &str {
-    &p[..p.find(['*', '?', '[', '\\']).unwrap_or(p.len())]
+    let n = p
+        .bytes()
+        .position(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'))
+        .unwrap_or(p.len());
+    &p[..n]
 }
 
 /// Whether glob `wide` matches every string glob `narrow` matches. Sound
@@ -130,6 +134,15 @@ pub fn glob_covers(wide: &str, narrow: &str) -> bool {
 }
 
 fn covers_compiled(a: &[G], b: &[G]) -> bool {
+    // Without `*`, `a` matches names of one length only: it covers `b` only
+    // when `b` has no `*` either, is as long, and is covered place by place.
+    if !a.contains(&G::Star) {
+        return a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| match (x, y) {
+                (G::One(sa), G::One(sb)) => sa.iter().zip(sb.iter()).all(|(x, y)| y & !x == 0),
+                _ => false,
+            });
+    }
     // Quadratic table; patterns are short, but be safe on hostile input.
     let (n, m) = (a.len(), b.len());
     if (n + 1).saturating_mul(m + 1) > 1 << 20 {
@@ -196,12 +209,10 @@ fn file_covers(wide: &str, narrow: &str) -> bool {
 }
 
 struct Taker<'s> {
-    /// The first bytes of `section`'s literal prefix (see `prefix_key`).
-    key: u64,
-    /// The length of `section`'s literal prefix.
-    prefix: usize,
     file: Option<&'s str>,
     section: &'s str,
+    /// The length of `section`'s literal prefix.
+    prefix: usize,
     /// `section` compiled, when first needed.
     compiled: std::cell::OnceCell<Vec<G>>,
     at: Cover,
@@ -209,33 +220,135 @@ struct Taker<'s> {
 
 impl<'s> Taker<'s> {
     fn new(file: Option<&'s str>, section: &'s str, at: Cover) -> Taker<'s> {
-        let prefix = literal_prefix(section);
         Taker {
-            key: prefix_key(prefix.as_bytes()),
-            prefix: prefix.len(),
+            prefix: literal_prefix(section).len(),
             compiled: std::cell::OnceCell::new(),
             file,
             section,
             at,
         }
     }
+
+    fn prefix(&self) -> &'s [u8] {
+        &self.section.as_bytes()[..self.prefix]
+    }
 }
 
-/// Up to the first 8 bytes of `p`, little-endian, zero padded: two prefixes
-/// agree on their first `n <= 8` bytes when their keys do under `key_mask(n)`.
-fn prefix_key(p: &[u8]) -> u64 {
+/// The takers' literal prefixes, sorted, each with the takers that have it
+/// (in script order) and the nearest other prefix that starts it. Two globs
+/// can share a name only when one's literal prefix starts the other's (see
+/// `glob_covers`); those takers of a pattern are the prefixes sorted from its
+/// own prefix on while they extend it, and the chain of prefixes that start
+/// it, found from the prefix sorted just before it.
+struct Index<'s> {
+    /// The takers sorted by (prefix, script order), each with its
+    /// prefix's first bytes (`order_key`).
+    order: Vec<(u64, &'s [u8], usize)>,
+    /// Per distinct prefix: its takers, a range of `order`.
+    entries: Vec<(usize, usize)>,
+    /// Per distinct prefix: the nearest other one that starts it.
+    parent: Vec<Option<usize>>,
+}
+
+impl<'s> Index<'s> {
+    fn new(takers: &[Taker<'s>]) -> Index<'s> {
+        let mut order: Vec<(u64, &[u8], usize)> = takers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (order_key(t.prefix()), t.prefix(), i))
+            .collect();
+        order.sort_unstable();
+        let mut entries: Vec<(usize, usize)> = Vec::new();
+        let mut parent = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (k, &(_, p, _)) in order.iter().enumerate() {
+            if let Some(last) = entries.last_mut() {
+                if order[last.0].1 == p {
+                    last.1 = k + 1;
+                    continue;
+                }
+            }
+            while stack
+                .last()
+                .is_some_and(|&e| !p.starts_with(order[entries[e].0].1))
+            {
+                stack.pop();
+            }
+            parent.push(stack.last().copied());
+            stack.push(entries.len());
+            entries.push((k, k + 1));
+        }
+        Index {
+            order,
+            entries,
+            parent,
+        }
+    }
+
+    fn prefix(&self, e: usize) -> &'s [u8] {
+        self.order[self.entries[e].0].1
+    }
+
+    /// The takers before `limit` that may share a name with a pattern of
+    /// literal prefix `p`, in script order, into `out`; each costs a unit of
+    /// the budget, and false when it ran out.
+    fn candidates(&self, p: &[u8], limit: usize, budget: &mut usize, out: &mut Vec<usize>) -> bool {
+        out.clear();
+        let key = order_key(p);
+        let lo = self.entries.partition_point(|&(s, _)| {
+            let (k, e, _) = self.order[s];
+            k < key || (k == key && e < p)
+        });
+        let mut add = |e: usize, out: &mut Vec<usize>| -> bool {
+            let (s, end) = self.entries[e];
+            for &(_, _, t) in &self.order[s..end] {
+                if t >= limit {
+                    break;
+                }
+                if *budget == 0 {
+                    return false;
+                }
+                *budget -= 1;
+                out.push(t);
+            }
+            true
+        };
+        // the prefixes that extend `p` (or equal it)
+        for e in lo..self.entries.len() {
+            if !self.prefix(e).starts_with(p) {
+                break;
+            }
+            if !add(e, out) {
+                return false;
+            }
+        }
+        // the prefixes that start `p`: the one sorted before it and its
+        // chain, from the first of them that starts `p`
+        let mut e = lo.checked_sub(1);
+        while let Some(i) = e {
+            if p.starts_with(self.prefix(i)) {
+                break;
+            }
+            e = self.parent[i];
+        }
+        while let Some(i) = e {
+            if !add(i, out) {
+                return false;
+            }
+            e = self.parent[i];
+        }
+        out.sort_unstable();
+        true
+    }
+}
+
+/// The first 8 bytes, big-endian and zero padded: byte strings in this
+/// order are in the order of their keys (equal keys: compare the strings).
+fn order_key(p: &[u8]) -> u64 {
     let mut k = [0u8; 8];
     let n = p.len().min(8);
     k[..n].copy_from_slice(&p[..n]);
-    u64::from_le_bytes(k)
-}
-
-fn key_mask(n: usize) -> u64 {
-    if n >= 8 {
-        u64::MAX
-    } else {
-        (1u64 << (8 * n)) - 1
-    }
+    u64::from_be_bytes(k)
 }
 
 /// The input descriptions that can take sections, in script order, with
@@ -295,18 +408,35 @@ fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription
 /// Mark dead descriptions and covered patterns in script order: decided
 /// over the script read only (the takers borrow its patterns), then written.
 pub(crate) fn mark(script: &mut Script) {
+    // The takers in script order, and each description with how many takers
+    // come before it (a description is covered only by earlier ones).
     let mut takers: Vec<Taker> = Vec::new();
-    // Comparisons allowed in all: a hostile script with tens of thousands of
-    // descriptions must not cost quadratic time; past it, nothing more is marked.
-    let mut budget = 4_000_000usize;
-    // Per description: `dead`, then the `covered_by` of each of its patterns.
-    let mut marks: Vec<(bool, Vec<Option<Cover>>)> = Vec::new();
+    let mut descs: Vec<(&InputDescription, usize)> = Vec::new();
     descriptions(script, |d, can_take, index, si| {
-        marks.push(mark_one(d, &takers, &mut budget));
+        descs.push((d, takers.len()));
         if can_take && d.flags.is_empty() {
             add_takers(d, index, si, &mut takers);
         }
     });
+    let index = Index::new(&takers);
+    // Comparisons allowed in all: a hostile script with tens of thousands of
+    // descriptions that may share names must not cost quadratic time; past
+    // it, nothing more is marked.
+    let mut scan = Scan {
+        takers: &takers,
+        index: &index,
+        budget: 4_000_000,
+        cands: Vec::new(),
+    };
+    // Per description: `dead`, then the `covered_by` of each of its patterns.
+    let marks: Vec<(bool, Vec<Option<Cover>>)> = descs
+        .iter()
+        .map(|&(d, before)| scan.mark_one(d, before))
+        .collect();
+    let complete = scan.budget > 0;
+    drop(scan);
+    drop(descs);
+    drop(index);
     drop(takers);
     let mut marks = marks.into_iter();
     descriptions_mut(script, |d| {
@@ -320,74 +450,66 @@ pub(crate) fn mark(script: &mut Script) {
             }
         }
     });
-    script.marks_complete = budget > 0;
+    script.marks_complete = complete;
 }
 
 fn file_of(d: &InputDescription) -> Option<&str> {
     d.file.as_ref().map(|f| f.pattern.as_str())
 }
 
-fn covered(
-    file: Option<&str>,
-    section: &str,
-    takers: &[Taker],
-    budget: &mut usize,
-) -> Option<Cover> {
-    let narrow_prefix = literal_prefix(section).as_bytes();
-    let narrow_key = prefix_key(narrow_prefix);
-    let mut narrow: Option<Vec<G>> = None;
-    // Each taker in order costs one unit of the budget; past it, the rest
-    // are conservatively not covering. Only the first `*budget` are tried.
-    let tried = &takers[..takers.len().min(*budget)];
-    let found = tried.iter().position(|t| {
-        // The cheap test first (see `glob_covers`).
-        let common = t.prefix.min(narrow_prefix.len());
-        if (t.key ^ narrow_key) & key_mask(common) != 0 {
-            return false;
-        }
-        if common > 8 && t.section.as_bytes()[8..common] != narrow_prefix[8..common] {
-            return false;
-        }
-        let file_ok = match (t.file, file) {
-            (None, _) => true,
-            (Some(w), Some(n)) => file_covers(w, n),
-            (Some(w), None) => w == "*",
-        };
-        file_ok
-            && (t.section == section
-                || covers_compiled(
-                    t.compiled.get_or_init(|| compile(t.section)),
-                    narrow.get_or_insert_with(|| compile(section)),
-                ))
-    });
-    match found {
-        Some(i) => {
-            *budget -= i + 1;
-            Some(takers[i].at)
-        }
-        None => {
-            *budget -= tried.len();
-            None
-        }
-    }
+struct Scan<'a, 's> {
+    takers: &'a [Taker<'s>],
+    index: &'a Index<'s>,
+    budget: usize,
+    cands: Vec<usize>,
 }
 
-fn mark_one(
-    d: &InputDescription,
-    takers: &[Taker],
-    budget: &mut usize,
-) -> (bool, Vec<Option<Cover>>) {
-    let file = file_of(d);
-    match &d.sections {
-        Some(list) => {
-            let covers: Vec<Option<Cover>> = list
-                .iter()
-                .map(|p| covered(file, &p.pattern, takers, budget))
-                .collect();
-            let dead = !covers.is_empty() && covers.iter().all(Option::is_some);
-            (dead, covers)
+impl Scan<'_, '_> {
+    /// The first taker before `limit` that takes every section `section`
+    /// names in the files `file` names.
+    fn covered(&mut self, file: Option<&str>, section: &str, limit: usize) -> Option<Cover> {
+        let prefix = literal_prefix(section).as_bytes();
+        let mut cands = std::mem::take(&mut self.cands);
+        let within = self
+            .index
+            .candidates(prefix, limit, &mut self.budget, &mut cands);
+        let mut narrow: Option<Vec<G>> = None;
+        let found = within
+            .then(|| {
+                cands.iter().find(|&&i| {
+                    let t = &self.takers[i];
+                    let file_ok = match (t.file, file) {
+                        (None, _) => true,
+                        (Some(w), Some(n)) => file_covers(w, n),
+                        (Some(w), None) => w == "*",
+                    };
+                    file_ok
+                        && (t.section == section
+                            || covers_compiled(
+                                t.compiled.get_or_init(|| compile(t.section)),
+                                narrow.get_or_insert_with(|| compile(section)),
+                            ))
+                })
+            })
+            .flatten()
+            .map(|&i| self.takers[i].at);
+        self.cands = cands;
+        found
+    }
+
+    fn mark_one(&mut self, d: &InputDescription, limit: usize) -> (bool, Vec<Option<Cover>>) {
+        let file = file_of(d);
+        match &d.sections {
+            Some(list) => {
+                let covers: Vec<Option<Cover>> = list
+                    .iter()
+                    .map(|p| self.covered(file, &p.pattern, limit))
+                    .collect();
+                let dead = !covers.is_empty() && covers.iter().all(Option::is_some);
+                (dead, covers)
+            }
+            None => (self.covered(file, "*", limit).is_some(), Vec::new()),
         }
-        None => (covered(file, "*", takers, budget).is_some(), Vec::new()),
     }
 }
 

@@ -350,6 +350,35 @@ fn ops(mode: Mode) -> &'static [&'static str] {
     }
 }
 
+/// The longest operator of `mode` at the start of `s`.
+fn op_at(mode: Mode, s: &[u8]) -> Option<&'static str> {
+    // per mode and first byte, the operators starting with it, longest first
+    type ByByte = Vec<Vec<&'static str>>;
+    static BY_BYTE: std::sync::OnceLock<[ByByte; 4]> = std::sync::OnceLock::new();
+    let tables = BY_BYTE.get_or_init(|| {
+        [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList].map(|m| {
+            let mut t: ByByte = vec![Vec::new(); 256];
+            for o in ops(m) {
+                t[o.as_bytes()[0] as usize].push(o);
+            }
+            for v in &mut t {
+                v.sort_by_key(|o| std::cmp::Reverse(o.len()));
+            }
+            t
+        })
+    });
+    let i = match mode {
+        Mode::Script => 0,
+        Mode::Expr => 1,
+        Mode::Wild => 2,
+        Mode::InputList => 3,
+    };
+    tables[i][*s.first()? as usize]
+        .iter()
+        .find(|o| s.starts_with(o.as_bytes()))
+        .copied()
+}
+
 /// `strtoull(s, 0, base)`: as many digits as are valid, wrapping like ld's
 /// 64-bit `bfd_vma` would not (we saturate instead of wrapping silently).
 fn scan(digits: &str, base: u32) -> u64 {
@@ -524,11 +553,7 @@ impl<'a> Lexer<'a> {
         let op = if s[0].is_ascii_alphanumeric() {
             None
         } else {
-            ops(mode)
-                .iter()
-                .filter(|o| o.as_bytes()[0] == s[0] && s.starts_with(o.as_bytes()))
-                .max_by_key(|o| o.len())
-                .copied()
+            op_at(mode, s)
         };
         let mut nlen = name_len(s, mode);
         if mode == Mode::Expr && s.starts_with(b"/DISCARD/") {

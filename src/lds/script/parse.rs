@@ -100,6 +100,12 @@ impl<'a> Parser<'a> {
         self.peeked = None;
     }
 
+    /// Back at `pos`, where `tok` (at `span`, in `mode`) was lexed already.
+    fn restore_peeked(&mut self, pos: usize, mode: Mode, tok: Tok<'a>, span: Span) {
+        self.pos = pos;
+        self.peeked = Some((mode, tok, span));
+    }
+
     fn err(&self, offset: usize, message: String) -> ParseError {
         self.lx.error(offset, message)
     }
@@ -1044,7 +1050,8 @@ impl<'a> Parser<'a> {
                             W,
                         )?)
                     } else {
-                        self.restore(back);
+                        // back at the name, which is lexed already
+                        self.restore_peeked(back, W, t, s);
                         StatementKind::Input(self.input_description(false)?)
                     }
                 }
