@@ -311,9 +311,7 @@ impl Lexer {
                     self.block_comment(b)?;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'/') => {
-                    while self.pos < b.len() && b[self.pos] != b'\n' {
-                        self.pos += 1;
-                    }
+                    self.line_comment(b);
                 }
                 b'#' if bol => break,
                 q @ (b'"' | b'\'') => {
@@ -351,6 +349,14 @@ impl Lexer {
         }
     }
 
+    /// To the end of the line (not consumed), from a `//` comment.
+    fn line_comment(&mut self, b: &[u8]) {
+        self.pos += b[self.pos..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .unwrap_or(b.len() - self.pos);
+    }
+
     /// Past the literal whose quote `q` is at `self.pos`: to the closing
     /// quote, or to the end of the line when there is none.
     fn literal_rest(&mut self, b: &[u8], q: u8) {
@@ -381,9 +387,7 @@ impl Lexer {
                     self.block_comment(b)?;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'/') => {
-                    while self.pos < b.len() && b[self.pos] != b'\n' {
-                        self.pos += 1;
-                    }
+                    self.line_comment(b);
                 }
                 q @ (b'"' | b'\'') => {
                     // as `quoted`: to the closing quote, or the end of the line
@@ -432,9 +436,7 @@ impl Lexer {
                     white = true;
                 }
                 b'/' if b.get(self.pos + 1) == Some(&b'/') => {
-                    while self.pos < b.len() && b[self.pos] != b'\n' {
-                        self.pos += 1;
-                    }
+                    self.line_comment(b);
                     white = true;
                 }
                 _ => break,

@@ -133,13 +133,18 @@ pub fn glob_covers(wide: &str, narrow: &str) -> bool {
     covers_compiled(&compile(wide), &compile(narrow))
 }
 
+/// Whether byte set `a` holds every byte of `b`.
+fn set_covers(a: &[u64; 4], b: &[u64; 4]) -> bool {
+    a.iter().zip(b).all(|(x, y)| y & !x == 0)
+}
+
 fn covers_compiled(a: &[G], b: &[G]) -> bool {
     // Without `*`, `a` matches names of one length only: it covers `b` only
     // when `b` has no `*` either, is as long, and is covered place by place.
     if !a.contains(&G::Star) {
         return a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| match (x, y) {
-                (G::One(sa), G::One(sb)) => sa.iter().zip(sb.iter()).all(|(x, y)| y & !x == 0),
+                (G::One(sa), G::One(sb)) => set_covers(sa, sb),
                 _ => false,
             });
     }
@@ -161,10 +166,7 @@ fn covers_compiled(a: &[G], b: &[G]) -> bool {
                 false
             } else {
                 match (&a[i], &b[j]) {
-                    (G::One(sa), G::One(sb)) => {
-                        sa.iter().zip(sb.iter()).all(|(x, y)| y & !x == 0)
-                            && ok[(i + 1) * w + j + 1]
-                    }
+                    (G::One(sa), G::One(sb)) => set_covers(sa, sb) && ok[(i + 1) * w + j + 1],
                     _ => false,
                 }
             };
@@ -408,36 +410,35 @@ fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription
 /// Mark dead descriptions and covered patterns in script order: decided
 /// over the script read only (the takers borrow its patterns), then written.
 pub(crate) fn mark(script: &mut Script) {
-    // The takers in script order, and each description with how many takers
-    // come before it (a description is covered only by earlier ones).
-    let mut takers: Vec<Taker> = Vec::new();
-    let mut descs: Vec<(&InputDescription, usize)> = Vec::new();
-    descriptions(script, |d, can_take, index, si| {
-        descs.push((d, takers.len()));
-        if can_take && d.flags.is_empty() {
-            add_takers(d, index, si, &mut takers);
-        }
-    });
-    let index = Index::new(&takers);
-    // Comparisons allowed in all: a hostile script with tens of thousands of
-    // descriptions that may share names must not cost quadratic time; past
-    // it, nothing more is marked.
-    let mut scan = Scan {
-        takers: &takers,
-        index: &index,
-        budget: 4_000_000,
-        cands: Vec::new(),
+    // Per description: `dead`, then the `covered_by` of each of its patterns;
+    // decided while the takers borrow the script.
+    let (marks, complete) = {
+        // The takers in script order, and each description with how many
+        // takers come before it (a description is covered only by earlier ones).
+        let mut takers: Vec<Taker> = Vec::new();
+        let mut descs: Vec<(&InputDescription, usize)> = Vec::new();
+        descriptions(script, |d, can_take, index, si| {
+            descs.push((d, takers.len()));
+            if can_take && d.flags.is_empty() {
+                add_takers(d, index, si, &mut takers);
+            }
+        });
+        let index = Index::new(&takers);
+        // Comparisons allowed in all: a hostile script with tens of thousands
+        // of descriptions that may share names must not cost quadratic time;
+        // past it, nothing more is marked.
+        let mut scan = Scan {
+            takers: &takers,
+            index: &index,
+            budget: 4_000_000,
+            cands: Vec::new(),
+        };
+        let marks: Vec<(bool, Vec<Option<Cover>>)> = descs
+            .iter()
+            .map(|&(d, before)| scan.mark_one(d, before))
+            .collect();
+        (marks, scan.budget > 0)
     };
-    // Per description: `dead`, then the `covered_by` of each of its patterns.
-    let marks: Vec<(bool, Vec<Option<Cover>>)> = descs
-        .iter()
-        .map(|&(d, before)| scan.mark_one(d, before))
-        .collect();
-    let complete = scan.budget > 0;
-    drop(scan);
-    drop(descs);
-    drop(index);
-    drop(takers);
     let mut marks = marks.into_iter();
     descriptions_mut(script, |d| {
         let Some((dead, covers)) = marks.next() else {
@@ -473,26 +474,27 @@ impl Scan<'_, '_> {
         let within = self
             .index
             .candidates(prefix, limit, &mut self.budget, &mut cands);
+        if !within {
+            // out of budget: conservatively not covered
+            self.cands = cands;
+            return None;
+        }
         let mut narrow: Option<Vec<G>> = None;
-        let found = within
-            .then(|| {
-                cands.iter().find(|&&i| {
-                    let t = &self.takers[i];
-                    let file_ok = match (t.file, file) {
-                        (None, _) => true,
-                        (Some(w), Some(n)) => file_covers(w, n),
-                        (Some(w), None) => w == "*",
-                    };
-                    file_ok
-                        && (t.section == section
-                            || covers_compiled(
-                                t.compiled.get_or_init(|| compile(t.section)),
-                                narrow.get_or_insert_with(|| compile(section)),
-                            ))
-                })
-            })
-            .flatten()
-            .map(|&i| self.takers[i].at);
+        let found = cands.iter().find_map(|&i| {
+            let t = &self.takers[i];
+            let file_ok = match (t.file, file) {
+                (None, _) => true,
+                (Some(w), Some(n)) => file_covers(w, n),
+                (Some(w), None) => w == "*",
+            };
+            let takes = file_ok
+                && (t.section == section
+                    || covers_compiled(
+                        t.compiled.get_or_init(|| compile(t.section)),
+                        narrow.get_or_insert_with(|| compile(section)),
+                    ));
+            takes.then_some(t.at)
+        });
         self.cands = cands;
         found
     }

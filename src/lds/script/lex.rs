@@ -317,7 +317,7 @@ fn keyword(mode: Mode, word: &str) -> Option<&'static str> {
     type ByLen = Vec<Vec<&'static str>>;
     static BY_LEN: std::sync::OnceLock<[ByLen; 4]> = std::sync::OnceLock::new();
     let tables = BY_LEN.get_or_init(|| {
-        [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList].map(|m| {
+        MODES.map(|m| {
             let kws = keywords(m);
             let longest = kws.iter().map(|k| k.len()).max().unwrap_or(0);
             let mut t: ByLen = vec![Vec::new(); longest + 1];
@@ -327,18 +327,25 @@ fn keyword(mode: Mode, word: &str) -> Option<&'static str> {
             t
         })
     });
-    let i = match mode {
-        Mode::Script => 0,
-        Mode::Expr => 1,
-        Mode::Wild => 2,
-        Mode::InputList => 3,
-    };
+    let i = mode_index(mode);
     let first = word.as_bytes().first()?;
     tables[i]
         .get(word.len())?
         .iter()
         .find(|k| k.as_bytes()[0] == *first && **k == word)
         .copied()
+}
+
+const MODES: [Mode; 4] = [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList];
+
+/// A mode's place in `MODES` (and in the per-mode tables).
+fn mode_index(mode: Mode) -> usize {
+    match mode {
+        Mode::Script => 0,
+        Mode::Expr => 1,
+        Mode::Wild => 2,
+        Mode::InputList => 3,
+    }
 }
 
 fn ops(mode: Mode) -> &'static [&'static str] {
@@ -356,7 +363,7 @@ fn op_at(mode: Mode, s: &[u8]) -> Option<&'static str> {
     type ByByte = Vec<Vec<&'static str>>;
     static BY_BYTE: std::sync::OnceLock<[ByByte; 4]> = std::sync::OnceLock::new();
     let tables = BY_BYTE.get_or_init(|| {
-        [Mode::Script, Mode::Expr, Mode::Wild, Mode::InputList].map(|m| {
+        MODES.map(|m| {
             let mut t: ByByte = vec![Vec::new(); 256];
             for o in ops(m) {
                 t[o.as_bytes()[0] as usize].push(o);
@@ -367,12 +374,7 @@ fn op_at(mode: Mode, s: &[u8]) -> Option<&'static str> {
             t
         })
     });
-    let i = match mode {
-        Mode::Script => 0,
-        Mode::Expr => 1,
-        Mode::Wild => 2,
-        Mode::InputList => 3,
-    };
+    let i = mode_index(mode);
     tables[i][*s.first()? as usize]
         .iter()
         .find(|o| s.starts_with(o.as_bytes()))
