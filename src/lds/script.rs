@@ -64,10 +64,33 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[start..].chars().count() + 1)
 }
 
+/// Bounds on the work parsing one script may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Pattern comparisons allowed while marking dead descriptions: a script
+    /// with tens of thousands of descriptions that may share names must not
+    /// cost quadratic time. Past it nothing more is marked, and
+    /// [`Script::marks_complete`] is false.
+    pub max_comparisons: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_comparisons: 4_000_000,
+        }
+    }
+}
+
 /// Parse a preprocessed linker script and mark dead input section descriptions.
 pub fn parse(text: &str) -> Result<Script, ParseError> {
+    parse_with(text, ParseLimits::default())
+}
+
+/// [`parse`] within the given limits.
+pub fn parse_with(text: &str, limits: ParseLimits) -> Result<Script, ParseError> {
     let mut script = parse::Parser::new(text).script()?;
-    cover::mark(&mut script);
+    cover::mark(&mut script, limits.max_comparisons);
     Ok(script)
 }
 

@@ -409,7 +409,7 @@ fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription
 
 /// Mark dead descriptions and covered patterns in script order: decided
 /// over the script read only (the takers borrow its patterns), then written.
-pub(crate) fn mark(script: &mut Script) {
+pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
     // Per description: `dead`, then the `covered_by` of each of its patterns;
     // decided while the takers borrow the script.
     let (marks, complete) = {
@@ -424,13 +424,11 @@ pub(crate) fn mark(script: &mut Script) {
             }
         });
         let index = Index::new(&takers);
-        // Comparisons allowed in all: a hostile script with tens of thousands
-        // of descriptions that may share names must not cost quadratic time;
-        // past it, nothing more is marked.
+        // Past the budget, nothing more is marked (see `ParseLimits`).
         let mut scan = Scan {
             takers: &takers,
             index: &index,
-            budget: 4_000_000,
+            budget: max_comparisons,
             cands: Vec::new(),
         };
         let marks: Vec<(bool, Vec<Option<Cover>>)> = descs
