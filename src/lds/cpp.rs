@@ -558,6 +558,9 @@ struct Engine<'a> {
     out: Printer,
     origins: Vec<Origin>,
     origin_ids: HashMap<(u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
+    /// The last (file, line, chain) given an origin, and its id: runs of
+    /// tokens from one line share it.
+    last_origin: ((u32, u32, u32), u32),
     files_read: Vec<String>,
     read_set: HashSet<String>,
     missing: Vec<String>,
@@ -662,6 +665,7 @@ impl<'a> Engine<'a> {
             },
             origins: Vec::new(),
             origin_ids: HashMap::default(),
+            last_origin: ((u32::MAX, u32::MAX, u32::MAX), 0),
             files_read: Vec::new(),
             read_set: HashSet::new(),
             missing: Vec::new(),
@@ -783,7 +787,11 @@ impl<'a> Engine<'a> {
 
     fn origin(&mut self, t: &Tok) -> u32 {
         let key = (t.file, t.line, t.chain);
+        if self.last_origin.0 == key {
+            return self.last_origin.1;
+        }
         if let Some(&id) = self.origin_ids.get(&key) {
+            self.last_origin = (key, id);
             return id;
         }
         let mut expansion = Vec::new();
@@ -805,6 +813,7 @@ impl<'a> Engine<'a> {
             expansion,
         });
         self.origin_ids.insert(key, id);
+        self.last_origin = (key, id);
         id
     }
 
@@ -2335,6 +2344,31 @@ impl<'a> Engine<'a> {
                 ErrorKind::Syntax,
                 format!("\"{name}\" cannot be used as a macro name"),
             ));
+        }
+        // An object-like definition of a name not defined yet, with a body
+        // that cannot hold an error, is kept unlexed and lexed when it is first
+        // expanded (most never are).
+        let object_like = self
+            .stack
+            .last()
+            .is_some_and(|i| i.lexer.next_byte() != Some(b'('));
+        if object_like && !self.table.contains_key(&Name(name.clone())) {
+            if let Some(top) = self.stack.last_mut() {
+                let start = top.lexer.clone();
+                let mut probe = start.clone();
+                let file = probe.file;
+                let plain = probe
+                    .skip_plain_directive()
+                    .map_err(|(line, m)| self.err_at(file, line, ErrorKind::Syntax, m))?;
+                if plain {
+                    if let Some(top) = self.stack.last_mut() {
+                        top.lexer = probe;
+                    }
+                    let body = Body::Lazy(Box::new(start));
+                    self.add_macro(name, false, Vec::new(), false, body);
+                    return Ok(());
+                }
+            }
         }
         let mut start = self.stack.last().map(|i| i.lexer.clone());
         let mut t = self.raw()?;

@@ -2,7 +2,6 @@
 //! identifiers, pp-numbers, no digraphs, C and C++ comments, and an unterminated
 //! `'` or `"` is not an error (the rest of the line becomes one "other" token).
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 /// The token had white space (or a comment) before it.
@@ -64,11 +63,18 @@ impl Tok {
 }
 
 /// Interned token spellings: one allocation per distinct spelling.
-/// Interned spellings: a hash set (SipHash, so crafted names cannot make it
-/// slow) behind a small direct-mapped cache with a cheap hash (a collision
-/// there only costs a set lookup).
+///
+/// An open-addressed table of (hash, spelling), probed once per lookup: a
+/// miss inserts where the probe ended, without hashing again. The hash is
+/// SipHash with this run's random key, so names crafted to collide cannot
+/// make lookups slow; a direct-mapped cache with a cheap hash in front of it
+/// answers the names met again and again (a collision there only costs a
+/// table lookup).
 pub(super) struct Interner {
-    set: HashSet<Rc<str>>,
+    keys: std::collections::hash_map::RandomState,
+    /// (hash, spelling); a power of two in size, at most half full.
+    slots: Vec<Option<(u64, Rc<str>)>>,
+    len: usize,
     cache: Vec<Option<Rc<str>>>,
 }
 
@@ -78,7 +84,9 @@ const CACHE: usize = 1024;
 impl Default for Interner {
     fn default() -> Self {
         Interner {
-            set: HashSet::with_capacity(1024),
+            keys: std::collections::hash_map::RandomState::new(),
+            slots: vec![None; 2048],
+            len: 0,
             cache: vec![None; CACHE],
         }
     }
@@ -98,15 +106,43 @@ impl Interner {
                 return r.clone();
             }
         }
-        if let Some(r) = self.set.get(s) {
-            let r = r.clone();
-            self.cache[slot] = Some(r.clone());
-            return r;
+        let r = self.lookup(s);
+        self.cache[slot] = Some(r.clone());
+        r
+    }
+
+    fn lookup(&mut self, s: &str) -> Rc<str> {
+        use std::hash::BuildHasher;
+        let hash = self.keys.hash_one(s);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match &self.slots[i] {
+                Some((h, r)) if *h == hash && &**r == s => return r.clone(),
+                Some(_) => i = (i + 1) & mask,
+                None => break,
+            }
         }
         let r: Rc<str> = Rc::from(s);
-        self.cache[slot] = Some(r.clone());
-        self.set.insert(r.clone());
+        self.slots[i] = Some((hash, r.clone()));
+        self.len += 1;
+        if self.len * 2 > self.slots.len() {
+            self.grow();
+        }
         r
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![None; old.len() * 2];
+        let mask = self.slots.len() - 1;
+        for (hash, r) in old.into_iter().flatten() {
+            let mut i = hash as usize & mask;
+            while self.slots[i].is_some() {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = Some((hash, r));
+        }
     }
 }
 
@@ -371,6 +407,11 @@ impl Lexer {
                 self.pos += 1;
             }
         }
+    }
+
+    /// The byte the next token would start at (no white space skipped).
+    pub fn next_byte(&self) -> Option<u8> {
+        self.src.text.as_bytes().get(self.pos).copied()
     }
 
     /// In a directive: move to its end (the newline, not consumed) as lexing
