@@ -412,7 +412,7 @@ fn descriptions_mut(script: &mut Script, mut f: impl FnMut(&mut InputDescription
 pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
     // Per description: `dead`, then the `covered_by` of each of its patterns;
     // decided while the takers borrow the script.
-    let (marks, complete) = {
+    let ((dead, covers), complete) = {
         // The takers in script order, and each description with how many
         // takers come before it (a description is covered only by earlier ones).
         let mut takers: Vec<Taker> = Vec::new();
@@ -431,21 +431,24 @@ pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
             budget: max_comparisons,
             cands: Vec::new(),
         };
-        let marks: Vec<(bool, Vec<Option<Cover>>)> = descs
+        // one list for all: each description's patterns' covers in turn
+        let mut covers: Vec<Option<Cover>> = Vec::with_capacity(descs.len() * 2);
+        let dead: Vec<bool> = descs
             .iter()
-            .map(|&(d, before)| scan.mark_one(d, before))
+            .map(|&(d, before)| scan.mark_one(d, before, &mut covers))
             .collect();
-        (marks, scan.budget > 0)
+        ((dead, covers), scan.budget > 0)
     };
-    let mut marks = marks.into_iter();
+    let mut dead = dead.into_iter();
+    let mut covers = covers.into_iter();
     descriptions_mut(script, |d| {
-        let Some((dead, covers)) = marks.next() else {
+        let Some(is_dead) = dead.next() else {
             return;
         };
-        d.dead = dead;
+        d.dead = is_dead;
         if let Some(list) = &mut d.sections {
-            for (p, c) in list.iter_mut().zip(covers) {
-                p.covered_by = c;
+            for p in list.iter_mut() {
+                p.covered_by = covers.next().flatten();
             }
         }
     });
@@ -497,18 +500,25 @@ impl Scan<'_, '_> {
         found
     }
 
-    fn mark_one(&mut self, d: &InputDescription, limit: usize) -> (bool, Vec<Option<Cover>>) {
+    /// Whether `d` is dead; its patterns' covers go to `covers`, in order.
+    fn mark_one(
+        &mut self,
+        d: &InputDescription,
+        limit: usize,
+        covers: &mut Vec<Option<Cover>>,
+    ) -> bool {
         let file = file_of(d);
         match &d.sections {
             Some(list) => {
-                let covers: Vec<Option<Cover>> = list
-                    .iter()
-                    .map(|p| self.covered(file, &p.pattern, limit))
-                    .collect();
-                let dead = !covers.is_empty() && covers.iter().all(Option::is_some);
-                (dead, covers)
+                let mut dead = !list.is_empty();
+                for p in list {
+                    let c = self.covered(file, &p.pattern, limit);
+                    dead &= c.is_some();
+                    covers.push(c);
+                }
+                dead
             }
-            None => (self.covered(file, "*", limit).is_some(), Vec::new()),
+            None => self.covered(file, "*", limit).is_some(),
         }
     }
 }
