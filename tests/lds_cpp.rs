@@ -359,14 +359,14 @@ fn provenance_points_at_the_source_line_and_names_the_macros() {
 
     // a statement of a section list in xen.lds.h, expanded on one line of xen.lds.S
     let o = origin_of(&out, "__paramhypfs_start", 0);
-    assert_eq!(o.file, lds_h);
+    assert_eq!(&*o.file, lds_h);
     assert_eq!(
         o.line,
         line_of("xen-mini", lds_h, "__paramhypfs_start = .;")
     );
     assert_eq!(o.expansion.len(), 1, "{o:?}");
-    assert_eq!(o.expansion[0].macro_name, "HYPFS_PARAM");
-    assert_eq!(o.expansion[0].file, lds);
+    assert_eq!(&*o.expansion[0].macro_name, "HYPFS_PARAM");
+    assert_eq!(&*o.expansion[0].file, lds);
     assert_eq!(
         o.expansion[0].line,
         line_of("xen-mini", lds, "        HYPFS_PARAM")
@@ -377,7 +377,7 @@ fn provenance_points_at_the_source_line_and_names_the_macros() {
 
     // nested: PAGE_SIZE's body names PAGE_SHIFT; outermost invocation first
     let o = origin_of(&out, "12", 0);
-    assert_eq!(o.file, "xen/arch/x86/include/asm/page.h");
+    assert_eq!(&*o.file, "xen/arch/x86/include/asm/page.h");
     assert_eq!(
         o.line,
         line_of(
@@ -386,15 +386,15 @@ fn provenance_points_at_the_source_line_and_names_the_macros() {
             "#define PAGE_SHIFT"
         )
     );
-    let names: Vec<&str> = o.expansion.iter().map(|e| e.macro_name.as_str()).collect();
+    let names: Vec<&str> = o.expansion.iter().map(|e| &*e.macro_name).collect();
     assert_eq!(names, ["PAGE_SIZE", "PAGE_SHIFT"]);
-    assert_eq!(o.expansion[0].file, lds);
+    assert_eq!(&*o.expansion[0].file, lds);
     assert_eq!(
         o.expansion[0].line,
         line_of("xen-mini", lds, ". = ALIGN(PAGE_SIZE);")
     );
     assert_eq!(
-        o.expansion[1].file, "xen/arch/x86/include/asm/page.h",
+        &*o.expansion[1].file, "xen/arch/x86/include/asm/page.h",
         "PAGE_SHIFT is invoked in PAGE_SIZE's definition"
     );
 
@@ -402,30 +402,30 @@ fn provenance_points_at_the_source_line_and_names_the_macros() {
     let text_line = line_of("xen-mini", lds, "DECL_SECTION(.text)");
     let at = |s: &str| out.origin_at(out.text.find(s).unwrap() + 1).unwrap();
     let o = at(".text : AT");
-    assert_eq!((o.file.as_str(), o.line), (lds, text_line));
+    assert_eq!((&*o.file, o.line), (lds, text_line));
     assert!(o.expansion.is_empty());
     let o = origin_of(&out, "AT", 0);
     assert_eq!(o.line, line_of("xen-mini", lds, "#define DECL_SECTION"));
-    assert_eq!(o.expansion[0].macro_name, "DECL_SECTION");
+    assert_eq!(&*o.expansion[0].macro_name, "DECL_SECTION");
     assert_eq!(o.expansion[0].line, text_line);
     // #x made a new token there
     let o = origin_of(&out, "\".text\"", 0);
-    assert_eq!(o.expansion[0].macro_name, "DECL_SECTION");
+    assert_eq!(&*o.expansion[0].macro_name, "DECL_SECTION");
 
     // from a forced include
     let o = origin_of(&out, "<<", 0);
-    assert_eq!(o.file, "xen/include/xen/config.h");
-    assert_eq!(o.expansion[0].macro_name, "MB");
+    assert_eq!(&*o.file, "xen/include/xen/config.h");
+    assert_eq!(&*o.expansion[0].macro_name, "MB");
 
     // written in the script itself
     let o = at("*(.text.*)");
     assert_eq!(
-        (o.file.as_str(), o.line),
+        (&*o.file, o.line),
         (lds, line_of("xen-mini", lds, "*(.text.*)"))
     );
     let o = origin_of(&out, "_etext", 0);
     assert_eq!(
-        (o.file.as_str(), o.line),
+        (&*o.file, o.line),
         (lds, line_of("xen-mini", lds, "_etext = .;"))
     );
     assert!(o.expansion.is_empty());
@@ -700,8 +700,8 @@ fn definitions_lexed_when_first_expanded_are_as_if_lexed_at_once() {
     let out = hostile(&files, "a.S", CppOptions::default(), T).unwrap();
     assert_eq!(pp_tokens(&out.text), ["tok", "more", "1", "here"]);
     let o = origin_of(&out, "tok", 0);
-    assert_eq!((o.file.as_str(), o.line), ("a.S", 2));
-    assert_eq!(o.expansion[0].macro_name, "M");
+    assert_eq!((&*o.file, o.line), ("a.S", 2));
+    assert_eq!(&*o.expansion[0].macro_name, "M");
     assert_eq!(o.expansion[0].line, 6);
     assert_eq!(origin_of(&out, "more", 0).line, 3);
     let o = origin_of(&out, "here", 0);

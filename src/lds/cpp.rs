@@ -21,6 +21,7 @@ mod lex;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::tree::vfs::{normalize, read_in_tree, Vfs, VfsError};
 use lex::{Interner, Kind, Lexer, Source, Tok};
@@ -96,9 +97,9 @@ pub struct CppOptions {
 pub struct Expansion {
     /// The macro's name.
     #[serde(rename = "macro")]
-    pub macro_name: String,
+    pub macro_name: Arc<str>,
     /// Where the macro's name was written for this invocation.
-    pub file: String,
+    pub file: Arc<str>,
     pub line: u32,
 }
 
@@ -107,7 +108,7 @@ pub struct Expansion {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     /// The tree path of the file (or `<command-line>`, `<built-in>`).
-    pub file: String,
+    pub file: Arc<str>,
     /// The physical line (`#line` does not change it).
     pub line: u32,
     pub expansion: Vec<Expansion>,
@@ -285,8 +286,9 @@ enum DirRef {
 }
 
 struct FileInfo {
-    /// Tree path (or `<built-in>`, `<command-line>`).
-    norm: String,
+    /// Tree path (or `<built-in>`, `<command-line>`), shared with the
+    /// origins of its tokens.
+    norm: Arc<str>,
     /// How it was found (directory and name): the multiple-include key.
     key: String,
     /// The name gcc would use (`__FILE__`, linemarkers).
@@ -558,6 +560,8 @@ struct Engine<'a> {
     out: Printer,
     origins: Vec<Origin>,
     origin_ids: HashMap<(u32, u32, u32), u32, std::hash::BuildHasherDefault<AddrHasher>>,
+    /// Macro names as the origins share them.
+    shared_names: HashMap<Name, Arc<str>, std::hash::BuildHasherDefault<AddrHasher>>,
     /// The last (file, line, chain) given an origin, and its id: runs of
     /// tokens from one line share it.
     last_origin: ((u32, u32, u32), u32),
@@ -665,6 +669,7 @@ impl<'a> Engine<'a> {
             },
             origins: Vec::new(),
             origin_ids: HashMap::default(),
+            shared_names: HashMap::default(),
             last_origin: ((u32::MAX, u32::MAX, u32::MAX), 0),
             files_read: Vec::new(),
             read_set: HashSet::new(),
@@ -690,7 +695,7 @@ impl<'a> Engine<'a> {
         let file = self
             .files
             .get(file as usize)
-            .map_or_else(|| "<input>".to_string(), |f| f.norm.clone());
+            .map_or_else(|| "<input>".to_string(), |f| f.norm.to_string());
         Box::new(CppError {
             file,
             line,
@@ -740,7 +745,7 @@ impl<'a> Engine<'a> {
     }
 
     fn warn(&mut self, file: u32, line: u32, message: String) {
-        let file = self.files[file as usize].norm.clone();
+        let file = self.files[file as usize].norm.to_string();
         self.warnings.push(Diagnostic {
             file,
             line,
@@ -798,8 +803,13 @@ impl<'a> Engine<'a> {
         let mut c = t.chain;
         while c != 0 {
             let ch = &self.chains[c as usize];
+            let macro_name = self
+                .shared_names
+                .entry(Name(ch.name.clone()))
+                .or_insert_with(|| Arc::from(&*ch.name))
+                .clone();
             expansion.push(Expansion {
-                macro_name: ch.name.to_string(),
+                macro_name,
                 file: self.files[ch.file as usize].norm.clone(),
                 line: ch.line,
             });
@@ -844,7 +854,7 @@ impl<'a> Engine<'a> {
 
     fn add_file(&mut self, norm: String, display: String, dir: DirRef, key: String) -> u32 {
         self.files.push(FileInfo {
-            norm,
+            norm: Arc::from(norm),
             key,
             display,
             dir,
@@ -2228,7 +2238,7 @@ impl<'a> Engine<'a> {
                 }
                 match (ns, op) {
                     (false, "once") => {
-                        let norm = self.files[file as usize].norm.clone();
+                        let norm = self.files[file as usize].norm.to_string();
                         self.once.insert(norm);
                     }
                     (false, "push_macro" | "pop_macro") => {

@@ -95,17 +95,17 @@ fn located(o: &Output, offset: usize) -> Option<Location> {
     let via: Vec<String> = origin
         .expansion
         .iter()
-        .map(|e| e.macro_name.clone())
+        .map(|e| e.macro_name.to_string())
         .collect();
     Some(match origin.expansion.first() {
         Some(e) => Location {
-            file: e.file.clone(),
+            file: e.file.to_string(),
             line: e.line,
             via,
             written: Some(format!("{}:{}", origin.file, origin.line)),
         },
         None => Location {
-            file: origin.file.clone(),
+            file: origin.file.to_string(),
             line: origin.line,
             via,
             written: None,
@@ -161,7 +161,7 @@ fn through_symbol(o: &Output, st: &Statement, macro_name: &str) -> bool {
     let Some(Ok(b)) = &o.lds else { return false };
     (arg.span.start..arg.span.end.max(arg.span.start + 1)).any(|off| {
         b.origin(off)
-            .is_some_and(|org| org.expansion.iter().any(|e| e.macro_name == macro_name))
+            .is_some_and(|org| org.expansion.iter().any(|e| &*e.macro_name == macro_name))
     })
 }
 
@@ -610,8 +610,8 @@ fn statements_at(o: &Output) -> Vec<(&str, &Statement, u32)> {
             if let Some(org) = b.origin(st.span.start) {
                 // a statement from a macro counts at the line that invoked it
                 let line = match org.expansion.first() {
-                    Some(e) if e.file == b.script => e.line,
-                    _ if org.file == b.script => org.line,
+                    Some(e) if *e.file == *b.script => e.line,
+                    _ if *org.file == *b.script => org.line,
                     _ => continue,
                 };
                 out.push((sec.name.as_str(), st, line));
@@ -988,8 +988,8 @@ fn shadowed(rule: &Rule, ctx: &Context) -> Vec<Finding> {
                     continue;
                 };
                 let line = match org.expansion.first() {
-                    Some(e) if e.file == b.script => e.line,
-                    _ if org.file == b.script => org.line,
+                    Some(e) if *e.file == *b.script => e.line,
+                    _ if *org.file == *b.script => org.line,
                     _ => continue,
                 };
                 if !lines.contains(&line) {
