@@ -636,8 +636,10 @@ impl<'a> Engine<'a> {
             pending: VecDeque::new(),
             lookahead: Vec::new(),
             contexts: Vec::new(),
-            macros: Vec::new(),
-            table: Table::default(),
+            // a linker script's headers define a few hundred to a few
+            // thousand macros: room for them from the start
+            macros: Vec::with_capacity(1024),
+            table: Table::with_capacity_and_hasher(1024, Default::default()),
             skipping: false,
             in_directive: false,
             parsing_args: 0,

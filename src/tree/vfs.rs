@@ -95,6 +95,13 @@ pub fn normalize(path: &str) -> Result<String, VfsError> {
     if path.starts_with('/') {
         return Err(VfsError::Absolute(path.into()));
     }
+    // already normal: no empty, `.` or `..` component
+    if path
+        .split('/')
+        .all(|c| !c.is_empty() && c != "." && c != "..")
+    {
+        return Ok(path.to_string());
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in path.split('/') {
         match c {
@@ -729,5 +736,31 @@ mod tests {
             normalize("/etc/passwd"),
             Err(VfsError::Absolute(_))
         ));
+    }
+
+    #[test]
+    fn normalize_resolves_empty_dot_and_dotdot_components() {
+        let cases = [
+            ("a/b/c.h", "a/b/c.h"),
+            ("a", "a"),
+            ("", ""),
+            (".", ""),
+            ("a/", "a"),
+            ("a//b", "a/b"),
+            ("./a/./b", "a/b"),
+            ("a/../b", "b"),
+            ("a/b/../../c", "c"),
+            ("a/.../b", "a/.../b"),
+            ("a/..b/c", "a/..b/c"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(normalize(path).unwrap(), want, "{path}");
+        }
+        for path in ["..", "a/../..", "../a", "a/b/../../../c"] {
+            assert!(
+                matches!(normalize(path), Err(VfsError::Escapes(_))),
+                "{path}"
+            );
+        }
     }
 }

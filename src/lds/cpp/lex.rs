@@ -85,7 +85,7 @@ impl Default for Interner {
     fn default() -> Self {
         Interner {
             keys: std::collections::hash_map::RandomState::new(),
-            slots: vec![None; 2048],
+            slots: vec![None; 1024],
             len: 0,
             cache: vec![None; CACHE],
         }
@@ -227,6 +227,18 @@ pub(super) struct Lexer {
 }
 
 pub(super) type LexError = (u32, String);
+
+/// The bytes `skip_plain_directive` must look at: the end of the line, `#`,
+/// and what may start a comment or a literal.
+static DIRECTIVE_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[b'#' as usize] = true;
+    t[b'/' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
 
 /// Bit 1: may start an identifier; bit 2: may continue one.
 static IDENT: [u8; 256] = {
@@ -421,7 +433,18 @@ impl Lexer {
         let src = self.src.clone();
         let b = src.text.as_bytes();
         while self.pos < b.len() {
-            match b[self.pos] {
+            // most bytes are none of the ones that matter here
+            match b[self.pos..]
+                .iter()
+                .position(|&c| DIRECTIVE_STOP[c as usize])
+            {
+                Some(n) => self.pos += n,
+                None => self.pos = b.len(),
+            }
+            let Some(&c) = b.get(self.pos) else {
+                break;
+            };
+            match c {
                 b'\n' => break,
                 b'#' => return Ok(false),
                 b'/' if b.get(self.pos + 1) == Some(&b'*') => {
