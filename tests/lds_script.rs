@@ -1536,7 +1536,8 @@ mod props {
     const FILES: &[&str] = &["*", "a.o", "b.o"];
     /// Globs whose literal prefixes start one another, or do not.
     const SECTION_GLOBS: &[&str] = &[
-        "*", ".a", ".a*", ".a.*", ".ab", ".ab*", ".b", ".b?", ".a[bc]", "*b", ".a.x", ".", ".*",
+        "*", ".a", ".a*", ".a.*", ".ab", ".ab*", ".b", ".b?", ".a[bc]", ".a[b]", "*b", ".a.x", ".",
+        ".*",
     ];
 
     const GLOB_PARTS: &[&str] = &["a", "b", ".", "*", "?", "[ab]", "[!a]", ".a"];

@@ -291,10 +291,20 @@ impl<'s> Index<'s> {
         self.order[self.entries[e].0].1
     }
 
-    /// The takers before `limit` that may share a name with a pattern of
-    /// literal prefix `p`, in script order, into `out`; each costs a unit of
-    /// the budget, and false when it ran out.
-    fn candidates(&self, p: &[u8], limit: usize, budget: &mut usize, out: &mut Vec<usize>) -> bool {
+    /// The takers before `limit` that may take every name a pattern of
+    /// literal prefix `p` matches, in script order, into `out`; each costs a
+    /// unit of the budget, and false when it ran out. A taker whose prefix
+    /// is longer than `p` is one only when `longer` (the pattern goes on with
+    /// a class or an escape): after `*`, `?` or at the end the pattern
+    /// matches a name that differs from that taker's prefix right there.
+    fn candidates(
+        &self,
+        p: &[u8],
+        longer: bool,
+        limit: usize,
+        budget: &mut usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
         out.clear();
         let key = order_key(p);
         let lo = self.entries.partition_point(|&(s, _)| {
@@ -315,9 +325,10 @@ impl<'s> Index<'s> {
             }
             true
         };
-        // the prefixes that extend `p` (or equal it)
+        // `p` itself, and the prefixes that extend it
         for e in lo..self.entries.len() {
-            if !self.prefix(e).starts_with(p) {
+            let q = self.prefix(e);
+            if !q.starts_with(p) || (!longer && q.len() > p.len()) {
                 break;
             }
             if !add(e, out) {
@@ -471,10 +482,11 @@ impl Scan<'_, '_> {
     /// names in the files `file` names.
     fn covered(&mut self, file: Option<&str>, section: &str, limit: usize) -> Option<Cover> {
         let prefix = literal_prefix(section).as_bytes();
+        let longer = matches!(section.as_bytes().get(prefix.len()), Some(b'[' | b'\\'));
         let mut cands = std::mem::take(&mut self.cands);
         let within = self
             .index
-            .candidates(prefix, limit, &mut self.budget, &mut cands);
+            .candidates(prefix, longer, limit, &mut self.budget, &mut cands);
         if !within {
             // out of budget: conservatively not covered
             self.cands = cands;

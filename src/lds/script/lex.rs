@@ -534,7 +534,16 @@ impl<'a> Lexer<'a> {
             return Ok((Tok::Eof, Span::new(start, start)));
         }
         let span = |len: usize| Span::new(start, start + len);
-        if s[0] == b'"' {
+        let c = s[0];
+        // The common case: a name starting with a letter, `_` or `.`, which no
+        // number, operator or `-l` can start (in expressions a number may
+        // start with a hex digit: `0ffh`).
+        let number_may_start = c.is_ascii_digit() || (mode == Mode::Expr && c.is_ascii_hexdigit());
+        if (c.is_ascii_alphabetic() || c == b'_' || c == b'.') && !number_may_start {
+            let nlen = name_len(s, mode);
+            return Ok(self.word(start, nlen, mode));
+        }
+        if c == b'"' {
             return match self.text[start + 1..].find('"') {
                 Some(i) => Ok((
                     Tok::Name {
@@ -596,24 +605,31 @@ impl<'a> Lexer<'a> {
         if lname == best && lname > nlen {
             return Ok((Tok::LName(&text[start + 2..start + best]), span(best)));
         }
-        let word = &text[start..start + nlen];
+        Ok(self.word(start, nlen, mode))
+    }
+
+    /// The name of `len` bytes at `start`, or the keyword of `mode` it spells.
+    fn word(&self, start: usize, len: usize, mode: Mode) -> (Tok<'a>, Span) {
+        let text: &'a str = self.text;
+        let word = &text[start..start + len];
+        let span = Span::new(start, start + len);
         if mode == Mode::Wild && word == "SORT" {
             // ld's lexer returns SORT_BY_NAME for `SORT`.
-            return Ok((Tok::Kw("SORT_BY_NAME"), span(nlen)));
+            return (Tok::Kw("SORT_BY_NAME"), span);
         }
         let first = word.as_bytes().first().copied();
         if first.is_some_and(may_start_keyword) {
             if let Some(k) = keyword(mode, word) {
-                return Ok((Tok::Kw(k), span(nlen)));
+                return (Tok::Kw(k), span);
             }
         }
-        Ok((
+        (
             Tok::Name {
                 text: word,
                 quoted: false,
             },
-            span(nlen),
-        ))
+            span,
+        )
     }
 }
 
