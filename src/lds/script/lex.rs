@@ -357,6 +357,47 @@ fn ops(mode: Mode) -> &'static [&'static str] {
     }
 }
 
+/// What a token of a mode starting with a byte may be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FirstClass {
+    /// Only a name (or keyword).
+    Name,
+    /// Only an operator.
+    Op,
+    /// Anything: the longest match decides.
+    Any,
+}
+
+fn first_class(mode: Mode, c: u8) -> FirstClass {
+    static TABLES: std::sync::OnceLock<[[FirstClass; 256]; 4]> = std::sync::OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        MODES.map(|m| {
+            let mut t = [FirstClass::Any; 256];
+            for (c, class) in t.iter_mut().enumerate() {
+                let c = c as u8;
+                let name = name_len(&[c], m) > 0;
+                let op = ops(m).iter().any(|o| o.as_bytes()[0] == c);
+                // numbers start with a digit or `$`, and in expressions with
+                // any hex digit (`0ffh`); `-l` and `/DISCARD/` and strings
+                // are special
+                let other = c.is_ascii_digit()
+                    || c == b'$'
+                    || (m == Mode::Expr && c.is_ascii_hexdigit())
+                    || c == b'"'
+                    || (m == Mode::InputList && c == b'-')
+                    || (m == Mode::Expr && c == b'/');
+                *class = match (name, op, other) {
+                    (true, false, false) => FirstClass::Name,
+                    (false, true, false) => FirstClass::Op,
+                    _ => FirstClass::Any,
+                };
+            }
+            t
+        })
+    });
+    tables[mode_index(mode)][c as usize]
+}
+
 /// The longest operator of `mode` at the start of `s`.
 fn op_at(mode: Mode, s: &[u8]) -> Option<&'static str> {
     // per mode and first byte, the operators starting with it, longest first
@@ -535,15 +576,30 @@ impl<'a> Lexer<'a> {
         }
         let span = |len: usize| Span::new(start, start + len);
         let c = s[0];
-        // The common case: a name starting with a letter, `_` or `.`, which no
-        // number, operator or `-l` can start (in expressions a number may
-        // start with a hex digit: `0ffh`).
-        let number_may_start = c.is_ascii_digit() || (mode == Mode::Expr && c.is_ascii_hexdigit());
-        if (c.is_ascii_alphabetic() || c == b'_' || c == b'.') && !number_may_start {
-            let nlen = name_len(s, mode);
-            return Ok(self.word(start, nlen, mode));
+        // The common cases, told by the first byte: a name no number,
+        // operator or `-l` can start, and an operator no name can.
+        match first_class(mode, c) {
+            FirstClass::Name => {
+                let nlen = name_len(s, mode);
+                return Ok(self.word(start, nlen, mode));
+            }
+            FirstClass::Op => {
+                if let Some(o) = op_at(mode, s) {
+                    return Ok((Tok::Op(o), span(o.len())));
+                }
+            }
+            FirstClass::Any => {}
         }
-        if c == b'"' {
+        self.longest(start, mode)
+    }
+
+    /// The longest match at `start` (not white space) among the token kinds
+    /// of `mode`, as flex decides: what `next` falls back to.
+    fn longest(&self, start: usize, mode: Mode) -> Result<(Tok<'a>, Span), ParseError> {
+        let text: &'a str = self.text;
+        let s = &text.as_bytes()[start..];
+        let span = |len: usize| Span::new(start, start + len);
+        if s[0] == b'"' {
             return match self.text[start + 1..].find('"') {
                 Some(i) => Ok((
                     Tok::Name {
@@ -636,6 +692,31 @@ impl<'a> Lexer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first-byte shortcuts in `next` give what the longest match gives.
+    #[test]
+    fn first_byte_shortcuts_agree_with_the_longest_match() {
+        let rest = ["", "a", "=", "*", "1", ".x", "<<=", " ", "(", "-b", "K"];
+        for mode in MODES {
+            for c in 1..=127u8 {
+                for r in rest {
+                    let mut text = String::new();
+                    text.push(c as char);
+                    text.push_str(r);
+                    let lx = Lexer { text: &text };
+                    let Ok(start) = lx.skip(0, mode) else {
+                        continue;
+                    };
+                    if start != 0 {
+                        continue; // white space or a comment first
+                    }
+                    let fast = lx.next(0, mode).map_err(|e| e.message);
+                    let slow = lx.longest(0, mode).map_err(|e| e.message);
+                    assert_eq!(fast, slow, "{text:?} in {mode:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn keywords_start_as_may_start_keyword_says() {
