@@ -250,6 +250,8 @@ struct Index<'s> {
     entries: Vec<(usize, usize)>,
     /// Per distinct prefix: the nearest other one that starts it.
     parent: Vec<Option<usize>>,
+    /// Per taker: its prefix's entry.
+    entry_of: Vec<usize>,
 }
 
 impl<'s> Index<'s> {
@@ -263,13 +265,16 @@ impl<'s> Index<'s> {
         let mut entries: Vec<(usize, usize)> = Vec::new();
         let mut parent = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
-        for (k, &(_, p, _)) in order.iter().enumerate() {
+        let mut entry_of = vec![0; takers.len()];
+        for (k, &(_, p, t)) in order.iter().enumerate() {
             if let Some(last) = entries.last_mut() {
                 if order[last.0].1 == p {
                     last.1 = k + 1;
+                    entry_of[t] = entries.len() - 1;
                     continue;
                 }
             }
+            entry_of[t] = entries.len();
             while stack
                 .last()
                 .is_some_and(|&e| !p.starts_with(order[entries[e].0].1))
@@ -284,6 +289,7 @@ impl<'s> Index<'s> {
             order,
             entries,
             parent,
+            entry_of,
         }
     }
 
@@ -297,20 +303,31 @@ impl<'s> Index<'s> {
     /// is longer than `p` is one only when `longer` (the pattern goes on with
     /// a class or an escape): after `*`, `?` or at the end the pattern
     /// matches a name that differs from that taker's prefix right there.
+    /// `own`: a taker whose prefix is `p` (the pattern's own, when it is one).
     fn candidates(
         &self,
         p: &[u8],
+        own: Option<usize>,
         longer: bool,
         limit: usize,
         budget: &mut usize,
         out: &mut Vec<usize>,
     ) -> bool {
         out.clear();
-        let key = order_key(p);
-        let lo = self.entries.partition_point(|&(s, _)| {
-            let (k, e, _) = self.order[s];
-            k < key || (k == key && e < p)
-        });
+        // the first prefix not sorted before `p`
+        let lo = match own {
+            Some(t) => {
+                debug_assert_eq!(self.prefix(self.entry_of[t]), p);
+                self.entry_of[t]
+            }
+            None => {
+                let key = order_key(p);
+                self.entries.partition_point(|&(s, _)| {
+                    let (k, e, _) = self.order[s];
+                    k < key || (k == key && e < p)
+                })
+            }
+        };
         let mut add = |e: usize, out: &mut Vec<usize>| -> bool {
             let (s, end) = self.entries[e];
             for &(_, _, t) in &self.order[s..end] {
@@ -425,14 +442,16 @@ pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
     // decided while the takers borrow the script.
     let ((dead, covers), complete) = {
         // The takers in script order, and each description with how many
-        // takers come before it (a description is covered only by earlier ones).
+        // takers come before it (a description is covered only by earlier
+        // ones) and whether its own patterns are takers from there on.
         let mut takers: Vec<Taker> = Vec::new();
-        let mut descs: Vec<(&InputDescription, usize)> = Vec::new();
+        let mut descs: Vec<(&InputDescription, usize, bool)> = Vec::new();
         descriptions(script, |d, can_take, index, si| {
-            descs.push((d, takers.len()));
+            let before = takers.len();
             if can_take && d.flags.is_empty() {
                 add_takers(d, index, si, &mut takers);
             }
+            descs.push((d, before, takers.len() > before));
         });
         let index = Index::new(&takers);
         // Past the budget, nothing more is marked (see `ParseLimits`).
@@ -446,7 +465,7 @@ pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
         let mut covers: Vec<Option<Cover>> = Vec::with_capacity(descs.len() * 2);
         let dead: Vec<bool> = descs
             .iter()
-            .map(|&(d, before)| scan.mark_one(d, before, &mut covers))
+            .map(|&(d, before, own)| scan.mark_one(d, before, own, &mut covers))
             .collect();
         ((dead, covers), scan.budget > 0)
     };
@@ -480,13 +499,20 @@ struct Scan<'a, 's> {
 impl Scan<'_, '_> {
     /// The first taker before `limit` that takes every section `section`
     /// names in the files `file` names.
-    fn covered(&mut self, file: Option<&str>, section: &str, limit: usize) -> Option<Cover> {
+    /// `own`: the taker this very pattern is, if it is one.
+    fn covered(
+        &mut self,
+        file: Option<&str>,
+        section: &str,
+        own: Option<usize>,
+        limit: usize,
+    ) -> Option<Cover> {
         let prefix = literal_prefix(section).as_bytes();
         let longer = matches!(section.as_bytes().get(prefix.len()), Some(b'[' | b'\\'));
         let mut cands = std::mem::take(&mut self.cands);
-        let within = self
-            .index
-            .candidates(prefix, longer, limit, &mut self.budget, &mut cands);
+        let within =
+            self.index
+                .candidates(prefix, own, longer, limit, &mut self.budget, &mut cands);
         if !within {
             // out of budget: conservatively not covered
             self.cands = cands;
@@ -513,24 +539,34 @@ impl Scan<'_, '_> {
     }
 
     /// Whether `d` is dead; its patterns' covers go to `covers`, in order.
+    /// With `own`, its takers start at `limit`: one per pattern without an
+    /// EXCLUDE_FILE (as `add_takers` made them).
     fn mark_one(
         &mut self,
         d: &InputDescription,
         limit: usize,
+        own: bool,
         covers: &mut Vec<Option<Cover>>,
     ) -> bool {
         let file = file_of(d);
         match &d.sections {
             Some(list) => {
                 let mut dead = !list.is_empty();
+                let mut next_own = limit;
                 for p in list {
-                    let c = self.covered(file, &p.pattern, limit);
+                    let me = (own && p.exclude.is_empty()).then(|| {
+                        next_own += 1;
+                        next_own - 1
+                    });
+                    let c = self.covered(file, &p.pattern, me, limit);
                     dead &= c.is_some();
                     covers.push(c);
                 }
                 dead
             }
-            None => self.covered(file, "*", limit).is_some(),
+            None => self
+                .covered(file, "*", own.then_some(limit), limit)
+                .is_some(),
         }
     }
 }
