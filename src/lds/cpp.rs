@@ -658,9 +658,11 @@ impl<'a> Engine<'a> {
             chain,
             bracket_start,
             main_display: String::new(),
+            // room for a linker script's output (tens of kilobytes), so
+            // that it is not copied over and over as it grows
             out: Printer {
-                text: String::new(),
-                spans: Vec::new(),
+                text: String::with_capacity(1 << 16),
+                spans: Vec::with_capacity(1 << 13),
                 printed: false,
                 prev: None,
                 source: None,
@@ -669,8 +671,8 @@ impl<'a> Engine<'a> {
                 src_line: 1,
                 src_file: String::new(),
             },
-            origins: Vec::new(),
-            origin_ids: HashMap::default(),
+            origins: Vec::with_capacity(1 << 10),
+            origin_ids: HashMap::with_capacity_and_hasher(1 << 10, Default::default()),
             shared_names: HashMap::default(),
             last_origin: ((u32::MAX, u32::MAX, u32::MAX), 0),
             files_read: Vec::new(),
@@ -801,7 +803,13 @@ impl<'a> Engine<'a> {
             self.last_origin = (key, id);
             return id;
         }
-        let mut expansion = Vec::new();
+        let mut depth = 0;
+        let mut c = t.chain;
+        while c != 0 {
+            depth += 1;
+            c = self.chains[c as usize].parent;
+        }
+        let mut expansion = Vec::with_capacity(depth);
         let mut c = t.chain;
         while c != 0 {
             let ch = &self.chains[c as usize];

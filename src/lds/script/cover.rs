@@ -444,8 +444,10 @@ pub(crate) fn mark(script: &mut Script, max_comparisons: usize) {
         // The takers in script order, and each description with how many
         // takers come before it (a description is covered only by earlier
         // ones) and whether its own patterns are takers from there on.
-        let mut takers: Vec<Taker> = Vec::new();
-        let mut descs: Vec<(&InputDescription, usize, bool)> = Vec::new();
+        let mut count = 0;
+        descriptions(script, |_, _, _, _| count += 1);
+        let mut takers: Vec<Taker> = Vec::with_capacity(count * 2);
+        let mut descs: Vec<(&InputDescription, usize, bool)> = Vec::with_capacity(count);
         descriptions(script, |d, can_take, index, si| {
             let before = takers.len();
             if can_take && d.flags.is_empty() {
