@@ -65,13 +65,14 @@ impl Tok {
 /// Interned token spellings: one allocation per distinct spelling.
 ///
 /// An open-addressed table of (hash, spelling), probed once per lookup: a
-/// miss inserts where the probe ended, without hashing again. The hash is
-/// SipHash with this run's random key, so names crafted to collide cannot
-/// make lookups slow; a direct-mapped cache with a cheap hash in front of it
+/// miss inserts where the probe ended, without hashing again. The hash is a
+/// folded multiply (as foldhash and aHash do) keyed at random per run, so
+/// names crafted to collide cannot make lookups slow; a direct-mapped cache
+/// with a cheap unkeyed hash in front of it
 /// answers the names met again and again (a collision there only costs a
 /// table lookup).
 pub(super) struct Interner {
-    keys: std::collections::hash_map::RandomState,
+    keys: [u64; 2],
     /// (hash, spelling); a power of two in size, at most half full.
     slots: Vec<Option<(u64, Rc<str>)>>,
     len: usize,
@@ -83,8 +84,10 @@ const CACHE: usize = 1024;
 
 impl Default for Interner {
     fn default() -> Self {
+        use std::hash::BuildHasher;
+        let random = std::collections::hash_map::RandomState::new();
         Interner {
-            keys: std::collections::hash_map::RandomState::new(),
+            keys: [random.hash_one(0u8), random.hash_one(1u8) | 1],
             slots: vec![None; 1024],
             len: 0,
             cache: vec![None; CACHE],
@@ -111,9 +114,30 @@ impl Interner {
         r
     }
 
+    fn hash(&self, s: &[u8]) -> u64 {
+        fn fold(a: u64, b: u64) -> u64 {
+            let p = u128::from(a) * u128::from(b);
+            (p as u64) ^ ((p >> 64) as u64)
+        }
+        let [k0, k1] = self.keys;
+        let mut h = k0 ^ s.len() as u64;
+        let mut chunks = s.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = fold(h ^ u64::from_le_bytes(w), k1);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = fold(h ^ u64::from_le_bytes(w), k1);
+        }
+        fold(h ^ k0, k1)
+    }
+
     fn lookup(&mut self, s: &str) -> Rc<str> {
-        use std::hash::BuildHasher;
-        let hash = self.keys.hash_one(s);
+        let hash = self.hash(s.as_bytes());
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
@@ -683,4 +707,29 @@ pub(super) fn lex_one(text: &str) -> Option<Kind> {
     }
     let end = lx.lex().ok()?;
     (end.kind == Kind::Eol && !end.white() && t.text.len() == text.len()).then_some(t.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One copy per spelling, through the cache, the table and its growth.
+    #[test]
+    fn the_interner_gives_one_copy_per_spelling() {
+        let mut names = Interner::default();
+        let words: Vec<String> = (0..5000)
+            .map(|i| format!("CONFIG_{i}_{}", "x".repeat(i % 19)))
+            .chain(["".to_string(), "a".to_string(), "a\0".to_string()])
+            .collect();
+        let first: Vec<Rc<str>> = words.iter().map(|w| names.get(w)).collect();
+        for (w, r) in words.iter().zip(&first) {
+            assert_eq!(&**r, w.as_str());
+            assert!(Rc::ptr_eq(r, &names.get(w)), "{w}");
+        }
+        for (i, a) in first.iter().enumerate().step_by(97) {
+            for b in first.iter().skip(i + 1) {
+                assert!(!Rc::ptr_eq(a, b), "{a} and {b}");
+            }
+        }
+    }
 }
