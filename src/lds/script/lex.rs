@@ -273,7 +273,8 @@ const fn in_set(c: u8, set: &[u8]) -> bool {
     false
 }
 
-static CLASS: [u8; 256] = class_table();
+const CLASS_TABLE: [u8; 256] = class_table();
+static CLASS: [u8; 256] = CLASS_TABLE;
 
 fn is(c: u8, class: u8) -> bool {
     CLASS[c as usize] & class != 0
@@ -348,7 +349,7 @@ fn mode_index(mode: Mode) -> usize {
     }
 }
 
-fn ops(mode: Mode) -> &'static [&'static str] {
+const fn ops(mode: Mode) -> &'static [&'static str] {
     match mode {
         Mode::Script => SCRIPT_OPS,
         Mode::Expr => EXPR_OPS,
@@ -369,33 +370,54 @@ enum FirstClass {
 }
 
 fn first_class(mode: Mode, c: u8) -> FirstClass {
-    static TABLES: std::sync::OnceLock<[[FirstClass; 256]; 4]> = std::sync::OnceLock::new();
-    let tables = TABLES.get_or_init(|| {
-        MODES.map(|m| {
-            let mut t = [FirstClass::Any; 256];
-            for (c, class) in t.iter_mut().enumerate() {
-                let c = c as u8;
-                let name = name_len(&[c], m) > 0;
-                let op = ops(m).iter().any(|o| o.as_bytes()[0] == c);
-                // numbers start with a digit or `$`, and in expressions with
-                // any hex digit (`0ffh`); `-l` and `/DISCARD/` and strings
-                // are special
-                let other = c.is_ascii_digit()
-                    || c == b'$'
-                    || (m == Mode::Expr && c.is_ascii_hexdigit())
-                    || c == b'"'
-                    || (m == Mode::InputList && c == b'-')
-                    || (m == Mode::Expr && c == b'/');
-                *class = match (name, op, other) {
-                    (true, false, false) => FirstClass::Name,
-                    (false, true, false) => FirstClass::Op,
-                    _ => FirstClass::Any,
-                };
+    FIRST_CLASS[mode_index(mode)][c as usize]
+}
+
+static FIRST_CLASS: [[FirstClass; 256]; 4] = first_class_table();
+
+const fn first_class_table() -> [[FirstClass; 256]; 4] {
+    let mut tables = [[FirstClass::Any; 256]; 4];
+    let mut mi = 0;
+    while mi < 4 {
+        let m = MODES[mi];
+        // the class a name's first byte is in (see `name_len`)
+        let name_class = match m {
+            Mode::Script | Mode::InputList => FILENAME1,
+            Mode::Expr => SYMBOL1,
+            Mode::Wild => WILD,
+        };
+        let ops = ops(m);
+        let mut c = 0usize;
+        while c < 256 {
+            let b = c as u8;
+            let name = CLASS_TABLE[c] & name_class != 0;
+            let mut op = false;
+            let mut i = 0;
+            while i < ops.len() {
+                if ops[i].as_bytes()[0] == b {
+                    op = true;
+                }
+                i += 1;
             }
-            t
-        })
-    });
-    tables[mode_index(mode)][c as usize]
+            // numbers start with a digit or `$`, and in expressions with any
+            // hex digit (`0ffh`); `-l`, `/DISCARD/` and strings are special
+            let expr = matches!(m, Mode::Expr);
+            let other = b.is_ascii_digit()
+                || b == b'$'
+                || (expr && b.is_ascii_hexdigit())
+                || b == b'"'
+                || (matches!(m, Mode::InputList) && b == b'-')
+                || (expr && b == b'/');
+            tables[mi][c] = match (name, op, other) {
+                (true, false, false) => FirstClass::Name,
+                (false, true, false) => FirstClass::Op,
+                _ => FirstClass::Any,
+            };
+            c += 1;
+        }
+        mi += 1;
+    }
+    tables
 }
 
 /// The longest operator of `mode` at the start of `s`.
