@@ -1050,9 +1050,9 @@ impl<'a> Engine<'a> {
         }
         match read_in_tree(self.vfs, norm) {
             Ok(bytes) => {
-                let src = Rc::new(match std::str::from_utf8(&bytes) {
-                    Ok(t) => Source::new(t),
-                    Err(_) => Source::new(&String::from_utf8_lossy(&bytes)),
+                let src = Rc::new(match String::from_utf8(bytes) {
+                    Ok(t) => Source::from_string(t),
+                    Err(e) => Source::new(&String::from_utf8_lossy(e.as_bytes())),
                 });
                 self.cache.files.insert(norm.to_string(), Some(src.clone()));
                 if self.read_set.insert(norm.to_string()) {

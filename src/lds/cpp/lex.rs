@@ -178,6 +178,20 @@ pub(super) struct Source {
 }
 
 impl Source {
+    /// [`Source::new`], taking the text: one without splices is kept as it is.
+    pub fn from_string(mut raw: String) -> Source {
+        if raw.contains('\\') || raw.contains('\r') {
+            return Source::new(&raw);
+        }
+        if !raw.ends_with('\n') {
+            raw.push('\n');
+        }
+        Source {
+            text: raw,
+            splices: Vec::new(),
+        }
+    }
+
     pub fn new(raw: &str) -> Source {
         if !raw.contains('\\') && !raw.contains('\r') {
             let mut text = String::with_capacity(raw.len() + 1);
