@@ -1272,6 +1272,9 @@ impl<'a> Engine<'a> {
 
     /// cpplib's `_cpp_lex_token`: directives, line changes, skipped groups, the
     /// ends of files.
+    // not inlined (nor `enter_macro`, `paste_all`): `get_token` stays small
+    // for the tokens it takes from a macro context, the most frequent case
+    #[inline(never)]
     fn lex_base(&mut self) -> Res<Tok> {
         loop {
             let t = match self.lookahead.pop() {
@@ -1451,6 +1454,7 @@ impl<'a> Engine<'a> {
     }
 
     /// cpplib's `enter_macro_context`: true when the macro was expanded.
+    #[inline(never)] // as `lex_base`
     fn enter_macro(&mut self, mid: usize, name: &Tok) -> Res<bool> {
         if let Some(b) = self.macros[mid].builtin {
             let mut tok = self.builtin(b, name)?;
@@ -1879,6 +1883,7 @@ impl<'a> Engine<'a> {
     }
 
     /// cpplib's `paste_all_tokens`: the result goes in a context of its own.
+    #[inline(never)] // as `lex_base`
     fn paste_all(&mut self, mut lhs: Tok) -> Res<()> {
         while let Some(ctx) = self.contexts.last_mut() {
             let Some(rhs) = ctx.toks.get(ctx.pos).cloned() else {
