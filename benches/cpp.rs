@@ -258,7 +258,8 @@ fn main() {
     let pairs: usize = std::env::var("CPP_BENCH_PAIRS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(40)
+        .max(1);
     let mut ratios = Vec::new();
     let mut ours_all = Vec::new();
     let mut gcc_all = Vec::new();

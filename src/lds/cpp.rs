@@ -803,13 +803,7 @@ impl<'a> Engine<'a> {
             self.last_origin = (key, id);
             return id;
         }
-        let mut depth = 0;
-        let mut c = t.chain;
-        while c != 0 {
-            depth += 1;
-            c = self.chains[c as usize].parent;
-        }
-        let mut expansion = Vec::with_capacity(depth);
+        let mut expansion = Vec::new();
         let mut c = t.chain;
         while c != 0 {
             let ch = &self.chains[c as usize];
@@ -2370,37 +2364,16 @@ impl<'a> Engine<'a> {
                 format!("\"{name}\" cannot be used as a macro name"),
             ));
         }
-        // An object-like definition of a name not defined yet, with a body
-        // that cannot hold an error, is kept unlexed and lexed when it is first
-        // expanded (most never are).
-        let object_like = self
-            .stack
-            .last()
-            .is_some_and(|i| i.lexer.next_byte() != Some(b'('));
-        if object_like && !self.table.contains_key(&Name(name.clone())) {
-            if let Some(top) = self.stack.last_mut() {
-                let start = top.lexer.clone();
-                let mut probe = start.clone();
-                let file = probe.file;
-                let plain = probe
-                    .skip_plain_directive()
-                    .map_err(|(line, m)| self.err_at(file, line, ErrorKind::Syntax, m))?;
-                if plain {
-                    if let Some(top) = self.stack.last_mut() {
-                        top.lexer = probe;
-                    }
-                    let body = Body::Lazy(Box::new(start));
-                    self.add_macro(name, false, Vec::new(), false, body);
-                    return Ok(());
-                }
-            }
-        }
-        let mut start = self.stack.last().map(|i| i.lexer.clone());
-        let mut t = self.raw()?;
         let mut fun_like = false;
         let mut params: Vec<Rc<str>> = Vec::new();
         let mut variadic = false;
-        if t.is("(") && !t.white() {
+        // function-like when `(` follows the name with no space between
+        if self
+            .stack
+            .last()
+            .is_some_and(|i| i.lexer.next_byte() == Some(b'('))
+        {
+            self.raw()?;
             fun_like = true;
             loop {
                 let p = self.raw()?;
@@ -2453,15 +2426,15 @@ impl<'a> Engine<'a> {
                     format!("expected ',' or ')', found \"{}\"", c.text),
                 ));
             }
-            start = self.stack.last().map(|i| i.lexer.clone());
-            t = self.raw()?;
         }
         let old = self.table.get(&Name(name.clone())).copied();
-        // a body that cannot hold an error, of a name not defined yet, is lexed
-        // when it is first expanded (most never are)
-        if old.is_none() && !variadic && t.kind != Kind::Eol && !t.text.starts_with('#') {
-            if let (Some(start), Some(top)) = (start, self.stack.last_mut()) {
-                let mut probe = top.lexer.clone();
+        // A body that cannot hold an error (no `#`), of a name not defined
+        // yet, is kept unlexed and lexed when it is first expanded (most
+        // never are).
+        if old.is_none() && !variadic {
+            if let Some(top) = self.stack.last_mut() {
+                let start = top.lexer.clone();
+                let mut probe = start.clone();
                 let file = probe.file;
                 let plain = probe
                     .skip_plain_directive()
@@ -2476,6 +2449,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        let t = self.raw()?;
         let body = self.define_body(&mut None, t, fun_like, &params, variadic)?;
         if let Some(old) = old {
             let old_body = match self.macros[old].builtin {

@@ -170,6 +170,11 @@ impl Interner {
     }
 }
 
+/// Whether splicing may change `raw`: only a backslash or a carriage return can.
+fn may_splice(raw: &str) -> bool {
+    raw.contains('\\') || raw.contains('\r')
+}
+
 /// A file's text after line splicing (backslash-newline removed), with the
 /// offsets where splices were, so tokens keep their physical line.
 pub(super) struct Source {
@@ -178,31 +183,30 @@ pub(super) struct Source {
 }
 
 impl Source {
-    /// [`Source::new`], taking the text: one without splices is kept as it is.
-    pub fn from_string(mut raw: String) -> Source {
-        if raw.contains('\\') || raw.contains('\r') {
+    /// [`Source::new`], taking the text: one that needs no splicing is kept.
+    pub fn from_string(raw: String) -> Source {
+        if may_splice(&raw) {
             return Source::new(&raw);
         }
-        if !raw.ends_with('\n') {
-            raw.push('\n');
+        Source::unspliced(raw)
+    }
+
+    /// Text that needs no splicing, ended by a newline.
+    fn unspliced(mut text: String) -> Source {
+        if !text.ends_with('\n') {
+            text.push('\n');
         }
         Source {
-            text: raw,
+            text,
             splices: Vec::new(),
         }
     }
 
     pub fn new(raw: &str) -> Source {
-        if !raw.contains('\\') && !raw.contains('\r') {
+        if !may_splice(raw) {
             let mut text = String::with_capacity(raw.len() + 1);
             text.push_str(raw);
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            return Source {
-                text,
-                splices: Vec::new(),
-            };
+            return Source::unspliced(text);
         }
         let b = raw.as_bytes();
         let mut text = String::with_capacity(raw.len() + 1);

@@ -556,7 +556,7 @@ impl Scan<'_, '_> {
                 let mut dead = !list.is_empty();
                 let mut next_own = limit;
                 for p in list {
-                    let me = (own && p.exclude.is_empty()).then(|| {
+                    let me = (own && takes_all(p)).then(|| {
                         next_own += 1;
                         next_own - 1
                     });
@@ -573,6 +573,12 @@ impl Scan<'_, '_> {
     }
 }
 
+/// Whether a pattern of a taking description is a taker: one narrowed by
+/// EXCLUDE_FILE is not known to take every name it matches.
+fn takes_all(p: &SectionPattern) -> bool {
+    p.exclude.is_empty()
+}
+
 fn add_takers<'s>(
     d: &'s InputDescription,
     section: usize,
@@ -586,7 +592,7 @@ fn add_takers<'s>(
     match &d.sections {
         Some(list) => {
             for (pi, p) in list.iter().enumerate() {
-                if p.exclude.is_empty() {
+                if takes_all(p) {
                     takers.push(Taker::new(
                         file,
                         &p.pattern,

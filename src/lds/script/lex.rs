@@ -273,8 +273,7 @@ const fn in_set(c: u8, set: &[u8]) -> bool {
     false
 }
 
-const CLASS_TABLE: [u8; 256] = class_table();
-static CLASS: [u8; 256] = CLASS_TABLE;
+const CLASS: [u8; 256] = class_table();
 
 fn is(c: u8, class: u8) -> bool {
     CLASS[c as usize] & class != 0
@@ -286,16 +285,19 @@ fn is_filenamechar(c: u8) -> bool {
 
 /// Length of the bare name at the start of `s` in `mode` (0 if none).
 pub(crate) fn name_len(s: &[u8], mode: Mode) -> usize {
-    let run = |first: u8, rest: u8| -> usize {
-        match s.first() {
-            Some(&c) if is(c, first) => 1 + s[1..].iter().take_while(|&&c| is(c, rest)).count(),
-            _ => 0,
-        }
-    };
+    let (first, rest) = name_classes(mode);
+    match s.first() {
+        Some(&c) if is(c, first) => 1 + s[1..].iter().take_while(|&&c| is(c, rest)).count(),
+        _ => 0,
+    }
+}
+
+/// The classes of a name's first byte and of the rest, in `mode`.
+const fn name_classes(mode: Mode) -> (u8, u8) {
     match mode {
-        Mode::Script | Mode::InputList => run(FILENAME1, FILENAME),
-        Mode::Expr => run(SYMBOL1, SYMBOL),
-        Mode::Wild => s.iter().take_while(|&&c| is(c, WILD)).count(),
+        Mode::Script | Mode::InputList => (FILENAME1, FILENAME),
+        Mode::Expr => (SYMBOL1, SYMBOL),
+        Mode::Wild => (WILD, WILD),
     }
 }
 
@@ -380,17 +382,12 @@ const fn first_class_table() -> [[FirstClass; 256]; 4] {
     let mut mi = 0;
     while mi < 4 {
         let m = MODES[mi];
-        // the class a name's first byte is in (see `name_len`)
-        let name_class = match m {
-            Mode::Script | Mode::InputList => FILENAME1,
-            Mode::Expr => SYMBOL1,
-            Mode::Wild => WILD,
-        };
+        let name_class = name_classes(m).0;
         let ops = ops(m);
         let mut c = 0usize;
         while c < 256 {
             let b = c as u8;
-            let name = CLASS_TABLE[c] & name_class != 0;
+            let name = CLASS[c] & name_class != 0;
             let mut op = false;
             let mut i = 0;
             while i < ops.len() {
