@@ -218,12 +218,25 @@ pub fn preprocess_cached(
     opts: &CppOptions,
     cache: &mut CppCache,
 ) -> Result<CppOutput, CppError> {
-    let mut e = Engine::new(vfs, opts);
+    // The names of one run are mostly those of the next (the architectures
+    // and revisions of a review share their headers): each thread keeps its
+    // interner between runs, so spellings met before cost no allocation.
+    let names = KEPT_NAMES.with(|k| k.take()).unwrap_or_default();
+    let mut e = Engine::new(vfs, opts, names);
     e.cache = std::mem::take(cache);
     let r = e.run(file);
     *cache = std::mem::take(&mut e.cache);
+    let names = std::mem::replace(&mut e.names, Interner::empty());
+    if names.worth_keeping() {
+        KEPT_NAMES.with(|k| k.set(Some(names)));
+    }
     r.map_err(|e| *e)?;
     Ok(e.finish())
+}
+
+thread_local! {
+    /// The interner the last run on this thread left (see `preprocess_cached`).
+    static KEPT_NAMES: std::cell::Cell<Option<Interner>> = const { std::cell::Cell::new(None) };
 }
 
 // ---------------------------------------------------------------------------
@@ -601,7 +614,7 @@ struct LookupKey {
 type Res<T> = Result<T, Box<CppError>>;
 
 impl<'a> Engine<'a> {
-    fn new(vfs: &'a dyn Vfs, opts: &'a CppOptions) -> Engine<'a> {
+    fn new(vfs: &'a dyn Vfs, opts: &'a CppOptions, names: Interner) -> Engine<'a> {
         let mut chain = Vec::new();
         let mut seen = HashSet::new();
         let clean = |d: &str| {
@@ -627,7 +640,7 @@ impl<'a> Engine<'a> {
         Engine {
             vfs,
             opts,
-            names: Interner::default(),
+            names,
             empty: Rc::from(""),
             files: Vec::new(),
             cache: CppCache::default(),
@@ -1128,7 +1141,10 @@ impl<'a> Engine<'a> {
         let mut cands: Vec<(String, DirRef)> = Vec::new();
         let chain_from = |s: &Engine, from: usize, c: &mut Vec<(String, DirRef)>| {
             for (i, d) in s.chain.iter().enumerate().skip(from) {
-                c.push((format!("{}/", d.display), DirRef::Chain(i)));
+                let mut prefix = String::with_capacity(d.display.len() + 1);
+                prefix.push_str(&d.display);
+                prefix.push('/');
+                c.push((prefix, DirRef::Chain(i)));
             }
         };
         if forced {
@@ -1161,7 +1177,9 @@ impl<'a> Engine<'a> {
             ));
         }
         for (prefix, dir) in cands {
-            let display = format!("{prefix}{name}");
+            let mut display = String::with_capacity(prefix.len() + name.len());
+            display.push_str(&prefix);
+            display.push_str(name);
             let norm = match normalize(&display) {
                 Ok(n) => n,
                 Err(_) => {
@@ -2081,17 +2099,22 @@ impl<'a> Engine<'a> {
     }
 
     fn directive_inner(&mut self, hash: &Tok) -> Res<(bool, Option<Then>)> {
-        let dname = self.raw()?;
-        let name: &str = if dname.kind == Kind::Name {
-            &dname.text
-        } else {
-            ""
+        // a directive's name written plainly is read without making a token
+        let fast = self.stack.last_mut().and_then(|i| i.lexer.directive_name());
+        let dname = match fast {
+            Some(_) => None,
+            None => Some(self.raw()?),
+        };
+        let name: &str = match (&dname, fast) {
+            (_, Some(n)) => n,
+            (Some(d), None) if d.kind == Kind::Name => &d.text,
+            _ => "",
         };
         let conditional = matches!(
             name,
             "if" | "ifdef" | "ifndef" | "elif" | "elifdef" | "elifndef" | "else" | "endif"
         );
-        if dname.kind == Kind::Eol {
+        if dname.as_ref().is_some_and(|d| d.kind == Kind::Eol) {
             self.end_directive()?;
             return Ok((true, None));
         }
@@ -2311,7 +2334,10 @@ impl<'a> Engine<'a> {
                     return Ok((true, None));
                 }
                 // assembler: `#` followed by anything else is passed through
-                self.lookahead.push(dname);
+                // (a name read without a token is a known directive's)
+                if let Some(d) = dname {
+                    self.lookahead.push(d);
+                }
                 return Ok((false, None));
             }
         }
@@ -2433,19 +2459,19 @@ impl<'a> Engine<'a> {
         // never are).
         if old.is_none() && !variadic {
             if let Some(top) = self.stack.last_mut() {
-                let start = top.lexer.clone();
-                let mut probe = start.clone();
-                let file = probe.file;
-                let plain = probe
+                let start = Box::new(top.lexer.clone());
+                let file = start.file;
+                let plain = top
+                    .lexer
                     .skip_plain_directive()
                     .map_err(|(line, m)| self.err_at(file, line, ErrorKind::Syntax, m))?;
                 if plain {
-                    if let Some(top) = self.stack.last_mut() {
-                        top.lexer = probe;
-                    }
-                    let body = Body::Lazy(Box::new(start));
-                    self.add_macro(name, fun_like, params, variadic, body);
+                    self.add_macro(name, fun_like, params, variadic, Body::Lazy(start));
                     return Ok(());
+                }
+                // lexed after all, from the start of the body
+                if let Some(top) = self.stack.last_mut() {
+                    top.lexer = *start;
                 }
             }
         }

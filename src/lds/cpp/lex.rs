@@ -76,7 +76,11 @@ pub(super) struct Interner {
     /// (hash, spelling); a power of two in size, at most half full.
     slots: Vec<Option<(u64, Rc<str>)>>,
     len: usize,
+    /// The bytes of all spellings.
+    bytes: usize,
     cache: Vec<Option<Rc<str>>>,
+    /// The punctuators' spellings, in `PUNCT_ALL`'s order.
+    puncts: Vec<Rc<str>>,
 }
 
 /// Slots in the direct-mapped cache (a power of two).
@@ -90,14 +94,42 @@ impl Default for Interner {
             keys: [random.hash_one(0u8), random.hash_one(1u8) | 1],
             slots: vec![None; 1024],
             len: 0,
+            bytes: 0,
             cache: vec![None; CACHE],
+            puncts: PUNCT_ALL.iter().map(|p| Rc::from(*p)).collect(),
         }
     }
 }
 
 impl Interner {
+    /// A placeholder that holds nothing and allocates nothing; not for use.
+    pub fn empty() -> Interner {
+        Interner {
+            keys: [0, 1],
+            slots: Vec::new(),
+            len: 0,
+            bytes: 0,
+            cache: Vec::new(),
+            puncts: Vec::new(),
+        }
+    }
+
+    /// Whether the table is small enough to keep for the next run (see
+    /// `cpp::preprocess_cached`): a hostile input's names are not kept.
+    pub fn worth_keeping(&self) -> bool {
+        self.len <= 1 << 16 && self.bytes <= 4 << 20
+    }
+
     /// The one shared copy of a spelling: every name is interned, so the macro
     /// table can be keyed by the pointer.
+    /// A punctuator's shared spelling.
+    fn punct(&self, s: &str) -> Rc<str> {
+        match punct_index(s) {
+            Some(i) => self.puncts[i].clone(),
+            None => Rc::from(s),
+        }
+    }
+
     pub fn get(&mut self, s: &str) -> Rc<str> {
         let mut h: u32 = 0x811c9dc5;
         for &b in s.as_bytes() {
@@ -150,6 +182,7 @@ impl Interner {
         let r: Rc<str> = Rc::from(s);
         self.slots[i] = Some((hash, r.clone()));
         self.len += 1;
+        self.bytes += s.len();
         if self.len * 2 > self.slots.len() {
             self.grow();
         }
@@ -345,6 +378,19 @@ impl Lexer {
 
     /// Skip the rest of the current line including its newline (end of a directive).
     pub fn skip_line(&mut self) -> Result<(), LexError> {
+        // already at the end, as after most directives
+        match self.src.text.as_bytes().get(self.pos) {
+            Some(b'\n') => {
+                self.newline();
+                self.bol = true;
+                return Ok(());
+            }
+            None => {
+                self.bol = true;
+                return Ok(());
+            }
+            _ => {}
+        }
         let was = self.in_directive;
         self.in_directive = true;
         loop {
@@ -461,6 +507,51 @@ impl Lexer {
                 self.pos += 1;
             }
         }
+    }
+
+    /// After a directive's `#`: the name of a known directive, consumed, when
+    /// it is written plainly (after blanks at most, ended by a byte that
+    /// cannot continue a name); None, with nothing consumed, otherwise.
+    pub fn directive_name(&mut self) -> Option<&'static str> {
+        let b = self.src.text.as_bytes();
+        let mut i = self.pos;
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        let start = i;
+        if i >= b.len() || !is_ident_start(b[i]) {
+            return None;
+        }
+        while i < b.len() && is_ident(b[i]) {
+            i += 1;
+        }
+        let name = match &b[start..i] {
+            b"define" => "define",
+            b"undef" => "undef",
+            b"include" => "include",
+            b"include_next" => "include_next",
+            b"import" => "import",
+            b"if" => "if",
+            b"ifdef" => "ifdef",
+            b"ifndef" => "ifndef",
+            b"elif" => "elif",
+            b"elifdef" => "elifdef",
+            b"elifndef" => "elifndef",
+            b"else" => "else",
+            b"endif" => "endif",
+            b"error" => "error",
+            b"warning" => "warning",
+            b"line" => "line",
+            b"pragma" => "pragma",
+            b"ident" => "ident",
+            b"sccs" => "sccs",
+            b"assert" => "assert",
+            b"unassert" => "unassert",
+            _ => return None,
+        };
+        self.pos = i;
+        self.bol = false;
+        Some(name)
     }
 
     /// The byte the next token would start at (no white space skipped).
@@ -613,7 +704,8 @@ impl Lexer {
         }
         let slice = &src.text[start..self.pos];
         let text: Rc<str> = match (kind, names) {
-            (Kind::Punct, _) => punct(slice),
+            (Kind::Punct, Some(n)) => n.punct(slice),
+            (Kind::Punct, None) => punct(slice),
             (Kind::Name, Some(n)) => n.get(slice),
             (_, Some(n)) if slice.len() <= 32 => n.get(slice),
             _ => Rc::from(slice),
@@ -685,13 +777,21 @@ fn punct_len(b: &[u8], i: usize) -> Option<usize> {
     })
 }
 
+/// Per byte: 1 + the index in `PUNCT_ALL` of that one-byte punctuator, or 0.
+static PUNCT1: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 23;
+    while i < PUNCT_ALL.len() {
+        t[PUNCT_ALL[i].as_bytes()[0] as usize] = i as u8 + 1;
+        i += 1;
+    }
+    t
+};
+
 fn punct_index(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     match b.len() {
-        1 => PUNCT_ALL[23..]
-            .iter()
-            .position(|p| p.as_bytes()[0] == b[0])
-            .map(|i| i + 23),
+        1 => (PUNCT1[b[0] as usize] as usize).checked_sub(1),
         _ => PUNCT_ALL[..23].iter().position(|p| *p == s),
     }
 }
@@ -748,6 +848,28 @@ mod tests {
             for b in first.iter().skip(i + 1) {
                 assert!(!Rc::ptr_eq(a, b), "{a} and {b}");
             }
+        }
+    }
+
+    /// Every punctuator is found by its spelling, with its shared copy, and
+    /// nothing else is one.
+    #[test]
+    fn punctuators_are_found_by_spelling() {
+        let names = Interner::default();
+        for (i, p) in PUNCT_ALL.iter().enumerate() {
+            assert_eq!(punct_index(p), Some(i), "{p}");
+            assert_eq!(&*names.punct(p), *p);
+            assert!(Rc::ptr_eq(&names.punct(p), &names.punct(p)), "{p}");
+        }
+        for c in 0..=255u8 {
+            let s = [c];
+            let Ok(s) = std::str::from_utf8(&s) else {
+                continue;
+            };
+            assert_eq!(punct_index(s).is_some(), PUNCT_ALL.contains(&s), "{c}");
+        }
+        for s in ["", "::", "<<<", "..", "#%", "=>"] {
+            assert_eq!(punct_index(s), None, "{s}");
         }
     }
 }
