@@ -469,20 +469,22 @@ impl DirVfs {
         if p == ".git" || p.starts_with(".git/") {
             return Err(VfsError::NotFound(p.to_string()));
         }
+        // `p` is normal (see `normalize`): its components are separated by
+        // single slashes, and the first k of them are a prefix of it.
         let comps: Vec<&str> = p.split('/').filter(|c| !c.is_empty()).collect();
         // start below the deepest directory already checked
-        let known = {
+        let (known, so_far) = {
             let dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-            (1..comps.len())
-                .rev()
-                .find(|&k| dirs.contains(&comps[..k].join("/")))
-                .unwrap_or(0)
+            p.rmatch_indices('/')
+                .map(|(i, _)| &p[..i])
+                .find(|d| dirs.contains(*d))
+                .map_or((0, ""), |d| (d.split('/').count(), d))
         };
         let mut cur = self.root.clone();
-        let mut so_far = comps[..known].join("/");
-        for c in &comps[..known] {
-            cur.push(c);
+        if !so_far.is_empty() {
+            cur.push(so_far);
         }
+        let mut so_far = so_far.to_string();
         // a directory checked before is one still (the tree does not change
         // while it is read): only the components below it are looked at
         let mut meta = if known > 0 && known < comps.len() {
@@ -494,7 +496,8 @@ impl DirVfs {
             if meta.as_ref().is_some_and(|m| !m.is_dir()) {
                 return Err(VfsError::NotDir(so_far));
             }
-            if k > 0 {
+            // `so_far` was checked by this walk: a directory, not a link
+            if k > known {
                 self.dirs
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
