@@ -1536,8 +1536,24 @@ mod props {
     const FILES: &[&str] = &["*", "a.o", "b.o"];
     /// Globs whose literal prefixes start one another, or do not.
     const SECTION_GLOBS: &[&str] = &[
-        "*", ".a", ".a*", ".a.*", ".ab", ".ab*", ".b", ".b?", ".a[bc]", ".a[b]", "*b", ".a.x", ".",
+        "*",
+        ".a",
+        ".a*",
+        ".a.*",
+        ".ab",
+        ".ab*",
+        ".b",
+        ".b?",
+        ".a[bc]",
+        ".a[b]",
+        "*b",
+        ".a.x",
+        ".",
         ".*",
+        // literal prefixes around 16 bytes, the length of the sort key
+        ".text.unlikely.a",
+        ".text.unlikely.ab*",
+        ".text.unlikely.a*",
     ];
 
     const GLOB_PARTS: &[&str] = &["a", "b", ".", "*", "?", "[ab]", "[!a]", ".a"];

@@ -245,7 +245,7 @@ impl<'s> Taker<'s> {
 struct Index<'s> {
     /// The takers sorted by (prefix, script order), each with its
     /// prefix's first bytes (`order_key`).
-    order: Vec<(u64, &'s [u8], usize)>,
+    order: Vec<(u128, &'s [u8], usize)>,
     /// Per distinct prefix: its takers, a range of `order`.
     entries: Vec<(usize, usize)>,
     /// Per distinct prefix: the nearest other one that starts it.
@@ -256,12 +256,15 @@ struct Index<'s> {
 
 impl<'s> Index<'s> {
     fn new(takers: &[Taker<'s>]) -> Index<'s> {
-        let mut order: Vec<(u64, &[u8], usize)> = takers
+        let mut order: Vec<(u128, &[u8], usize)> = takers
             .iter()
             .enumerate()
             .map(|(i, t)| (order_key(t.prefix()), t.prefix(), i))
             .collect();
         order.sort_unstable();
+        debug_assert!(order
+            .windows(2)
+            .all(|w| (w[0].1, w[0].2) < (w[1].1, w[1].2)));
         let mut entries: Vec<(usize, usize)> = Vec::new();
         let mut parent = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -372,13 +375,13 @@ impl<'s> Index<'s> {
     }
 }
 
-/// The first 8 bytes, big-endian and zero padded: byte strings in this
+/// The first 16 bytes, big-endian and zero padded: byte strings in this
 /// order are in the order of their keys (equal keys: compare the strings).
-fn order_key(p: &[u8]) -> u64 {
-    let mut k = [0u8; 8];
-    let n = p.len().min(8);
+fn order_key(p: &[u8]) -> u128 {
+    let mut k = [0u8; 16];
+    let n = p.len().min(16);
     k[..n].copy_from_slice(&p[..n]);
-    u64::from_be_bytes(k)
+    u128::from_be_bytes(k)
 }
 
 /// The input descriptions that can take sections, in script order, with
