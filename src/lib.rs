@@ -9,7 +9,9 @@
 /// allocations, and glibc's malloc spent about an eighth of their instructions
 /// (callgrind, `benches/cpp.rs`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
+
+mod alloc;
 
 pub mod cache;
 pub mod config;
