@@ -67,10 +67,9 @@ impl Tok {
 /// An open-addressed table of (hash, spelling), probed once per lookup: a
 /// miss inserts where the probe ended, without hashing again. The hash is a
 /// folded multiply (as foldhash and aHash do) keyed at random per run, so
-/// names crafted to collide cannot make lookups slow; a direct-mapped cache
-/// with a cheap unkeyed hash in front of it
-/// answers the names met again and again (a collision there only costs a
-/// table lookup).
+/// names crafted to collide cannot make lookups slow. (A direct-mapped cache
+/// in front of it cost more than it saved once the table was kept between
+/// runs: it held too few of a run's names.)
 pub(super) struct Interner {
     keys: [u64; 2],
     /// (hash, spelling); a power of two in size, at most half full.
@@ -78,13 +77,9 @@ pub(super) struct Interner {
     len: usize,
     /// The bytes of all spellings.
     bytes: usize,
-    cache: Vec<Option<Rc<str>>>,
     /// The punctuators' spellings, in `PUNCT_ALL`'s order.
     puncts: Vec<Rc<str>>,
 }
-
-/// Slots in the direct-mapped cache (a power of two).
-const CACHE: usize = 1024;
 
 impl Default for Interner {
     fn default() -> Self {
@@ -95,7 +90,6 @@ impl Default for Interner {
             slots: vec![None; 1024],
             len: 0,
             bytes: 0,
-            cache: vec![None; CACHE],
             puncts: PUNCT_ALL.iter().map(|p| Rc::from(*p)).collect(),
         }
     }
@@ -109,7 +103,6 @@ impl Interner {
             slots: Vec::new(),
             len: 0,
             bytes: 0,
-            cache: Vec::new(),
             puncts: Vec::new(),
         }
     }
@@ -131,19 +124,7 @@ impl Interner {
     }
 
     pub fn get(&mut self, s: &str) -> Rc<str> {
-        let mut h: u32 = 0x811c9dc5;
-        for &b in s.as_bytes() {
-            h = (h ^ u32::from(b)).wrapping_mul(0x01000193);
-        }
-        let slot = (h ^ (h >> 12)) as usize & (CACHE - 1);
-        if let Some(r) = &self.cache[slot] {
-            if &**r == s {
-                return r.clone();
-            }
-        }
-        let r = self.lookup(s);
-        self.cache[slot] = Some(r.clone());
-        r
+        self.lookup(s)
     }
 
     fn hash(&self, s: &[u8]) -> u64 {
@@ -205,7 +186,7 @@ impl Interner {
 
 /// Whether splicing may change `raw`: only a backslash or a carriage return can.
 fn may_splice(raw: &str) -> bool {
-    raw.contains('\\') || raw.contains('\r')
+    memchr::memchr2(b'\\', b'\r', raw.as_bytes()).is_some()
 }
 
 /// A file's text after line splicing (backslash-newline removed), with the
@@ -247,6 +228,11 @@ impl Source {
         let mut i = 0;
         let mut seg = 0;
         while i < b.len() {
+            // only a backslash or a carriage return starts anything here
+            match memchr::memchr2(b'\\', b'\r', &b[i..]) {
+                Some(n) => i += n,
+                None => break,
+            }
             match b[i] {
                 b'\\' => {
                     // backslash, optional blanks, newline: a splice (gcc warns about the blanks)
@@ -457,6 +443,10 @@ impl Lexer {
                 _ => {
                     self.pos += 1;
                     bol = false;
+                    // mid-line only a newline, a comment or a literal matters
+                    let rest = &b[self.pos..];
+                    let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    self.pos += memchr::memchr3(b'/', b'"', b'\'', &rest[..nl]).unwrap_or(nl);
                 }
             }
         }
@@ -470,6 +460,11 @@ impl Lexer {
         let start_line = self.line;
         self.pos += 2;
         loop {
+            // only a star or a newline matters inside a comment
+            match memchr::memchr2(b'*', b'\n', &b[self.pos..]) {
+                Some(n) => self.pos += n,
+                None => self.pos = b.len(),
+            }
             if self.pos + 1 >= b.len() {
                 return Err((start_line, "unterminated comment".into()));
             }
@@ -487,10 +482,7 @@ impl Lexer {
 
     /// To the end of the line (not consumed), from a `//` comment.
     fn line_comment(&mut self, b: &[u8]) {
-        self.pos += b[self.pos..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .unwrap_or(b.len() - self.pos);
+        self.pos += memchr::memchr(b'\n', &b[self.pos..]).unwrap_or(b.len() - self.pos);
     }
 
     /// Past the literal whose quote `q` is at `self.pos`: to the closing
@@ -831,7 +823,7 @@ pub(super) fn lex_one(text: &str) -> Option<Kind> {
 mod tests {
     use super::*;
 
-    /// One copy per spelling, through the cache, the table and its growth.
+    /// One copy per spelling, through the table and its growth.
     #[test]
     fn the_interner_gives_one_copy_per_spelling() {
         let mut names = Interner::default();
