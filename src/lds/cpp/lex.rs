@@ -90,7 +90,7 @@ impl Default for Interner {
             slots: vec![None; 1024],
             len: 0,
             bytes: 0,
-            puncts: PUNCT_ALL.iter().map(|p| Rc::from(*p)).collect(),
+            puncts: PUNCTS.with(|p| p.clone()),
         }
     }
 }
@@ -113,18 +113,12 @@ impl Interner {
         self.len <= 1 << 16 && self.bytes <= 4 << 20
     }
 
-    /// The one shared copy of a spelling: every name is interned, so the macro
-    /// table can be keyed by the pointer.
-    /// A punctuator's shared spelling.
+    /// A punctuator's shared spelling (the thread's, as `punct` gives).
     fn punct(&self, s: &str) -> Rc<str> {
         match punct_index(s) {
             Some(i) => self.puncts[i].clone(),
             None => Rc::from(s),
         }
-    }
-
-    pub fn get(&mut self, s: &str) -> Rc<str> {
-        self.lookup(s)
     }
 
     fn hash(&self, s: &[u8]) -> u64 {
@@ -149,7 +143,9 @@ impl Interner {
         fold(h ^ k0, k1)
     }
 
-    fn lookup(&mut self, s: &str) -> Rc<str> {
+    /// The one shared copy of a spelling: every name is interned, so the macro
+    /// table can be keyed by the pointer.
+    pub fn get(&mut self, s: &str) -> Rc<str> {
         let hash = self.hash(s.as_bytes());
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
@@ -300,6 +296,32 @@ static DIRECTIVE_STOP: [bool; 256] = {
     t[b'\'' as usize] = true;
     t
 };
+
+/// The directives `Lexer::directive_name` reads without making a token
+/// (another name after `#` is lexed as a token, as before).
+const DIRECTIVES: [&str; 21] = [
+    "define",
+    "undef",
+    "include",
+    "include_next",
+    "import",
+    "if",
+    "ifdef",
+    "ifndef",
+    "elif",
+    "elifdef",
+    "elifndef",
+    "else",
+    "endif",
+    "error",
+    "warning",
+    "line",
+    "pragma",
+    "ident",
+    "sccs",
+    "assert",
+    "unassert",
+];
 
 /// Bit 1: may start an identifier; bit 2: may continue one.
 static IDENT: [u8; 256] = {
@@ -501,7 +523,7 @@ impl Lexer {
         }
     }
 
-    /// After a directive's `#`: the name of a known directive, consumed, when
+    /// After a directive's `#`: the name of a known directive (`DIRECTIVES`), consumed, when
     /// it is written plainly (after blanks at most, ended by a byte that
     /// cannot continue a name); None, with nothing consumed, otherwise.
     pub fn directive_name(&mut self) -> Option<&'static str> {
@@ -517,30 +539,8 @@ impl Lexer {
         while i < b.len() && is_ident(b[i]) {
             i += 1;
         }
-        let name = match &b[start..i] {
-            b"define" => "define",
-            b"undef" => "undef",
-            b"include" => "include",
-            b"include_next" => "include_next",
-            b"import" => "import",
-            b"if" => "if",
-            b"ifdef" => "ifdef",
-            b"ifndef" => "ifndef",
-            b"elif" => "elif",
-            b"elifdef" => "elifdef",
-            b"elifndef" => "elifndef",
-            b"else" => "else",
-            b"endif" => "endif",
-            b"error" => "error",
-            b"warning" => "warning",
-            b"line" => "line",
-            b"pragma" => "pragma",
-            b"ident" => "ident",
-            b"sccs" => "sccs",
-            b"assert" => "assert",
-            b"unassert" => "unassert",
-            _ => return None,
-        };
+        let word = &b[start..i];
+        let name = *DIRECTIVES.iter().find(|d| d.as_bytes() == word)?;
         self.pos = i;
         self.bol = false;
         Some(name)
@@ -843,15 +843,16 @@ mod tests {
         }
     }
 
-    /// Every punctuator is found by its spelling, with its shared copy, and
-    /// nothing else is one.
+    /// Every punctuator is found by its spelling, with the thread's shared
+    /// copy, and nothing else is one.
     #[test]
     fn punctuators_are_found_by_spelling() {
         let names = Interner::default();
         for (i, p) in PUNCT_ALL.iter().enumerate() {
             assert_eq!(punct_index(p), Some(i), "{p}");
             assert_eq!(&*names.punct(p), *p);
-            assert!(Rc::ptr_eq(&names.punct(p), &names.punct(p)), "{p}");
+            // the one copy of the thread, with an interner or without
+            assert!(Rc::ptr_eq(&names.punct(p), &punct(p)), "{p}");
         }
         for c in 0..=255u8 {
             let s = [c];
