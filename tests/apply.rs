@@ -566,6 +566,50 @@ fn exactness_format_patch_of_each_commit_gives_its_tree() {
 }
 
 #[test]
+fn a_series_applies_in_a_linked_worktree_as_in_its_main_repository() {
+    // a linked worktree's git directory (.git/worktrees/NAME) has no objects
+    // of its own: the base's objects must still be found
+    let t = rich_history();
+    let c = t.git(&["rev-parse", "HEAD"]);
+    let out = t
+        .git_cmd()
+        .args(["format-patch", "--stdout", "-1", &c])
+        .output()
+        .unwrap();
+    let f = t.path.parent().unwrap().join("worktree.patch");
+    std::fs::write(&f, &out.stdout).unwrap();
+    let wt = t.path.parent().unwrap().join("linked");
+    t.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        wt.to_str().unwrap(),
+        "HEAD~1",
+    ]);
+    let linked = Repo::open(&wt).unwrap();
+    assert!(
+        !linked.git_dir.join("objects").exists(),
+        "{}: expected a linked worktree's git directory",
+        linked.git_dir.display()
+    );
+    let parent = t.git(&["rev-parse", "HEAD~1"]);
+    let a = apply_series(
+        &linked,
+        &parent,
+        &inputs_keep_cr(&f),
+        &ApplyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        a.tree.as_deref(),
+        Some(t.tree(&c).as_str()),
+        "{:?}",
+        a.patches
+    );
+}
+
+#[test]
 fn exactness_on_this_projects_own_history() {
     // when the tests run in a git checkout of patchbot, its own commits too
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -247,8 +247,15 @@ impl Repo {
         ])
     }
 
-    /// The objects directory.
+    /// The objects directory: the common directory's, as git finds it. A
+    /// linked worktree's git directory (`.git/worktrees/NAME`) holds only its
+    /// own HEAD and index, and names the common one in its `commondir` file
+    /// (relative to itself, or absolute).
     pub fn objects_dir(&self) -> PathBuf {
-        self.git_dir.join("objects")
+        let common = match std::fs::read_to_string(self.git_dir.join("commondir")) {
+            Ok(c) if !c.trim_end().is_empty() => self.git_dir.join(c.trim_end()),
+            _ => self.git_dir.clone(),
+        };
+        common.join("objects")
     }
 }
