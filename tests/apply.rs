@@ -115,6 +115,25 @@ fn inputs_keep_cr(mbox: &Path) -> Vec<PatchInput> {
     inputs_with(mbox, cfg)
 }
 
+/// `commit` as `git format-patch` (run by `git`) writes it, applied with
+/// CRLF kept to `parent` in `repo`; the patch file is written into `dir`.
+fn apply_commit_as_mailed(
+    mut git: Command,
+    commit: &str,
+    repo: &Repo,
+    parent: &str,
+    dir: &Path,
+) -> patchbot::tree::apply::Applied {
+    let out = git
+        .args(["format-patch", "--stdout", "-1", commit])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "format-patch {commit}");
+    let f = dir.join("commit.patch");
+    std::fs::write(&f, &out.stdout).unwrap();
+    apply_series(repo, parent, &inputs_keep_cr(&f), &ApplyOptions::default()).unwrap()
+}
+
 fn inputs_with(mbox: &Path, cfg: patchbot::config::Config) -> Vec<PatchInput> {
     let input = patchbot::input::Input::resolve(mbox.to_str().unwrap()).unwrap();
     let report = patchbot::assemble(std::slice::from_ref(&input), &cfg)
@@ -544,16 +563,8 @@ fn exactness_format_patch_of_each_commit_gives_its_tree() {
     assert!(commits.len() >= 7);
     let mut checked = 0;
     for c in &commits {
-        let out = t
-            .git_cmd()
-            .args(["format-patch", "--stdout", "-1", c])
-            .output()
-            .unwrap();
-        let f = t.path.parent().unwrap().join("one.patch");
-        std::fs::write(&f, &out.stdout).unwrap();
-        let patches = inputs_keep_cr(&f);
         let parent = t.git(&["rev-parse", &format!("{c}^")]);
-        let a = apply_series(&repo, &parent, &patches, &ApplyOptions::default()).unwrap();
+        let a = apply_commit_as_mailed(t.git_cmd(), c, &repo, &parent, t.path.parent().unwrap());
         assert_eq!(
             a.tree.as_deref(),
             Some(t.tree(c).as_str()),
@@ -571,13 +582,6 @@ fn a_series_applies_in_a_linked_worktree_as_in_its_main_repository() {
     // of its own: the base's objects must still be found
     let t = rich_history();
     let c = t.git(&["rev-parse", "HEAD"]);
-    let out = t
-        .git_cmd()
-        .args(["format-patch", "--stdout", "-1", &c])
-        .output()
-        .unwrap();
-    let f = t.path.parent().unwrap().join("worktree.patch");
-    std::fs::write(&f, &out.stdout).unwrap();
     let wt = t.path.parent().unwrap().join("linked");
     t.git(&[
         "worktree",
@@ -594,13 +598,7 @@ fn a_series_applies_in_a_linked_worktree_as_in_its_main_repository() {
         linked.git_dir.display()
     );
     let parent = t.git(&["rev-parse", "HEAD~1"]);
-    let a = apply_series(
-        &linked,
-        &parent,
-        &inputs_keep_cr(&f),
-        &ApplyOptions::default(),
-    )
-    .unwrap();
+    let a = apply_commit_as_mailed(t.git_cmd(), &c, &linked, &parent, t.path.parent().unwrap());
     assert_eq!(
         a.tree.as_deref(),
         Some(t.tree(&c).as_str()),
@@ -626,20 +624,9 @@ fn exactness_on_this_projects_own_history() {
         let Ok(parent) = repo.run(&["rev-parse", "--verify", "--quiet", &format!("{c}^")]) else {
             continue;
         };
-        let out = patchbot::git::command(&repo.git_dir)
-            .args(["format-patch", "--stdout", "-1", c])
-            .output()
-            .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("c.patch");
-        std::fs::write(&f, &out.stdout).unwrap();
-        let a = apply_series(
-            &repo,
-            &parent,
-            &inputs_keep_cr(&f),
-            &ApplyOptions::default(),
-        )
-        .unwrap();
+        let git = patchbot::git::command(&repo.git_dir);
+        let a = apply_commit_as_mailed(git, c, &repo, &parent, dir.path());
         assert_eq!(
             a.tree.as_deref(),
             Some(repo.tree_of(c).unwrap().as_str()),
